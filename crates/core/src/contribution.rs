@@ -1,0 +1,407 @@
+//! What one task contributes to the aggregates, given its state and its
+//! project's config.
+//!
+//! Applying an event is `aggregates -= contributions(before)` and
+//! `aggregates += contributions(after)`; [`diff`] cancels the entries both
+//! sides share, so only what changed is touched. Because contributions are a
+//! pure function of state, duplicates, reordering, updates and deletes need
+//! no special cases in the aggregates.
+
+use crate::agreement::{dimension_score, dimension_used, pair_score, scored_dimensions};
+use crate::event::{ReviewCriteria, ReviewOutcome, TaskStatus};
+use crate::project::ProjectConfig;
+use crate::score::{mean_fixed, to_fixed, SCORE_ONE};
+use crate::task::{AnnotationState, TaskState};
+use crate::time::{hour_of_ms, Hour};
+
+/// The dimension name of the overall (all control tags) agreement.
+pub const OVERALL: &str = "";
+
+/// Counters of an hour row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Counter {
+    /// Non-skipped annotations, attributed at their `completed_at`.
+    Submitted,
+    /// Skipped annotations.
+    Skipped,
+    /// Annotations whose last action is an update.
+    Updated,
+    /// Result items with an id (regions, relations included).
+    Regions,
+    /// Annotations whose latest review accepted them, at that review's time.
+    Accepted,
+    /// ... fixed and accepted them.
+    FixedAndAccepted,
+    /// ... rejected them.
+    Rejected,
+    /// Sum of performance-score points (fixed point) of every review action.
+    PerformanceSum,
+    /// Number of review actions behind `PerformanceSum`.
+    PerformanceCount,
+    /// Review actions performed that accepted (credited to the reviewer).
+    ReviewsAccepted,
+    /// Review actions performed that fixed and accepted.
+    ReviewsFixedAndAccepted,
+    /// Review actions performed that rejected.
+    ReviewsRejected,
+    /// Tasks that became done, at the time they did.
+    TasksDone,
+    /// Active (idle-excluded) time, milliseconds.
+    ActiveMs,
+}
+
+/// Where a label occurrence came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LabelSource {
+    /// A non-skipped annotation.
+    Annotation,
+    /// A model prediction.
+    Prediction,
+}
+
+/// One element of a task's contribution multiset.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Contribution {
+    /// `amount` on a counter of the hour row of the project and, when
+    /// `member` is set, of that member.
+    Count {
+        /// Hour bucket.
+        hour: Hour,
+        /// Member credited, if any.
+        member: Option<String>,
+        /// Which counter.
+        counter: Counter,
+        /// How much.
+        amount: i64,
+    },
+    /// One annotation's lead time (sum, count and sketch), for its annotator and the project.
+    LeadTime {
+        /// Hour bucket of the annotation's completion.
+        hour: Hour,
+        /// Annotator.
+        member: String,
+        /// Cumulative lead time, milliseconds.
+        ms: i64,
+    },
+    /// One review action's duration, for its reviewer and the project.
+    ReviewTime {
+        /// Hour bucket of the review's completion.
+        hour: Hour,
+        /// Reviewer.
+        reviewer: String,
+        /// Milliseconds.
+        ms: i64,
+    },
+    /// One label occurrence.
+    Label {
+        /// Control tag.
+        dimension: String,
+        /// Label.
+        label: String,
+        /// Annotation or prediction.
+        source: LabelSource,
+    },
+    /// One common task of two participants (`a < b`) and its pair score.
+    Pair {
+        /// Control tag, or [`OVERALL`].
+        dimension: String,
+        /// First participant.
+        a: String,
+        /// Second participant.
+        b: String,
+        /// Fixed-point score.
+        score: i64,
+    },
+    /// One task's agreement (mean pair score) in a dimension.
+    TaskAgreement {
+        /// Control tag, or [`OVERALL`].
+        dimension: String,
+        /// Hour of the task's latest participating annotation.
+        hour: Hour,
+        /// Fixed-point score.
+        score: i64,
+        /// Below the project's agreement threshold.
+        low: bool,
+    },
+    /// The task is in this state (snapshot counts).
+    Status {
+        /// Current state.
+        status: TaskStatus,
+    },
+}
+
+/// Appends the contributions of one task to `out` (unsorted).
+pub fn task_contributions(task: &TaskState, config: &ProjectConfig, out: &mut Vec<Contribution>) {
+    if !task.exists {
+        return;
+    }
+    for annotation in &task.annotations {
+        annotation_contributions(task, annotation, config, out);
+    }
+    for review in &task.reviews {
+        let hour = hour_of_ms(review.completed_ms);
+        let counter = match review.outcome {
+            ReviewOutcome::Accepted => Counter::ReviewsAccepted,
+            ReviewOutcome::FixedAndAccepted => Counter::ReviewsFixedAndAccepted,
+            ReviewOutcome::Rejected => Counter::ReviewsRejected,
+        };
+        out.push(count(hour, Some(&review.reviewer_id), counter, 1));
+        out.push(Contribution::ReviewTime {
+            hour,
+            reviewer: review.reviewer_id.clone(),
+            ms: review.duration_ms(),
+        });
+    }
+    for prediction in &task.predictions {
+        for value in &prediction.dims.values {
+            for label in &value.occurrences {
+                out.push(Contribution::Label {
+                    dimension: value.name.clone(),
+                    label: label.clone(),
+                    source: LabelSource::Prediction,
+                });
+            }
+        }
+    }
+    let (status, done_ms) = status_of(task, config);
+    out.push(Contribution::Status { status });
+    if let (TaskStatus::Done, Some(done_ms)) = (status, done_ms) {
+        out.push(count(hour_of_ms(done_ms), None, Counter::TasksDone, 1));
+    }
+    agreement_contributions(task, config, out);
+}
+
+fn count(hour: Hour, member: Option<&str>, counter: Counter, amount: i64) -> Contribution {
+    Contribution::Count {
+        hour,
+        member: member.map(str::to_string),
+        counter,
+        amount,
+    }
+}
+
+fn annotation_contributions(
+    task: &TaskState,
+    annotation: &AnnotationState,
+    config: &ProjectConfig,
+    out: &mut Vec<Contribution>,
+) {
+    let member = Some(annotation.member_id.as_str());
+    let hour = hour_of_ms(annotation.completed_ms);
+    if annotation.skipped {
+        out.push(count(hour, member, Counter::Skipped, 1));
+    } else {
+        out.push(count(hour, member, Counter::Submitted, 1));
+        if annotation.updated {
+            out.push(count(hour, member, Counter::Updated, 1));
+        }
+        if annotation.dims.regions > 0 {
+            out.push(count(hour, member, Counter::Regions, i64::from(annotation.dims.regions)));
+        }
+        out.push(Contribution::LeadTime {
+            hour,
+            member: annotation.member_id.clone(),
+            ms: annotation.lead_time_ms,
+        });
+        for value in &annotation.dims.values {
+            for label in &value.occurrences {
+                out.push(Contribution::Label {
+                    dimension: value.name.clone(),
+                    label: label.clone(),
+                    source: LabelSource::Annotation,
+                });
+            }
+        }
+    }
+    if let Some(latest) = task.latest_review(&annotation.id) {
+        let counter = match latest.outcome {
+            ReviewOutcome::Accepted => Counter::Accepted,
+            ReviewOutcome::FixedAndAccepted => Counter::FixedAndAccepted,
+            ReviewOutcome::Rejected => Counter::Rejected,
+        };
+        out.push(count(hour_of_ms(latest.completed_ms), member, counter, 1));
+    }
+    for review in task.reviews.iter().filter(|r| r.annotation_id == annotation.id) {
+        let points = match (review.outcome, &review.fixed) {
+            (ReviewOutcome::Accepted, _) => SCORE_ONE,
+            (ReviewOutcome::Rejected, _) => 0,
+            (ReviewOutcome::FixedAndAccepted, None) => SCORE_ONE,
+            (ReviewOutcome::FixedAndAccepted, Some(fixed)) => {
+                let dimensions = scored_dimensions(config, [&annotation.dims, fixed]);
+                pair_score(&dimensions, &annotation.dims, fixed).unwrap_or(SCORE_ONE)
+            }
+        };
+        let review_hour = hour_of_ms(review.completed_ms);
+        out.push(count(review_hour, member, Counter::PerformanceSum, points));
+        out.push(count(review_hour, member, Counter::PerformanceCount, 1));
+    }
+}
+
+/// An annotation counts toward the overlap when it is not skipped and its
+/// latest review did not reject it.
+fn counts_toward_overlap(task: &TaskState, annotation: &AnnotationState) -> bool {
+    !annotation.skipped
+        && task
+            .latest_review(&annotation.id)
+            .is_none_or(|r| r.outcome != ReviewOutcome::Rejected)
+}
+
+/// The task's state and, when done, the time it became done.
+///
+/// With producer-sent states, the latest one. Otherwise derived: `initial`
+/// with no annotation; `annotating` until the counted annotations from
+/// distinct members reach the overlap; then `done` (review criteria `none`),
+/// or `needs_review` / `in_review` / `done` by how many counted annotations
+/// have an accepting latest review (`one`: any; `all`: every one). The done
+/// time is the latest completion among the counted annotations and the
+/// accepting reviews.
+pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Option<i64>) {
+    if let Some(explicit) = task.explicit_status {
+        return (explicit.status, Some(explicit.at_ms));
+    }
+    if task.annotations.is_empty() {
+        return (TaskStatus::Initial, None);
+    }
+    let counted: Vec<&AnnotationState> = task
+        .annotations
+        .iter()
+        .filter(|a| counts_toward_overlap(task, a))
+        .collect();
+    let mut members: Vec<&str> = counted.iter().map(|a| a.member_id.as_str()).collect();
+    members.sort_unstable();
+    members.dedup();
+    let required = task.overlap.unwrap_or(config.overlap).max(1) as usize;
+    if members.len() < required {
+        return (TaskStatus::Annotating, None);
+    }
+    let annotated_ms = counted.iter().map(|a| a.completed_ms).max();
+    let accepting: Vec<i64> = counted
+        .iter()
+        .filter_map(|a| task.latest_review(&a.id))
+        .filter(|r| r.outcome != ReviewOutcome::Rejected)
+        .map(|r| r.completed_ms)
+        .collect();
+    let done_ms = annotated_ms.max(accepting.iter().copied().max());
+    match config.review_criteria {
+        ReviewCriteria::None => (TaskStatus::Done, annotated_ms),
+        ReviewCriteria::One if !accepting.is_empty() => (TaskStatus::Done, done_ms),
+        ReviewCriteria::One => (TaskStatus::NeedsReview, None),
+        ReviewCriteria::All if accepting.len() == counted.len() => (TaskStatus::Done, done_ms),
+        ReviewCriteria::All if accepting.is_empty() => (TaskStatus::NeedsReview, None),
+        ReviewCriteria::All => (TaskStatus::InReview, None),
+    }
+}
+
+/// The agreement participants of a task: one non-skipped annotation per
+/// member (the newest), sorted by member id.
+pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
+    let mut chosen: Vec<&AnnotationState> = Vec::new();
+    for annotation in task.annotations.iter().filter(|a| !a.skipped) {
+        match chosen.iter().position(|c| c.member_id == annotation.member_id) {
+            Some(index) if annotation.completed_ms > chosen[index].completed_ms => chosen[index] = annotation,
+            Some(_) => {}
+            None => chosen.push(annotation),
+        }
+    }
+    chosen.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    chosen
+}
+
+fn agreement_contributions(task: &TaskState, config: &ProjectConfig, out: &mut Vec<Contribution>) {
+    let people = participants(task);
+    if people.len() < 2 {
+        return;
+    }
+    let dimensions = scored_dimensions(config, people.iter().map(|a| &a.dims));
+    if dimensions.is_empty() {
+        return;
+    }
+    let hour = hour_of_ms(people.iter().map(|a| a.completed_ms).max().unwrap_or_default());
+    let threshold = to_fixed(config.agreement_threshold);
+    let push_task = |dimension: &str, sum: i64, pairs: i64, out: &mut Vec<Contribution>| {
+        if let Some(score) = mean_fixed(sum, pairs) {
+            out.push(Contribution::TaskAgreement {
+                dimension: dimension.to_string(),
+                hour,
+                score,
+                low: score < threshold,
+            });
+        }
+    };
+    let (mut overall_sum, mut pairs) = (0, 0);
+    for (i, a) in people.iter().enumerate() {
+        for b in &people[i + 1..] {
+            let score = pair_score(&dimensions, &a.dims, &b.dims).unwrap_or(0);
+            overall_sum += score;
+            pairs += 1;
+            out.push(Contribution::Pair {
+                dimension: OVERALL.to_string(),
+                a: a.member_id.clone(),
+                b: b.member_id.clone(),
+                score,
+            });
+        }
+    }
+    push_task(OVERALL, overall_sum, pairs, out);
+    for dimension in &dimensions {
+        let used = people
+            .iter()
+            .enumerate()
+            .any(|(i, a)| people[i + 1..].iter().any(|b| dimension_used(dimension, &a.dims, &b.dims)));
+        if !used {
+            continue;
+        }
+        let (mut sum, mut pairs) = (0, 0);
+        for (i, a) in people.iter().enumerate() {
+            for b in &people[i + 1..] {
+                let score = to_fixed(dimension_score(
+                    dimension.metric,
+                    a.dims.get(&dimension.name),
+                    b.dims.get(&dimension.name),
+                ));
+                sum += score;
+                pairs += 1;
+                out.push(Contribution::Pair {
+                    dimension: dimension.name.clone(),
+                    a: a.member_id.clone(),
+                    b: b.member_id.clone(),
+                    score,
+                });
+            }
+        }
+        push_task(&dimension.name, sum, pairs, out);
+    }
+}
+
+/// The net change between two contribution lists, as `(contribution, sign)`:
+/// entries present on both sides cancel. Both inputs are sorted in place.
+pub fn diff(before: &mut [Contribution], after: &mut [Contribution], out: &mut Vec<(Contribution, i64)>) {
+    before.sort_unstable();
+    after.sort_unstable();
+    let (mut i, mut j) = (0, 0);
+    while i < before.len() || j < after.len() {
+        match (before.get(i), after.get(j)) {
+            (Some(old), Some(new)) if old == new => {
+                i += 1;
+                j += 1;
+            }
+            (Some(old), Some(new)) if old < new => {
+                out.push((old.clone(), -1));
+                i += 1;
+            }
+            (Some(_), Some(new)) => {
+                out.push((new.clone(), 1));
+                j += 1;
+            }
+            (Some(old), None) => {
+                out.push((old.clone(), -1));
+                i += 1;
+            }
+            (None, Some(new)) => {
+                out.push((new.clone(), 1));
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! Bytes to [`Event`]: one pass of serde into a flat borrowed struct, then
+//! validation that names the offending field.
+//!
+//! The happy path never builds a `serde_json::Value` and never allocates for
+//! ids without escapes. Only when the fast pass fails is the input decoded a
+//! second time with `serde_path_to_error`, to name the field.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::error::{DecodeError, Reason};
+use crate::event::*;
+use crate::result::ResultItem;
+
+/// The union of all fields of all event types, as they arrive.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow, default)]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "type")]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    schema_version: Option<u64>,
+    #[serde(borrow, default)]
+    occurred_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    project_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    workspace_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    org_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    source: Option<Cow<'a, str>>,
+    // project.upserted
+    #[serde(borrow, default)]
+    title: Option<Cow<'a, str>>,
+    #[serde(default)]
+    overlap: Option<u32>,
+    #[serde(default)]
+    agreement_threshold: Option<f64>,
+    #[serde(borrow, default)]
+    review_criteria: Option<Cow<'a, str>>,
+    #[serde(default)]
+    controls: Option<Vec<WireControl>>,
+    // member.upserted
+    #[serde(borrow, default)]
+    member_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    email: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    role: Option<Cow<'a, str>>,
+    // tasks
+    #[serde(borrow, default)]
+    task_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    from: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    to: Option<Cow<'a, str>>,
+    // annotations
+    #[serde(borrow, default)]
+    annotation_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    lead_time_seconds: Option<f64>,
+    #[serde(default)]
+    was_cancelled: Option<bool>,
+    #[serde(default)]
+    ground_truth: Option<bool>,
+    #[serde(borrow, default)]
+    completed_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    result: Option<Vec<ResultItem<'a>>>,
+    // predictions
+    #[serde(borrow, default)]
+    prediction_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    model_version: Option<Cow<'a, str>>,
+    #[serde(default)]
+    score: Option<f64>,
+    // reviews
+    #[serde(borrow, default)]
+    review_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reviewer_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    outcome: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    started_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    fixed_result: Option<Vec<ResultItem<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct WireControl {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    labels: Option<Vec<String>>,
+    #[serde(default)]
+    multiple: Option<bool>,
+    #[serde(default)]
+    min: Option<f64>,
+    #[serde(default)]
+    max: Option<f64>,
+    #[serde(default)]
+    weight: Option<f64>,
+}
+
+/// Decodes and validates one event.
+///
+/// ```
+/// let line = br#"{"event_id":"e1","type":"task.created","schema_version":1,
+///   "occurred_at":"2026-03-01T10:00:00+01:00","project_id":"p1","task_id":"t1"}"#;
+/// let event = labelpulse_core::decode(line).unwrap();
+/// assert_eq!(event.key(), "p1");
+/// ```
+pub fn decode(bytes: &[u8]) -> Result<Event<'_>, DecodeError> {
+    match serde_json::from_slice::<Wire<'_>>(bytes) {
+        Ok(wire) => validate(wire),
+        Err(error) => Err(explain(bytes, error)),
+    }
+}
+
+/// Second, slower pass over input the fast pass rejected: names the field.
+fn explain(bytes: &[u8], error: serde_json::Error) -> DecodeError {
+    if !error.is_data() {
+        return DecodeError::Malformed(error.to_string());
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, Wire<'_>>(&mut deserializer) {
+        Ok(_) => DecodeError::Malformed(error.to_string()),
+        Err(located) => {
+            let field = located.path().to_string();
+            let inner = located.into_inner();
+            DecodeError::invalid(field, Reason::WrongType(strip_position(&inner.to_string())))
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(index) => message[..index].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn required<T>(value: Option<T>, field: &'static str) -> Result<T, DecodeError> {
+    value.ok_or_else(|| DecodeError::invalid(field, Reason::Missing))
+}
+
+fn id<'a>(value: Option<Cow<'a, str>>, field: &'static str) -> Result<Cow<'a, str>, DecodeError> {
+    let value = required(value, field)?;
+    if value.is_empty() {
+        return Err(DecodeError::invalid(field, Reason::Empty));
+    }
+    Ok(value)
+}
+
+fn optional_id<'a>(
+    value: Option<Cow<'a, str>>,
+    field: &'static str,
+) -> Result<Option<Cow<'a, str>>, DecodeError> {
+    match value {
+        Some(v) if v.is_empty() => Err(DecodeError::invalid(field, Reason::Empty)),
+        other => Ok(other),
+    }
+}
+
+/// RFC 3339 with an offset and a `T` separator; normalized to UTC.
+pub fn parse_timestamp(text: &str, field: &str) -> Result<DateTime<Utc>, DecodeError> {
+    let has_t = matches!(text.as_bytes().get(10), Some(b'T' | b't'));
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(parsed) if has_t => Ok(parsed.with_timezone(&Utc)),
+        _ => Err(DecodeError::invalid(field, Reason::BadTimestamp(text.to_string()))),
+    }
+}
+
+fn timestamp(value: Option<Cow<'_, str>>, field: &'static str) -> Result<DateTime<Utc>, DecodeError> {
+    parse_timestamp(&required(value, field)?, field)
+}
+
+fn enum_value<T: for<'de> Deserialize<'de>>(
+    value: Option<Cow<'_, str>>,
+    field: &'static str,
+) -> Result<T, DecodeError> {
+    let text = required(value, field)?;
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&text))
+        .map_err(|_| DecodeError::invalid(field, Reason::UnknownValue(text.to_string())))
+}
+
+fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
+    let event_id = id(wire.event_id, "event_id")?;
+    let event_type: EventType = enum_value(wire.event_type, "type")?;
+    match required(wire.schema_version, "schema_version")? {
+        SCHEMA_VERSION => {}
+        other => return Err(DecodeError::invalid("schema_version", Reason::UnsupportedVersion(other))),
+    }
+    let occurred_at = timestamp(wire.occurred_at, "occurred_at")?;
+    let project_id = match event_type {
+        EventType::MemberUpserted => None,
+        _ => Some(id(wire.project_id, "project_id")?),
+    };
+    let envelope = Envelope {
+        event_id,
+        occurred_at,
+        project_id,
+        workspace_id: wire.workspace_id,
+        org_id: wire.org_id,
+        source: wire.source,
+    };
+    let body = match event_type {
+        EventType::ProjectUpserted => EventBody::ProjectUpserted(ProjectUpserted {
+            title: required(wire.title, "title")?,
+            overlap: match required(wire.overlap, "overlap")? {
+                0 => return Err(DecodeError::invalid("overlap", Reason::OutOfRange("must be >= 1"))),
+                n => n,
+            },
+            agreement_threshold: match required(wire.agreement_threshold, "agreement_threshold")? {
+                t if (0.0..=1.0).contains(&t) => t,
+                _ => {
+                    return Err(DecodeError::invalid(
+                        "agreement_threshold",
+                        Reason::OutOfRange("must be within 0..1"),
+                    ))
+                }
+            },
+            review_criteria: enum_value(wire.review_criteria, "review_criteria")?,
+            controls: controls(required(wire.controls, "controls")?)?,
+        }),
+        EventType::MemberUpserted => EventBody::MemberUpserted(MemberUpserted {
+            member_id: id(wire.member_id, "member_id")?,
+            name: required(wire.name, "name")?,
+            email: wire.email,
+            role: enum_value(wire.role, "role")?,
+        }),
+        EventType::TaskCreated => EventBody::TaskCreated {
+            task_id: id(wire.task_id, "task_id")?,
+            overlap: match wire.overlap {
+                Some(0) => return Err(DecodeError::invalid("overlap", Reason::OutOfRange("must be >= 1"))),
+                other => other,
+            },
+        },
+        EventType::TaskDeleted => EventBody::TaskDeleted {
+            task_id: id(wire.task_id, "task_id")?,
+        },
+        EventType::TaskStateChanged => EventBody::TaskStateChanged {
+            task_id: id(wire.task_id, "task_id")?,
+            from: enum_value(wire.from, "from")?,
+            to: enum_value(wire.to, "to")?,
+        },
+        EventType::AnnotationSubmitted | EventType::AnnotationUpdated | EventType::AnnotationSkipped => {
+            let action = match event_type {
+                EventType::AnnotationSubmitted => AnnotationAction::Submitted,
+                EventType::AnnotationUpdated => AnnotationAction::Updated,
+                _ => AnnotationAction::Skipped,
+            };
+            let lead_time_seconds = required(wire.lead_time_seconds, "lead_time_seconds")?;
+            if lead_time_seconds < 0.0 || !lead_time_seconds.is_finite() {
+                return Err(DecodeError::invalid(
+                    "lead_time_seconds",
+                    Reason::OutOfRange("must be >= 0"),
+                ));
+            }
+            let result = match (action, wire.result) {
+                (AnnotationAction::Skipped, result) => result.unwrap_or_default(),
+                (_, result) => required(result, "result")?,
+            };
+            check_result(&result, "result")?;
+            EventBody::Annotation(AnnotationEvent {
+                action,
+                annotation_id: id(wire.annotation_id, "annotation_id")?,
+                task_id: id(wire.task_id, "task_id")?,
+                member_id: id(wire.member_id, "member_id")?,
+                lead_time_seconds,
+                was_cancelled: wire.was_cancelled.unwrap_or(false) || action == AnnotationAction::Skipped,
+                ground_truth: wire.ground_truth.unwrap_or(false),
+                completed_at: timestamp(wire.completed_at, "completed_at")?,
+                result,
+            })
+        }
+        EventType::AnnotationDeleted => EventBody::AnnotationDeleted {
+            annotation_id: id(wire.annotation_id, "annotation_id")?,
+            task_id: optional_id(wire.task_id, "task_id")?,
+        },
+        EventType::PredictionCreated => {
+            let result = required(wire.result, "result")?;
+            check_result(&result, "result")?;
+            EventBody::PredictionCreated(PredictionCreated {
+                prediction_id: id(wire.prediction_id, "prediction_id")?,
+                task_id: id(wire.task_id, "task_id")?,
+                model_version: id(wire.model_version, "model_version")?,
+                score: wire.score,
+                result,
+            })
+        }
+        EventType::PredictionDeleted => EventBody::PredictionDeleted {
+            prediction_id: id(wire.prediction_id, "prediction_id")?,
+        },
+        EventType::ReviewSubmitted => {
+            let started_at = timestamp(wire.started_at, "started_at")?;
+            let completed_at = timestamp(wire.completed_at, "completed_at")?;
+            if completed_at < started_at {
+                return Err(DecodeError::invalid(
+                    "completed_at",
+                    Reason::OutOfRange("must not be before started_at"),
+                ));
+            }
+            if let Some(fixed) = &wire.fixed_result {
+                check_result(fixed, "fixed_result")?;
+            }
+            EventBody::ReviewSubmitted(ReviewSubmitted {
+                review_id: id(wire.review_id, "review_id")?,
+                annotation_id: id(wire.annotation_id, "annotation_id")?,
+                task_id: id(wire.task_id, "task_id")?,
+                reviewer_id: id(wire.reviewer_id, "reviewer_id")?,
+                outcome: enum_value(wire.outcome, "outcome")?,
+                started_at,
+                completed_at,
+                fixed_result: wire.fixed_result,
+            })
+        }
+        EventType::ReviewDeleted => EventBody::ReviewDeleted {
+            review_id: id(wire.review_id, "review_id")?,
+        },
+        EventType::SessionHeartbeat | EventType::SessionEnded => EventBody::Session(SessionEvent {
+            kind: if event_type == EventType::SessionHeartbeat {
+                SessionKind::Heartbeat
+            } else {
+                SessionKind::Ended
+            },
+            member_id: id(wire.member_id, "member_id")?,
+            task_id: optional_id(wire.task_id, "task_id")?,
+        }),
+    };
+    Ok(Event { envelope, body })
+}
+
+fn controls(wire: Vec<WireControl>) -> Result<Vec<Control>, DecodeError> {
+    wire.into_iter()
+        .enumerate()
+        .map(|(index, control)| {
+            let field = |name: &str| format!("controls.{index}.{name}");
+            let name = control
+                .name
+                .filter(|name| !name.is_empty())
+                .ok_or_else(|| DecodeError::invalid(field("name"), Reason::Missing))?;
+            let kind = control
+                .kind
+                .filter(|kind| !kind.is_empty())
+                .ok_or_else(|| DecodeError::invalid(field("kind"), Reason::Missing))?;
+            let weight = control.weight.unwrap_or(1.0);
+            if weight < 0.0 || !weight.is_finite() {
+                return Err(DecodeError::invalid(field("weight"), Reason::OutOfRange("must be >= 0")));
+            }
+            Ok(Control {
+                name,
+                kind,
+                labels: control.labels.unwrap_or_default(),
+                multiple: control.multiple.unwrap_or(false),
+                min: control.min,
+                max: control.max,
+                weight,
+            })
+        })
+        .collect()
+}
+
+fn check_result(items: &[ResultItem<'_>], field: &str) -> Result<(), DecodeError> {
+    for (index, item) in items.iter().enumerate() {
+        if item.is_relation() {
+            continue;
+        }
+        match &item.from_name {
+            None => return Err(DecodeError::invalid(format!("{field}.{index}.from_name"), Reason::Missing)),
+            Some(name) if name.is_empty() => {
+                return Err(DecodeError::invalid(format!("{field}.{index}.from_name"), Reason::Empty))
+            }
+            Some(_) => {}
+        }
+        if item.to_name.is_none() {
+            return Err(DecodeError::invalid(format!("{field}.{index}.to_name"), Reason::Missing));
+        }
+        if item.value.is_none() {
+            return Err(DecodeError::invalid(format!("{field}.{index}.value"), Reason::Missing));
+        }
+    }
+    Ok(())
+}
