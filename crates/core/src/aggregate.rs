@@ -288,7 +288,9 @@ impl AggKey {
     /// An empty row of the right kind.
     pub fn empty_row(&self) -> AggRow {
         match self {
-            AggKey::ProjectHour { .. } | AggKey::MemberHour { .. } => AggRow::Hour(HourRow::default()),
+            AggKey::ProjectHour { .. } | AggKey::MemberHour { .. } => {
+                AggRow::Hour(HourRow::default())
+            }
             AggKey::ProjectTotals { .. } => AggRow::Totals(TotalsRow::default()),
             AggKey::MemberActivity { .. } => AggRow::Activity(ActivityRow::default()),
             AggKey::Label { .. } => AggRow::Label(LabelRow::default()),
@@ -311,7 +313,10 @@ pub fn targets(project: &str, contribution: &Contribution, out: &mut Vec<AggKey>
     };
     match contribution {
         Contribution::Count {
-            hour, member, counter, ..
+            hour,
+            member,
+            counter,
+            ..
         } => {
             out.push(project_hour(*hour));
             if let Some(member) = member {
@@ -331,18 +336,24 @@ pub fn targets(project: &str, contribution: &Contribution, out: &mut Vec<AggKey>
             out.push(project_hour(*hour));
             out.push(member_hour(reviewer, *hour));
         }
-        Contribution::Label { dimension, label, .. } => out.push(AggKey::Label {
+        Contribution::Label {
+            dimension, label, ..
+        } => out.push(AggKey::Label {
             project: project.to_string(),
             dimension: dimension.clone(),
             label: label.clone(),
         }),
-        Contribution::Pair { dimension, a, b, .. } => out.push(AggKey::Pair {
+        Contribution::Pair {
+            dimension, a, b, ..
+        } => out.push(AggKey::Pair {
             project: project.to_string(),
             dimension: dimension.clone(),
             a: a.clone(),
             b: b.clone(),
         }),
-        Contribution::TaskAgreement { dimension, hour, .. } => out.push(AggKey::AgreementHour {
+        Contribution::TaskAgreement {
+            dimension, hour, ..
+        } => out.push(AggKey::AgreementHour {
             project: project.to_string(),
             dimension: dimension.clone(),
             hour: *hour,
@@ -358,7 +369,12 @@ impl AggRow {
     /// A contribution that does not fit the row kind is ignored.
     pub fn apply(&mut self, contribution: &Contribution, sign: i64) {
         match (self, contribution) {
-            (AggRow::Hour(row), Contribution::Count { counter, amount, .. }) => {
+            (
+                AggRow::Hour(row),
+                Contribution::Count {
+                    counter, amount, ..
+                },
+            ) => {
                 *row.counter(*counter) += sign * amount;
             }
             (AggRow::Totals(row), Contribution::Count { counter, .. }) => match counter {

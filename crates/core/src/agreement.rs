@@ -120,7 +120,8 @@ pub fn dimension_score(metric: Metric, a: Option<&DimValue>, b: Option<&DimValue
 
 /// True when either side has a value for the dimension.
 pub fn dimension_used(dimension: &ScoredDimension, a: &Dims, b: &Dims) -> bool {
-    present(dimension.metric, a.get(&dimension.name)) || present(dimension.metric, b.get(&dimension.name))
+    present(dimension.metric, a.get(&dimension.name))
+        || present(dimension.metric, b.get(&dimension.name))
 }
 
 /// The overall pair score in fixed point: the weighted mean of the
@@ -131,7 +132,11 @@ pub fn pair_score(dimensions: &[ScoredDimension], a: &Dims, b: &Dims) -> Option<
     }
     let (mut weighted, mut weights) = (0.0, 0.0);
     for dimension in dimensions {
-        let score = dimension_score(dimension.metric, a.get(&dimension.name), b.get(&dimension.name));
+        let score = dimension_score(
+            dimension.metric,
+            a.get(&dimension.name),
+            b.get(&dimension.name),
+        );
         weighted += score * dimension.weight;
         weights += dimension.weight;
     }
@@ -173,11 +178,23 @@ mod tests {
         // LS docs example 4: one tag matches, one does not, one is unselected
         // in both: (1 + 0 + 1) / 3.
         let config = ProjectConfig {
-            controls: vec![control("c1", "choices", 1.0), control("c2", "choices", 1.0), control("c3", "choices", 1.0)],
+            controls: vec![
+                control("c1", "choices", 1.0),
+                control("c2", "choices", 1.0),
+                control("c3", "choices", 1.0),
+            ],
             ..ProjectConfig::default()
         };
-        let a = dims(&format!("[{},{}]", choice("c1", &["x"]), choice("c2", &["y"])));
-        let b = dims(&format!("[{},{}]", choice("c1", &["x"]), choice("c2", &["z"])));
+        let a = dims(&format!(
+            "[{},{}]",
+            choice("c1", &["x"]),
+            choice("c2", &["y"])
+        ));
+        let b = dims(&format!(
+            "[{},{}]",
+            choice("c1", &["x"]),
+            choice("c2", &["z"])
+        ));
         let scored = scored_dimensions(&config, [&a, &b]);
         assert_eq!(pair_score(&scored, &a, &b), Some(666_666_667));
     }
@@ -198,8 +215,15 @@ mod tests {
         let mut rating = control("stars", "rating", 1.0);
         rating.min = Some(1.0);
         rating.max = Some(5.0);
-        let config = ProjectConfig { controls: vec![rating], ..ProjectConfig::default() };
-        let r = |v: f64| dims(&format!(r#"[{{"from_name":"stars","to_name":"t","type":"rating","value":{{"rating":{v}}}}}]"#));
+        let config = ProjectConfig {
+            controls: vec![rating],
+            ..ProjectConfig::default()
+        };
+        let r = |v: f64| {
+            dims(&format!(
+                r#"[{{"from_name":"stars","to_name":"t","type":"rating","value":{{"rating":{v}}}}}]"#
+            ))
+        };
         let scored = scored_dimensions(&config, []);
         // |4-2| / (5-1) = 0.5 -> 0.5
         assert_eq!(pair_score(&scored, &r(4.0), &r(2.0)), Some(SCORE_ONE / 2));
@@ -210,11 +234,25 @@ mod tests {
     #[test]
     fn weights_and_zero_weight_drop() {
         let config = ProjectConfig {
-            controls: vec![control("a", "choices", 3.0), control("b", "choices", 1.0), control("c", "choices", 0.0)],
+            controls: vec![
+                control("a", "choices", 3.0),
+                control("b", "choices", 1.0),
+                control("c", "choices", 0.0),
+            ],
             ..ProjectConfig::default()
         };
-        let x = dims(&format!("[{},{},{}]", choice("a", &["1"]), choice("b", &["1"]), choice("c", &["1"])));
-        let y = dims(&format!("[{},{},{}]", choice("a", &["1"]), choice("b", &["2"]), choice("c", &["2"])));
+        let x = dims(&format!(
+            "[{},{},{}]",
+            choice("a", &["1"]),
+            choice("b", &["1"]),
+            choice("c", &["1"])
+        ));
+        let y = dims(&format!(
+            "[{},{},{}]",
+            choice("a", &["1"]),
+            choice("b", &["2"]),
+            choice("c", &["2"])
+        ));
         let scored = scored_dimensions(&config, [&x, &y]);
         // c is dropped (weight 0) and not re-added as undeclared: (3*1 + 1*0)/4
         assert_eq!(scored.len(), 2);
@@ -223,13 +261,22 @@ mod tests {
 
     #[test]
     fn one_side_empty_scores_zero_and_unscored_kinds_give_none() {
-        let config = ProjectConfig { controls: vec![control("s", "choices", 1.0)], ..ProjectConfig::default() };
+        let config = ProjectConfig {
+            controls: vec![control("s", "choices", 1.0)],
+            ..ProjectConfig::default()
+        };
         let empty = Dims::default();
         let a = dims(&format!("[{}]", choice("s", &["x"])));
         let scored = scored_dimensions(&config, [&a]);
         assert_eq!(pair_score(&scored, &a, &empty), Some(0));
         assert_eq!(pair_score(&scored, &empty, &empty), Some(SCORE_ONE));
-        let boxes_only = ProjectConfig { controls: vec![control("b", "rectanglelabels", 1.0)], ..ProjectConfig::default() };
-        assert_eq!(pair_score(&scored_dimensions(&boxes_only, []), &a, &a), None);
+        let boxes_only = ProjectConfig {
+            controls: vec![control("b", "rectanglelabels", 1.0)],
+            ..ProjectConfig::default()
+        };
+        assert_eq!(
+            pair_score(&scored_dimensions(&boxes_only, []), &a, &a),
+            None
+        );
     }
 }

@@ -196,7 +196,12 @@ fn annotation_contributions(
             out.push(count(hour, member, Counter::Updated, 1));
         }
         if annotation.dims.regions > 0 {
-            out.push(count(hour, member, Counter::Regions, i64::from(annotation.dims.regions)));
+            out.push(count(
+                hour,
+                member,
+                Counter::Regions,
+                i64::from(annotation.dims.regions),
+            ));
         }
         out.push(Contribution::LeadTime {
             hour,
@@ -221,7 +226,11 @@ fn annotation_contributions(
         };
         out.push(count(hour_of_ms(latest.completed_ms), member, counter, 1));
     }
-    for review in task.reviews.iter().filter(|r| r.annotation_id == annotation.id) {
+    for review in task
+        .reviews
+        .iter()
+        .filter(|r| r.annotation_id == annotation.id)
+    {
         let points = match (review.outcome, &review.fixed) {
             (ReviewOutcome::Accepted, _) => SCORE_ONE,
             (ReviewOutcome::Rejected, _) => 0,
@@ -297,8 +306,13 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
 pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
     let mut chosen: Vec<&AnnotationState> = Vec::new();
     for annotation in task.annotations.iter().filter(|a| !a.skipped) {
-        match chosen.iter().position(|c| c.member_id == annotation.member_id) {
-            Some(index) if annotation.completed_ms > chosen[index].completed_ms => chosen[index] = annotation,
+        match chosen
+            .iter()
+            .position(|c| c.member_id == annotation.member_id)
+        {
+            Some(index) if annotation.completed_ms > chosen[index].completed_ms => {
+                chosen[index] = annotation
+            }
             Some(_) => {}
             None => chosen.push(annotation),
         }
@@ -316,7 +330,13 @@ fn agreement_contributions(task: &TaskState, config: &ProjectConfig, out: &mut V
     if dimensions.is_empty() {
         return;
     }
-    let hour = hour_of_ms(people.iter().map(|a| a.completed_ms).max().unwrap_or_default());
+    let hour = hour_of_ms(
+        people
+            .iter()
+            .map(|a| a.completed_ms)
+            .max()
+            .unwrap_or_default(),
+    );
     let threshold = to_fixed(config.agreement_threshold);
     let push_task = |dimension: &str, sum: i64, pairs: i64, out: &mut Vec<Contribution>| {
         if let Some(score) = mean_fixed(sum, pairs) {
@@ -344,10 +364,11 @@ fn agreement_contributions(task: &TaskState, config: &ProjectConfig, out: &mut V
     }
     push_task(OVERALL, overall_sum, pairs, out);
     for dimension in &dimensions {
-        let used = people
-            .iter()
-            .enumerate()
-            .any(|(i, a)| people[i + 1..].iter().any(|b| dimension_used(dimension, &a.dims, &b.dims)));
+        let used = people.iter().enumerate().any(|(i, a)| {
+            people[i + 1..]
+                .iter()
+                .any(|b| dimension_used(dimension, &a.dims, &b.dims))
+        });
         if !used {
             continue;
         }
@@ -375,7 +396,11 @@ fn agreement_contributions(task: &TaskState, config: &ProjectConfig, out: &mut V
 
 /// The net change between two contribution lists, as `(contribution, sign)`:
 /// entries present on both sides cancel. Both inputs are sorted in place.
-pub fn diff(before: &mut [Contribution], after: &mut [Contribution], out: &mut Vec<(Contribution, i64)>) {
+pub fn diff(
+    before: &mut [Contribution],
+    after: &mut [Contribution],
+    out: &mut Vec<(Contribution, i64)>,
+) {
     before.sort_unstable();
     after.sort_unstable();
     let (mut i, mut j) = (0, 0);

@@ -177,11 +177,17 @@ pub fn parse_timestamp(text: &str, field: &str) -> Result<DateTime<Utc>, DecodeE
     let has_t = matches!(text.as_bytes().get(10), Some(b'T' | b't'));
     match DateTime::parse_from_rfc3339(text) {
         Ok(parsed) if has_t => Ok(parsed.with_timezone(&Utc)),
-        _ => Err(DecodeError::invalid(field, Reason::BadTimestamp(text.to_string()))),
+        _ => Err(DecodeError::invalid(
+            field,
+            Reason::BadTimestamp(text.to_string()),
+        )),
     }
 }
 
-fn timestamp(value: Option<Cow<'_, str>>, field: &'static str) -> Result<DateTime<Utc>, DecodeError> {
+fn timestamp(
+    value: Option<Cow<'_, str>>,
+    field: &'static str,
+) -> Result<DateTime<Utc>, DecodeError> {
     parse_timestamp(&required(value, field)?, field)
 }
 
@@ -199,7 +205,12 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
     let event_type: EventType = enum_value(wire.event_type, "type")?;
     match required(wire.schema_version, "schema_version")? {
         SCHEMA_VERSION => {}
-        other => return Err(DecodeError::invalid("schema_version", Reason::UnsupportedVersion(other))),
+        other => {
+            return Err(DecodeError::invalid(
+                "schema_version",
+                Reason::UnsupportedVersion(other),
+            ))
+        }
     }
     let occurred_at = timestamp(wire.occurred_at, "occurred_at")?;
     let project_id = match event_type {
@@ -218,7 +229,12 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
         EventType::ProjectUpserted => EventBody::ProjectUpserted(ProjectUpserted {
             title: required(wire.title, "title")?,
             overlap: match required(wire.overlap, "overlap")? {
-                0 => return Err(DecodeError::invalid("overlap", Reason::OutOfRange("must be >= 1"))),
+                0 => {
+                    return Err(DecodeError::invalid(
+                        "overlap",
+                        Reason::OutOfRange("must be >= 1"),
+                    ))
+                }
                 n => n,
             },
             agreement_threshold: match required(wire.agreement_threshold, "agreement_threshold")? {
@@ -242,7 +258,12 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
         EventType::TaskCreated => EventBody::TaskCreated {
             task_id: id(wire.task_id, "task_id")?,
             overlap: match wire.overlap {
-                Some(0) => return Err(DecodeError::invalid("overlap", Reason::OutOfRange("must be >= 1"))),
+                Some(0) => {
+                    return Err(DecodeError::invalid(
+                        "overlap",
+                        Reason::OutOfRange("must be >= 1"),
+                    ))
+                }
                 other => other,
             },
         },
@@ -254,7 +275,9 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
             from: enum_value(wire.from, "from")?,
             to: enum_value(wire.to, "to")?,
         },
-        EventType::AnnotationSubmitted | EventType::AnnotationUpdated | EventType::AnnotationSkipped => {
+        EventType::AnnotationSubmitted
+        | EventType::AnnotationUpdated
+        | EventType::AnnotationSkipped => {
             let action = match event_type {
                 EventType::AnnotationSubmitted => AnnotationAction::Submitted,
                 EventType::AnnotationUpdated => AnnotationAction::Updated,
@@ -278,7 +301,8 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
                 task_id: id(wire.task_id, "task_id")?,
                 member_id: id(wire.member_id, "member_id")?,
                 lead_time_seconds,
-                was_cancelled: wire.was_cancelled.unwrap_or(false) || action == AnnotationAction::Skipped,
+                was_cancelled: wire.was_cancelled.unwrap_or(false)
+                    || action == AnnotationAction::Skipped,
                 ground_truth: wire.ground_truth.unwrap_or(false),
                 completed_at: timestamp(wire.completed_at, "completed_at")?,
                 result,
@@ -356,7 +380,10 @@ fn controls(wire: Vec<WireControl>) -> Result<Vec<Control>, DecodeError> {
                 .ok_or_else(|| DecodeError::invalid(field("kind"), Reason::Missing))?;
             let weight = control.weight.unwrap_or(1.0);
             if weight < 0.0 || !weight.is_finite() {
-                return Err(DecodeError::invalid(field("weight"), Reason::OutOfRange("must be >= 0")));
+                return Err(DecodeError::invalid(
+                    field("weight"),
+                    Reason::OutOfRange("must be >= 0"),
+                ));
             }
             Ok(Control {
                 name,
@@ -377,17 +404,31 @@ fn check_result(items: &[ResultItem<'_>], field: &str) -> Result<(), DecodeError
             continue;
         }
         match &item.from_name {
-            None => return Err(DecodeError::invalid(format!("{field}.{index}.from_name"), Reason::Missing)),
+            None => {
+                return Err(DecodeError::invalid(
+                    format!("{field}.{index}.from_name"),
+                    Reason::Missing,
+                ))
+            }
             Some(name) if name.is_empty() => {
-                return Err(DecodeError::invalid(format!("{field}.{index}.from_name"), Reason::Empty))
+                return Err(DecodeError::invalid(
+                    format!("{field}.{index}.from_name"),
+                    Reason::Empty,
+                ))
             }
             Some(_) => {}
         }
         if item.to_name.is_none() {
-            return Err(DecodeError::invalid(format!("{field}.{index}.to_name"), Reason::Missing));
+            return Err(DecodeError::invalid(
+                format!("{field}.{index}.to_name"),
+                Reason::Missing,
+            ));
         }
         if item.value.is_none() {
-            return Err(DecodeError::invalid(format!("{field}.{index}.value"), Reason::Missing));
+            return Err(DecodeError::invalid(
+                format!("{field}.{index}.value"),
+                Reason::Missing,
+            ));
         }
     }
     Ok(())

@@ -92,7 +92,10 @@ impl Sketch {
                 return Some(Self::representative(*index));
             }
         }
-        self.buckets.keys().next_back().map(|index| Self::representative(*index))
+        self.buckets
+            .keys()
+            .next_back()
+            .map(|index| Self::representative(*index))
     }
 }
 

@@ -9,7 +9,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dims::Dims;
-use crate::event::{AnnotationAction, AnnotationEvent, PredictionCreated, ReviewOutcome, ReviewSubmitted, TaskStatus};
+use crate::event::{
+    AnnotationAction, AnnotationEvent, PredictionCreated, ReviewOutcome, ReviewSubmitted,
+    TaskStatus,
+};
 use crate::time::{epoch_ms, seconds_to_ms};
 
 /// The current state of one task.
@@ -154,7 +157,12 @@ impl ReviewState {
 }
 
 /// Inserts or replaces by id in a vector sorted by id; `newer` decides a replace.
-fn upsert<T>(items: &mut Vec<T>, id: impl Fn(&T) -> &str, item: T, newer: impl Fn(&T, &T) -> bool) -> bool {
+fn upsert<T>(
+    items: &mut Vec<T>,
+    id: impl Fn(&T) -> &str,
+    item: T,
+    newer: impl Fn(&T, &T) -> bool,
+) -> bool {
     match items.binary_search_by(|existing| id(existing).cmp(id(&item))) {
         Ok(index) if newer(&item, &items[index]) => {
             items[index] = item;
@@ -180,7 +188,9 @@ fn remove<T>(items: &mut Vec<T>, id: impl Fn(&T) -> &str, target: &str) -> bool 
 
 impl TaskState {
     fn is_tombstoned(&self, id: &str) -> bool {
-        self.tombstones.binary_search_by(|t| t.as_str().cmp(id)).is_ok()
+        self.tombstones
+            .binary_search_by(|t| t.as_str().cmp(id))
+            .is_ok()
     }
 
     fn bury(&mut self, id: &str) {
@@ -219,7 +229,9 @@ impl TaskState {
         if self.deleted {
             return Change::Unchanged;
         }
-        let newer = self.explicit_status.is_none_or(|current| at_ms >= current.at_ms);
+        let newer = self
+            .explicit_status
+            .is_none_or(|current| at_ms >= current.at_ms);
         let next = ExplicitStatus { status, at_ms };
         if !newer || self.explicit_status == Some(next) {
             return Change::Unchanged;
@@ -268,7 +280,12 @@ impl TaskState {
         };
         let was_existing = self.exists;
         self.exists = true;
-        let inserted = upsert(&mut self.predictions, |p| &p.id, prediction, |new, old| new != old);
+        let inserted = upsert(
+            &mut self.predictions,
+            |p| &p.id,
+            prediction,
+            |new, old| new != old,
+        );
         changed(inserted || !was_existing)
     }
 

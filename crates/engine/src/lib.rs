@@ -1,1 +1,15 @@
-//! placeholder
+//! LabelPulse's engine: applies events to per-task state, turns state
+//! changes into aggregate diffs, fences replays by version, and flushes to a
+//! [`Store`] that adapters implement.
+//!
+//! Depends on `core` only: no runtime, no I/O of its own. Invariant: after a
+//! crash anywhere in a flush, replaying from the store's positions yields the
+//! same store contents as one clean pass (DESIGN.md §4).
+
+pub mod engine;
+pub mod entity;
+pub mod memory;
+pub mod store;
+
+pub use engine::{Engine, EngineCounters, EngineError, EngineSettings, Outcome};
+pub use store::{Flush, Store, Versioned};

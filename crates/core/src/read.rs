@@ -1,0 +1,97 @@
+//! The read side: what the query service needs from a store. Implemented
+//! by the embedded store and (later) ClickHouse; the API depends only on this.
+//!
+//! Every method returns stored aggregate rows; the math that turns rows into
+//! dashboard numbers (ratios, quantiles, time-zone buckets) happens in the
+//! query service, never in the store.
+
+use std::future::Future;
+use std::ops::Range;
+
+use crate::aggregate::{ActivityRow, AgreementRow, HourRow, LabelRow, PairRow, TotalsRow};
+use crate::member::MemberState;
+use crate::project::ProjectConfig;
+use crate::time::Hour;
+
+/// A project as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectRecord {
+    /// Project id.
+    pub id: String,
+    /// Its settings (defaults until a `project.upserted` arrives).
+    pub config: ProjectConfig,
+    /// Snapshot counts.
+    pub totals: TotalsRow,
+}
+
+/// Read access to the aggregates. Hour ranges are half-open `[start, end)`.
+pub trait ReadStore: Send + Sync + 'static {
+    /// The store's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Every project, sorted by id.
+    fn projects(&self) -> impl Future<Output = Result<Vec<ProjectRecord>, Self::Error>> + Send;
+
+    /// One project, if known.
+    fn project(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Option<ProjectRecord>, Self::Error>> + Send;
+
+    /// The project's hour rows in the range, sorted by hour.
+    fn project_hours(
+        &self,
+        project: &str,
+        hours: Range<Hour>,
+    ) -> impl Future<Output = Result<Vec<(Hour, HourRow)>, Self::Error>> + Send;
+
+    /// Every member's hour rows of the project in the range: `(member, hour, row)`.
+    fn project_member_hours(
+        &self,
+        project: &str,
+        hours: Range<Hour>,
+    ) -> impl Future<Output = Result<Vec<(String, Hour, HourRow)>, Self::Error>> + Send;
+
+    /// One member's hour rows across projects: `(project, hour, row)`.
+    fn member_hours(
+        &self,
+        member: &str,
+        hours: Range<Hour>,
+    ) -> impl Future<Output = Result<Vec<(String, Hour, HourRow)>, Self::Error>> + Send;
+
+    /// Task-agreement rows of one dimension (`""` = overall), sorted by hour.
+    fn agreement_hours(
+        &self,
+        project: &str,
+        dimension: &str,
+        hours: Range<Hour>,
+    ) -> impl Future<Output = Result<Vec<(Hour, AgreementRow)>, Self::Error>> + Send;
+
+    /// Label occurrences: `(dimension, label, row)`, sorted.
+    fn labels(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String, LabelRow)>, Self::Error>> + Send;
+
+    /// Pair rows of one dimension: `(a, b, row)` with `a < b`, sorted.
+    fn pairs(
+        &self,
+        project: &str,
+        dimension: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String, PairRow)>, Self::Error>> + Send;
+
+    /// Last activity of every member in the project, sorted by member.
+    fn activity(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<(String, ActivityRow)>, Self::Error>> + Send;
+
+    /// A member, if ever upserted.
+    fn member(
+        &self,
+        member: &str,
+    ) -> impl Future<Output = Result<Option<MemberState>, Self::Error>> + Send;
+
+    /// True when the store can serve reads (for `/readyz`).
+    fn ready(&self) -> impl Future<Output = bool> + Send;
+}

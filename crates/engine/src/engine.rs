@@ -1,0 +1,661 @@
+//! The engine: applies events to cached entity state, adds the resulting
+//! contribution diffs to cached aggregate rows, and flushes to a [`Store`].
+//!
+//! Fencing (DESIGN.md §4): an event with sequence `s` (offset + 1) is
+//! applied to its entity only if the entity's version is below `s`, and its
+//! diff goes only to aggregate rows still below `s`. Together with the flush
+//! order of [`Flush`], replaying from the last durable position after a crash
+//! anywhere in a flush applies each event's effect exactly once.
+
+use std::collections::hash_map::Entry as MapEntry;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+use labelpulse_core::aggregate::{targets, ActivityRow, AggKey, AggRow};
+use labelpulse_core::contribution::{diff, task_contributions, Contribution, Counter};
+use labelpulse_core::event::{EventBody, SessionKind};
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::task::{AnnotationState, Change, ReviewState, TaskState};
+use labelpulse_core::time::{epoch_ms, hour_of_ms};
+use labelpulse_core::Event;
+use thiserror::Error;
+
+use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
+use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
+
+/// Engine settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineSettings {
+    /// Heartbeat gaps longer than this are idle and not counted as active time.
+    pub idle_threshold_ms: i64,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            idle_threshold_ms: 60_000,
+        }
+    }
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied (possibly a no-op on state, e.g. a duplicate).
+    Applied,
+    /// Already applied before (its entity is at or past this sequence): replay.
+    Fenced,
+    /// Refers to an entity the engine cannot resolve (a delete by id of
+    /// something never seen); nothing to do.
+    Unresolved,
+}
+
+/// Engine failure: always the store's.
+#[derive(Debug, Error)]
+pub enum EngineError<E: std::error::Error + 'static> {
+    /// The store failed to read or write.
+    #[error("store: {0}")]
+    Store(#[source] E),
+    /// Sequences must increase per partition.
+    #[error("sequence {sequence} on partition {partition} is not after {last}")]
+    SequenceOrder {
+        /// Partition.
+        partition: u32,
+        /// The offending sequence.
+        sequence: u64,
+        /// The last one applied.
+        last: u64,
+    },
+}
+
+/// One cached row: its versioned value, whether it must be written, and
+/// which event last stamped it in this process (so one event can add
+/// several contributions to the same row).
+#[derive(Debug, Clone)]
+struct Cached<T> {
+    value: Versioned<T>,
+    dirty: bool,
+    stamped_by: u64,
+}
+
+impl<T> Cached<T> {
+    fn clean(value: Versioned<T>) -> Self {
+        Cached {
+            value,
+            dirty: false,
+            stamped_by: 0,
+        }
+    }
+
+    /// May event `sequence` change this row?
+    fn behind(&self, sequence: u64) -> bool {
+        self.value.version < sequence || self.stamped_by == sequence
+    }
+
+    fn stamp(&mut self, sequence: u64) {
+        self.value.version = sequence;
+        self.stamped_by = sequence;
+        self.dirty = true;
+    }
+}
+
+/// Counts of what the engine did, for metrics and logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineCounters {
+    /// Events applied.
+    pub applied: u64,
+    /// Events skipped by fencing (replays).
+    pub fenced: u64,
+    /// Events whose entity could not be resolved.
+    pub unresolved: u64,
+    /// Flushes written.
+    pub flushes: u64,
+}
+
+/// The engine over one store.
+pub struct Engine<S: Store> {
+    store: S,
+    settings: EngineSettings,
+    tasks: HashMap<TaskKey, Cached<TaskState>>,
+    sessions: HashMap<SessionKey, Cached<SessionState>>,
+    projects: HashMap<String, Cached<ProjectConfig>>,
+    members: HashMap<String, Cached<MemberState>>,
+    aggregates: HashMap<AggKey, Cached<AggRow>>,
+    index: HashMap<IndexKey, String>,
+    new_index: Vec<(IndexKey, String)>,
+    archive: Vec<(u64, Vec<u8>)>,
+    positions: BTreeMap<u32, u64>,
+    pending: bool,
+    counters: EngineCounters,
+    scratch: Scratch,
+}
+
+#[derive(Default)]
+struct Scratch {
+    before: Vec<Contribution>,
+    after: Vec<Contribution>,
+    diff: Vec<(Contribution, i64)>,
+    keys: Vec<AggKey>,
+}
+
+type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
+
+/// Loads a key into a cache map from the store on a miss.
+fn cached<'m, K, T, E>(
+    map: &'m mut HashMap<K, Cached<T>>,
+    key: &K,
+    load: impl FnOnce() -> std::result::Result<Option<Versioned<T>>, E>,
+    default: impl FnOnce() -> T,
+) -> std::result::Result<&'m mut Cached<T>, E>
+where
+    K: Hash + Eq + Clone,
+{
+    match map.entry(key.clone()) {
+        MapEntry::Occupied(entry) => Ok(entry.into_mut()),
+        MapEntry::Vacant(entry) => {
+            let value = load()?.unwrap_or_else(|| Versioned {
+                version: 0,
+                value: default(),
+            });
+            Ok(entry.insert(Cached::clean(value)))
+        }
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// An engine over `store`, with an empty cache.
+    pub fn new(store: S, settings: EngineSettings) -> Result<Self, S> {
+        let mut store = store;
+        let positions = store.positions().map_err(EngineError::Store)?;
+        Ok(Engine {
+            store,
+            settings,
+            tasks: HashMap::new(),
+            sessions: HashMap::new(),
+            projects: HashMap::new(),
+            members: HashMap::new(),
+            aggregates: HashMap::new(),
+            index: HashMap::new(),
+            new_index: Vec::new(),
+            archive: Vec::new(),
+            positions,
+            pending: false,
+            counters: EngineCounters::default(),
+            scratch: Scratch::default(),
+        })
+    }
+
+    /// The last applied sequence per partition (durable or not).
+    pub fn positions(&self) -> &BTreeMap<u32, u64> {
+        &self.positions
+    }
+
+    /// What the engine did so far.
+    pub fn counters(&self) -> &EngineCounters {
+        &self.counters
+    }
+
+    /// The store, e.g. for reads in tests.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Consumes the engine, returning its store (unflushed changes are lost).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// True when applied events wait for a flush.
+    pub fn has_pending(&self) -> bool {
+        self.pending
+    }
+
+    /// Applies one event with sequence `sequence` (> 0, increasing per
+    /// partition). `raw` is archived with the next flush.
+    pub fn apply(
+        &mut self,
+        partition: u32,
+        sequence: u64,
+        raw: &[u8],
+        event: &Event<'_>,
+    ) -> Result<Outcome, S> {
+        let last = self.positions.get(&partition).copied().unwrap_or(0);
+        if sequence <= last {
+            return Err(EngineError::SequenceOrder {
+                partition,
+                sequence,
+                last,
+            });
+        }
+        let outcome = self.apply_body(sequence, event)?;
+        match outcome {
+            Outcome::Applied => self.counters.applied += 1,
+            Outcome::Fenced => self.counters.fenced += 1,
+            Outcome::Unresolved => self.counters.unresolved += 1,
+        }
+        // Every event is archived, replays included, so a crash between the
+        // task rows and the archive rows of a flush loses no archive entry.
+        self.archive.push((sequence, raw.to_vec()));
+        self.positions.insert(partition, sequence);
+        self.pending = true;
+        Ok(outcome)
+    }
+
+    fn apply_body(&mut self, sequence: u64, event: &Event<'_>) -> Result<Outcome, S> {
+        let project = event.envelope.project_id.as_deref().unwrap_or_default();
+        match &event.body {
+            EventBody::ProjectUpserted(upserted) => {
+                let config =
+                    ProjectConfig::from_event(upserted, event.envelope.workspace_id.as_deref());
+                self.upsert_project(sequence, project, config)
+            }
+            EventBody::MemberUpserted(member) => {
+                let state = MemberState::from_event(event, member);
+                let store = &mut self.store;
+                let key = member.member_id.to_string();
+                let entry = cached(
+                    &mut self.members,
+                    &key,
+                    || store.member(&key),
+                    || state.clone(),
+                )
+                .map_err(EngineError::Store)?;
+                if !entry.behind(sequence) {
+                    return Ok(Outcome::Fenced);
+                }
+                if entry.value.version == 0 || state.occurred_ms >= entry.value.value.occurred_ms {
+                    entry.value.value = state;
+                }
+                entry.stamp(sequence);
+                Ok(Outcome::Applied)
+            }
+            EventBody::Session(session) => {
+                let at_ms = epoch_ms(event.envelope.occurred_at);
+                self.apply_session(sequence, project, &session.member_id, session.kind, at_ms)
+            }
+            EventBody::TaskCreated { task_id, overlap } => {
+                self.apply_task(sequence, project, task_id, |task| task.create(*overlap))
+            }
+            EventBody::TaskDeleted { task_id } => {
+                self.apply_task(sequence, project, task_id, TaskState::delete)
+            }
+            EventBody::TaskStateChanged { task_id, to, .. } => {
+                let at_ms = epoch_ms(event.envelope.occurred_at);
+                self.apply_task(sequence, project, task_id, |task| {
+                    task.set_status(*to, at_ms)
+                })
+            }
+            EventBody::Annotation(annotation) => {
+                self.remember(
+                    project,
+                    IndexKind::Annotation,
+                    &annotation.annotation_id,
+                    &annotation.task_id,
+                );
+                let state = AnnotationState::from_event(annotation);
+                let activity = (annotation.member_id.as_ref(), state.completed_ms);
+                let outcome = self.apply_task(sequence, project, &annotation.task_id, |task| {
+                    task.upsert_annotation(state)
+                })?;
+                self.touch_activity(sequence, project, activity, outcome)
+            }
+            EventBody::AnnotationDeleted {
+                annotation_id,
+                task_id,
+            } => {
+                let task_id = match task_id {
+                    Some(task_id) => Some(task_id.to_string()),
+                    None => self.resolve(project, IndexKind::Annotation, annotation_id)?,
+                };
+                match task_id {
+                    Some(task_id) => self.apply_task(sequence, project, &task_id, |task| {
+                        task.delete_annotation(annotation_id)
+                    }),
+                    None => Ok(Outcome::Unresolved),
+                }
+            }
+            EventBody::PredictionCreated(prediction) => {
+                self.remember(
+                    project,
+                    IndexKind::Prediction,
+                    &prediction.prediction_id,
+                    &prediction.task_id,
+                );
+                self.apply_task(sequence, project, &prediction.task_id, |task| {
+                    task.upsert_prediction(prediction)
+                })
+            }
+            EventBody::PredictionDeleted { prediction_id } => {
+                match self.resolve(project, IndexKind::Prediction, prediction_id)? {
+                    Some(task_id) => self.apply_task(sequence, project, &task_id, |task| {
+                        task.delete_prediction(prediction_id)
+                    }),
+                    None => Ok(Outcome::Unresolved),
+                }
+            }
+            EventBody::ReviewSubmitted(review) => {
+                self.remember(
+                    project,
+                    IndexKind::Review,
+                    &review.review_id,
+                    &review.task_id,
+                );
+                let state = ReviewState::from_event(review);
+                let activity = (review.reviewer_id.as_ref(), state.completed_ms);
+                let outcome = self.apply_task(sequence, project, &review.task_id, |task| {
+                    task.upsert_review(state)
+                })?;
+                self.touch_activity(sequence, project, activity, outcome)
+            }
+            EventBody::ReviewDeleted { review_id } => {
+                match self.resolve(project, IndexKind::Review, review_id)? {
+                    Some(task_id) => self.apply_task(sequence, project, &task_id, |task| {
+                        task.delete_review(review_id)
+                    }),
+                    None => Ok(Outcome::Unresolved),
+                }
+            }
+        }
+    }
+
+    /// Records `id -> task` in the index (immutable entries).
+    fn remember(&mut self, project: &str, kind: IndexKind, id: &str, task_id: &str) {
+        let key = (project.to_string(), kind, id.to_string());
+        if let MapEntry::Vacant(entry) = self.index.entry(key.clone()) {
+            entry.insert(task_id.to_string());
+            self.new_index.push((key, task_id.to_string()));
+        }
+    }
+
+    fn resolve(&mut self, project: &str, kind: IndexKind, id: &str) -> Result<Option<String>, S> {
+        let key = (project.to_string(), kind, id.to_string());
+        if let Some(task) = self.index.get(&key) {
+            return Ok(Some(task.clone()));
+        }
+        let found = self.store.index(&key).map_err(EngineError::Store)?;
+        if let Some(task) = &found {
+            self.index.insert(key, task.clone());
+        }
+        Ok(found)
+    }
+
+    fn project_config(&mut self, project: &str) -> Result<&mut Cached<ProjectConfig>, S> {
+        let store = &mut self.store;
+        let key = project.to_string();
+        cached(
+            &mut self.projects,
+            &key,
+            || store.project(&key),
+            ProjectConfig::default,
+        )
+        .map_err(EngineError::Store)
+    }
+
+    /// Applies a change to one task: fence, diff old and new contributions,
+    /// add the diff to the rows still behind `sequence`.
+    fn apply_task(
+        &mut self,
+        sequence: u64,
+        project: &str,
+        task_id: &str,
+        change: impl FnOnce(&mut TaskState) -> Change,
+    ) -> Result<Outcome, S> {
+        let config = {
+            let entry = self.project_config(project)?;
+            if entry.value.version == 0 && !entry.dirty {
+                // First sight of a project without settings: keep it listed.
+                entry.dirty = true;
+            }
+            entry.value.value.clone()
+        };
+        let key = (project.to_string(), task_id.to_string());
+        let store = &mut self.store;
+        let entry = cached(
+            &mut self.tasks,
+            &key,
+            || store.task(&key),
+            TaskState::default,
+        )
+        .map_err(EngineError::Store)?;
+        if !entry.behind(sequence) {
+            return Ok(Outcome::Fenced);
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.before.clear();
+        task_contributions(&entry.value.value, &config, &mut scratch.before);
+        if change(&mut entry.value.value) == Change::Unchanged {
+            self.scratch = scratch;
+            return Ok(Outcome::Applied);
+        }
+        entry.stamp(sequence);
+        scratch.after.clear();
+        task_contributions(&entry.value.value, &config, &mut scratch.after);
+        scratch.diff.clear();
+        diff(&mut scratch.before, &mut scratch.after, &mut scratch.diff);
+        let result = self.add_diff(sequence, project, &scratch.diff, &mut scratch.keys);
+        self.scratch = scratch;
+        result.map(|()| Outcome::Applied)
+    }
+
+    /// Adds signed contributions to every row each lands on, fenced.
+    fn add_diff(
+        &mut self,
+        sequence: u64,
+        project: &str,
+        changes: &[(Contribution, i64)],
+        keys: &mut Vec<AggKey>,
+    ) -> Result<(), S> {
+        for (contribution, sign) in changes {
+            keys.clear();
+            targets(project, contribution, keys);
+            for key in keys.drain(..) {
+                let store = &mut self.store;
+                let row = cached(
+                    &mut self.aggregates,
+                    &key,
+                    || store.aggregate(&key),
+                    || key.empty_row(),
+                )
+                .map_err(EngineError::Store)?;
+                if row.behind(sequence) {
+                    row.value.value.apply(contribution, *sign);
+                    row.stamp(sequence);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Raises a member's last-activity time in a project (a max register).
+    fn touch_activity(
+        &mut self,
+        sequence: u64,
+        project: &str,
+        (member, at_ms): (&str, i64),
+        outcome: Outcome,
+    ) -> Result<Outcome, S> {
+        if outcome != Outcome::Applied {
+            return Ok(outcome);
+        }
+        let key = AggKey::MemberActivity {
+            project: project.to_string(),
+            member: member.to_string(),
+        };
+        let store = &mut self.store;
+        let row = cached(
+            &mut self.aggregates,
+            &key,
+            || store.aggregate(&key),
+            || key.empty_row(),
+        )
+        .map_err(EngineError::Store)?;
+        if row.behind(sequence) {
+            if let AggRow::Activity(activity) = &mut row.value.value {
+                if at_ms > activity.last_active_ms {
+                    *activity = ActivityRow {
+                        last_active_ms: at_ms,
+                    };
+                    row.stamp(sequence);
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Heartbeats: a gap to the previous heartbeat of at most the idle
+    /// threshold is active time, credited to the hour of the later beat.
+    /// Late or repeated beats (not after the last one) are ignored.
+    fn apply_session(
+        &mut self,
+        sequence: u64,
+        project: &str,
+        member: &str,
+        kind: SessionKind,
+        at_ms: i64,
+    ) -> Result<Outcome, S> {
+        let key = (project.to_string(), member.to_string());
+        let store = &mut self.store;
+        let entry = cached(
+            &mut self.sessions,
+            &key,
+            || store.session(&key),
+            SessionState::default,
+        )
+        .map_err(EngineError::Store)?;
+        if !entry.behind(sequence) {
+            return Ok(Outcome::Fenced);
+        }
+        let state = &mut entry.value.value;
+        let gap = match state.last_heartbeat_ms {
+            Some(last) if at_ms <= last => return Ok(Outcome::Applied),
+            Some(last) => Some(at_ms - last),
+            None => None,
+        };
+        state.last_heartbeat_ms = match kind {
+            SessionKind::Heartbeat => Some(at_ms),
+            SessionKind::Ended => None,
+        };
+        entry.stamp(sequence);
+        if let Some(gap) = gap.filter(|gap| *gap <= self.settings.idle_threshold_ms) {
+            let active = Contribution::Count {
+                hour: hour_of_ms(at_ms),
+                member: Some(member.to_string()),
+                counter: Counter::ActiveMs,
+                amount: gap,
+            };
+            let mut keys = std::mem::take(&mut self.scratch.keys);
+            let result = self.add_diff(sequence, project, &[(active, 1)], &mut keys);
+            self.scratch.keys = keys;
+            result?;
+        }
+        self.touch_activity(sequence, project, (member, at_ms), Outcome::Applied)
+    }
+
+    /// `project.upserted`. A change of scoring settings re-derives every task
+    /// of the project; it is applied alone between two flushes, so every
+    /// task it reads is at a version below `sequence`.
+    fn upsert_project(
+        &mut self,
+        sequence: u64,
+        project: &str,
+        config: ProjectConfig,
+    ) -> Result<Outcome, S> {
+        let current = self.project_config(project)?;
+        if !current.behind(sequence) {
+            return Ok(Outcome::Fenced);
+        }
+        let old = current.value.value.clone();
+        if !old.scoring_differs(&config) {
+            let current = self.project_config(project)?;
+            current.value.value = config;
+            current.stamp(sequence);
+            return Ok(Outcome::Applied);
+        }
+        // Barrier: everything before this event becomes durable first.
+        self.flush()?;
+        let stored = self
+            .store
+            .project_tasks(project)
+            .map_err(EngineError::Store)?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for (key, stored_task) in stored {
+            let entry = self
+                .tasks
+                .entry(key.clone())
+                .or_insert_with(|| Cached::clean(stored_task));
+            if !entry.behind(sequence) {
+                continue;
+            }
+            scratch.before.clear();
+            scratch.after.clear();
+            task_contributions(&entry.value.value, &old, &mut scratch.before);
+            task_contributions(&entry.value.value, &config, &mut scratch.after);
+            entry.stamp(sequence);
+            scratch.diff.clear();
+            diff(&mut scratch.before, &mut scratch.after, &mut scratch.diff);
+            if let Err(error) = self.add_diff(sequence, project, &scratch.diff, &mut scratch.keys) {
+                self.scratch = scratch;
+                return Err(error);
+            }
+        }
+        self.scratch = scratch;
+        let current = self.project_config(project)?;
+        current.value.value = config;
+        current.stamp(sequence);
+        Ok(Outcome::Applied)
+    }
+
+    /// Writes everything applied since the last flush: aggregates, then
+    /// entities, then positions. On error nothing is forgotten; the caller
+    /// may retry (rows are absolute) or drop the engine and replay.
+    pub fn flush(&mut self) -> Result<usize, S> {
+        if !self.pending && self.new_index.is_empty() {
+            return Ok(0);
+        }
+        let flush = self.collect();
+        self.store.write(&flush).map_err(EngineError::Store)?;
+        self.mark_clean();
+        self.counters.flushes += 1;
+        Ok(flush.rows())
+    }
+
+    fn collect(&self) -> Flush {
+        fn dirty<K: Clone + Ord, T: Clone>(map: &HashMap<K, Cached<T>>) -> Vec<(K, Versioned<T>)> {
+            let mut rows: Vec<(K, Versioned<T>)> = map
+                .iter()
+                .filter(|(_, cached)| cached.dirty)
+                .map(|(key, cached)| (key.clone(), cached.value.clone()))
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            rows
+        }
+        let mut index = self.new_index.clone();
+        index.sort();
+        Flush {
+            aggregates: dirty(&self.aggregates),
+            members: dirty(&self.members),
+            sessions: dirty(&self.sessions),
+            index,
+            tasks: dirty(&self.tasks),
+            projects: dirty(&self.projects),
+            archive: self.archive.clone(),
+            positions: self.positions.clone(),
+        }
+    }
+
+    fn mark_clean(&mut self) {
+        fn clean<K, T>(map: &mut HashMap<K, Cached<T>>) {
+            for cached in map.values_mut() {
+                cached.dirty = false;
+            }
+        }
+        clean(&mut self.aggregates);
+        clean(&mut self.projects);
+        clean(&mut self.members);
+        clean(&mut self.sessions);
+        clean(&mut self.tasks);
+        self.new_index.clear();
+        self.archive.clear();
+        self.pending = false;
+    }
+}

@@ -1,0 +1,145 @@
+//! An in-memory [`Store`] for tests and benchmarks, which can be told to
+//! fail after a given number of row writes (a crash in the middle of a flush).
+
+use std::collections::BTreeMap;
+
+use labelpulse_core::aggregate::{AggKey, AggRow};
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::task::TaskState;
+use thiserror::Error;
+
+use crate::entity::{IndexKey, MemberState, SessionState};
+use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
+
+/// The injected failure.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+#[error("injected write failure")]
+pub struct InjectedFailure;
+
+/// Everything the store holds; comparable, so two runs can be checked equal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryContents {
+    /// Aggregate rows.
+    pub aggregates: BTreeMap<AggKey, Versioned<AggRow>>,
+    /// Tasks.
+    pub tasks: BTreeMap<TaskKey, Versioned<TaskState>>,
+    /// Sessions.
+    pub sessions: BTreeMap<SessionKey, Versioned<SessionState>>,
+    /// Projects.
+    pub projects: BTreeMap<String, Versioned<ProjectConfig>>,
+    /// Members.
+    pub members: BTreeMap<String, Versioned<MemberState>>,
+    /// Id index.
+    pub index: BTreeMap<IndexKey, String>,
+    /// Archived raw events.
+    pub archive: BTreeMap<u64, Vec<u8>>,
+    /// Durable positions.
+    pub positions: BTreeMap<u32, u64>,
+}
+
+/// An in-memory store.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    /// What has been written.
+    pub contents: MemoryContents,
+    /// When set, the write that would be number `n` (0-based, counted over
+    /// all rows of all flushes from now) fails, and every later one too.
+    pub fail_after_rows: Option<usize>,
+}
+
+impl MemoryStore {
+    fn tick(&mut self) -> Result<(), InjectedFailure> {
+        match &mut self.fail_after_rows {
+            Some(0) => Err(InjectedFailure),
+            Some(n) => {
+                *n -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    type Error = InjectedFailure;
+
+    fn task(&mut self, key: &TaskKey) -> Result<Option<Versioned<TaskState>>, Self::Error> {
+        Ok(self.contents.tasks.get(key).cloned())
+    }
+
+    fn project_tasks(
+        &mut self,
+        project: &str,
+    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error> {
+        Ok(self
+            .contents
+            .tasks
+            .iter()
+            .filter(|((p, _), _)| p == project)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
+    fn session(
+        &mut self,
+        key: &SessionKey,
+    ) -> Result<Option<Versioned<SessionState>>, Self::Error> {
+        Ok(self.contents.sessions.get(key).cloned())
+    }
+
+    fn project(&mut self, project: &str) -> Result<Option<Versioned<ProjectConfig>>, Self::Error> {
+        Ok(self.contents.projects.get(project).cloned())
+    }
+
+    fn member(&mut self, member: &str) -> Result<Option<Versioned<MemberState>>, Self::Error> {
+        Ok(self.contents.members.get(member).cloned())
+    }
+
+    fn index(&mut self, key: &IndexKey) -> Result<Option<String>, Self::Error> {
+        Ok(self.contents.index.get(key).cloned())
+    }
+
+    fn aggregate(&mut self, key: &AggKey) -> Result<Option<Versioned<AggRow>>, Self::Error> {
+        Ok(self.contents.aggregates.get(key).cloned())
+    }
+
+    fn positions(&mut self) -> Result<BTreeMap<u32, u64>, Self::Error> {
+        Ok(self.contents.positions.clone())
+    }
+
+    fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
+        for (key, row) in &flush.aggregates {
+            self.tick()?;
+            self.contents.aggregates.insert(key.clone(), row.clone());
+        }
+        for (key, row) in &flush.members {
+            self.tick()?;
+            self.contents.members.insert(key.clone(), row.clone());
+        }
+        for (key, row) in &flush.sessions {
+            self.tick()?;
+            self.contents.sessions.insert(key.clone(), row.clone());
+        }
+        for (key, task) in &flush.index {
+            self.tick()?;
+            self.contents.index.insert(key.clone(), task.clone());
+        }
+        for (key, row) in &flush.tasks {
+            self.tick()?;
+            self.contents.tasks.insert(key.clone(), row.clone());
+        }
+        for (key, row) in &flush.projects {
+            self.tick()?;
+            self.contents.projects.insert(key.clone(), row.clone());
+        }
+        for (sequence, raw) in &flush.archive {
+            self.tick()?;
+            self.contents.archive.insert(*sequence, raw.clone());
+        }
+        self.tick()?;
+        self.contents
+            .positions
+            .extend(flush.positions.iter().map(|(p, s)| (*p, *s)));
+        Ok(())
+    }
+}

@@ -1,0 +1,108 @@
+//! The write-side store interface the engine needs, and what one flush writes.
+//!
+//! Adapters (embedded redb, ClickHouse) implement [`Store`]. A flush is
+//! written in a fixed order: aggregate rows, then entity rows (tasks after
+//! members, sessions and the index; projects after tasks, because a settings
+//! change re-stamps the project's tasks and the project row fences it), then
+//! the archive, then the position. Rows are absolute and versioned, so writing a flush twice, or
+//! a prefix of it followed by the whole of it, gives the same result.
+
+use std::collections::BTreeMap;
+
+use labelpulse_core::aggregate::{AggKey, AggRow};
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::task::TaskState;
+use serde::{Deserialize, Serialize};
+
+use crate::entity::{IndexKey, MemberState, SessionState};
+
+/// A value and the sequence number (offset + 1) of the last event applied to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versioned<T> {
+    /// Sequence of the last event applied; 0 for "never".
+    pub version: u64,
+    /// The value.
+    pub value: T,
+}
+
+/// Key of a task: `(project, task)`.
+pub type TaskKey = (String, String);
+/// Key of a session: `(project, member)`.
+pub type SessionKey = (String, String);
+
+/// Everything one flush writes, in write order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Flush {
+    /// Aggregate rows, sorted by key (written first).
+    pub aggregates: Vec<(AggKey, Versioned<AggRow>)>,
+    /// Members (organization dimension).
+    pub members: Vec<(String, Versioned<MemberState>)>,
+    /// Sessions.
+    pub sessions: Vec<(SessionKey, Versioned<SessionState>)>,
+    /// New entries of the id -> task index.
+    pub index: Vec<(IndexKey, String)>,
+    /// Task states (written after every aggregate).
+    pub tasks: Vec<(TaskKey, Versioned<TaskState>)>,
+    /// Projects' settings (written after tasks).
+    pub projects: Vec<(String, Versioned<ProjectConfig>)>,
+    /// Raw events of the flush, by sequence, for the archive.
+    pub archive: Vec<(u64, Vec<u8>)>,
+    /// Per partition, the sequence of the last event the flush covers (written last).
+    pub positions: BTreeMap<u32, u64>,
+}
+
+impl Flush {
+    /// True when nothing is to be written.
+    pub fn is_empty(&self) -> bool {
+        self.aggregates.is_empty()
+            && self.projects.is_empty()
+            && self.members.is_empty()
+            && self.sessions.is_empty()
+            && self.index.is_empty()
+            && self.tasks.is_empty()
+            && self.archive.is_empty()
+            && self.positions.is_empty()
+    }
+
+    /// Number of rows of every kind.
+    pub fn rows(&self) -> usize {
+        self.aggregates.len()
+            + self.projects.len()
+            + self.members.len()
+            + self.sessions.len()
+            + self.index.len()
+            + self.tasks.len()
+            + self.archive.len()
+    }
+}
+
+/// What the engine reads from and writes to. Reads are point lookups of
+/// keys not in the engine's cache; writes are whole flushes.
+pub trait Store {
+    /// The adapter's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// A task's state.
+    fn task(&mut self, key: &TaskKey) -> Result<Option<Versioned<TaskState>>, Self::Error>;
+    /// All tasks of a project (for settings changes that re-score every task).
+    fn project_tasks(
+        &mut self,
+        project: &str,
+    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error>;
+    /// A session's state.
+    fn session(&mut self, key: &SessionKey)
+        -> Result<Option<Versioned<SessionState>>, Self::Error>;
+    /// A project's settings.
+    fn project(&mut self, project: &str) -> Result<Option<Versioned<ProjectConfig>>, Self::Error>;
+    /// A member.
+    fn member(&mut self, member: &str) -> Result<Option<Versioned<MemberState>>, Self::Error>;
+    /// The task an annotation, prediction or review belongs to.
+    fn index(&mut self, key: &IndexKey) -> Result<Option<String>, Self::Error>;
+    /// An aggregate row.
+    fn aggregate(&mut self, key: &AggKey) -> Result<Option<Versioned<AggRow>>, Self::Error>;
+    /// The positions of the last durable flush.
+    fn positions(&mut self) -> Result<BTreeMap<u32, u64>, Self::Error>;
+    /// Writes a flush in the order of the fields of [`Flush`]: aggregates,
+    /// members, sessions, index, tasks, projects, archive, positions.
+    fn write(&mut self, flush: &Flush) -> Result<(), Self::Error>;
+}

@@ -1,0 +1,496 @@
+//! Property tests of DESIGN.md §4 through the engine and the in-memory store:
+//!
+//! 1. a stream with duplicates and reordered updates gives the same
+//!    aggregates as its clean equivalent;
+//! 2. a run that crashes between any two row writes of a flush, and replays
+//!    from the durable position each time, ends with exactly the store of
+//!    one clean pass (versions included).
+
+use std::collections::BTreeMap;
+
+use labelpulse_core::aggregate::{AggKey, AggRow};
+use labelpulse_core::task::TaskState;
+use labelpulse_engine::memory::{MemoryContents, MemoryStore};
+use labelpulse_engine::{Engine, EngineSettings};
+use proptest::prelude::*;
+
+/// One step of a generated history.
+#[derive(Debug, Clone)]
+enum Op {
+    Submit {
+        task: u8,
+        member: u8,
+        label: u8,
+        stars: u8,
+        lead: u16,
+    },
+    Update {
+        annotation: u8,
+        label: u8,
+        stars: u8,
+        extra_lead: u16,
+    },
+    Skip {
+        task: u8,
+        member: u8,
+    },
+    DeleteAnnotation {
+        annotation: u8,
+        with_task: bool,
+    },
+    Review {
+        annotation: u8,
+        outcome: u8,
+        fix_label: u8,
+    },
+    DeleteReview {
+        review: u8,
+    },
+    Predict {
+        task: u8,
+        label: u8,
+    },
+    Heartbeat {
+        member: u8,
+        gap: u8,
+    },
+    EndSession {
+        member: u8,
+    },
+    CreateTask {
+        task: u8,
+    },
+    DeleteTask {
+        task: u8,
+    },
+    Threshold {
+        percent: u8,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0u8..5, 0u8..4, 0u8..3, 1u8..6, 1u16..600).prop_map(|(task, member, label, stars, lead)| Op::Submit { task, member, label, stars, lead }),
+        3 => (any::<u8>(), 0u8..3, 1u8..6, 1u16..300).prop_map(|(annotation, label, stars, extra_lead)| Op::Update { annotation, label, stars, extra_lead }),
+        1 => (0u8..5, 0u8..4).prop_map(|(task, member)| Op::Skip { task, member }),
+        1 => (any::<u8>(), any::<bool>()).prop_map(|(annotation, with_task)| Op::DeleteAnnotation { annotation, with_task }),
+        3 => (any::<u8>(), 0u8..3, 0u8..3).prop_map(|(annotation, outcome, fix_label)| Op::Review { annotation, outcome, fix_label }),
+        1 => any::<u8>().prop_map(|review| Op::DeleteReview { review }),
+        1 => (0u8..5, 0u8..3).prop_map(|(task, label)| Op::Predict { task, label }),
+        2 => (0u8..4, 1u8..90).prop_map(|(member, gap)| Op::Heartbeat { member, gap }),
+        1 => (0u8..4).prop_map(|member| Op::EndSession { member }),
+        1 => (0u8..5).prop_map(|task| Op::CreateTask { task }),
+        1 => (0u8..5).prop_map(|task| Op::DeleteTask { task }),
+        1 => (0u8..100).prop_map(|percent| Op::Threshold { percent }),
+    ]
+}
+
+/// An event of the generated stream, with what the perturbations need to know.
+#[derive(Debug, Clone)]
+struct Generated {
+    json: String,
+    /// `Some(annotation id)` for updates, which may be reordered among themselves.
+    update_of: Option<String>,
+    /// May be repeated later in the stream without changing the outcome.
+    late_duplicate_safe: bool,
+}
+
+const LABELS: [&str; 3] = ["positive", "negative", "neutral"];
+
+fn timestamp(seconds: i64) -> String {
+    let base = chrono::DateTime::parse_from_rfc3339("2026-03-01T22:30:00Z").unwrap();
+    (base + chrono::Duration::seconds(seconds)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn result(label: u8, stars: u8) -> String {
+    format!(
+        r#"[{{"id":"r1","from_name":"sentiment","to_name":"text","type":"choices","value":{{"choices":["{}"]}}}},{{"id":"r2","from_name":"stars","to_name":"text","type":"rating","value":{{"rating":{stars}}}}}]"#,
+        LABELS[label as usize % 3]
+    )
+}
+
+fn project_event(n: usize, at: i64, threshold: f64) -> String {
+    format!(
+        r#"{{"event_id":"e{n}","type":"project.upserted","schema_version":1,"occurred_at":"{}","project_id":"p1","workspace_id":"w1","title":"Reviews","overlap":2,"agreement_threshold":{threshold},"review_criteria":"one","controls":[{{"name":"sentiment","kind":"choices","labels":["positive","negative","neutral"]}},{{"name":"stars","kind":"rating","min":1,"max":5}}]}}"#,
+        timestamp(at)
+    )
+}
+
+/// Turns ops into a clean event stream: times increase, ids are fresh,
+/// references point at things that exist (or existed).
+fn generate(ops: &[Op]) -> Vec<Generated> {
+    let mut out = Vec::new();
+    let mut annotations: Vec<(String, String, String, i64)> = Vec::new(); // (id, task, member, lead)
+    let mut reviews: Vec<String> = Vec::new();
+    let mut deleted_tasks: Vec<String> = Vec::new();
+    let mut clock = 0i64;
+    let mut push = |json: String,
+                    update_of: Option<String>,
+                    late_duplicate_safe: bool,
+                    out: &mut Vec<Generated>| {
+        out.push(Generated {
+            json,
+            update_of,
+            late_duplicate_safe,
+        });
+    };
+    push(project_event(0, 0, 0.5), None, false, &mut out);
+    for (n, op) in ops.iter().enumerate() {
+        clock += 7;
+        let at = timestamp(clock);
+        let envelope = |kind: &str| {
+            format!(
+                r#""event_id":"e{}","type":"{kind}","schema_version":1,"occurred_at":"{at}","project_id":"p1""#,
+                n + 1
+            )
+        };
+        match op {
+            Op::Submit {
+                task,
+                member,
+                label,
+                stars,
+                lead,
+            } => {
+                let id = format!("a{n}");
+                let (task, member) = (format!("t{task}"), format!("m{member}"));
+                if deleted_tasks.contains(&task) {
+                    continue;
+                }
+                let json = format!(
+                    r#"{{{},"annotation_id":"{id}","task_id":"{task}","member_id":"{member}","lead_time_seconds":{lead},"completed_at":"{at}","result":{}}}"#,
+                    envelope("annotation.submitted"),
+                    result(*label, *stars)
+                );
+                annotations.push((id, task, member, i64::from(*lead)));
+                push(json, None, true, &mut out);
+            }
+            Op::Update {
+                annotation,
+                label,
+                stars,
+                extra_lead,
+            } => {
+                if annotations.is_empty() {
+                    continue;
+                }
+                let index = *annotation as usize % annotations.len();
+                let (id, task, member, lead) = &mut annotations[index];
+                *lead += i64::from(*extra_lead);
+                let json = format!(
+                    r#"{{{},"annotation_id":"{id}","task_id":"{task}","member_id":"{member}","lead_time_seconds":{lead},"completed_at":"{at}","result":{}}}"#,
+                    envelope("annotation.updated"),
+                    result(*label, *stars)
+                );
+                let id = id.clone();
+                push(json, Some(id), true, &mut out);
+            }
+            Op::Skip { task, member } => {
+                let task = format!("t{task}");
+                if deleted_tasks.contains(&task) {
+                    continue;
+                }
+                let json = format!(
+                    r#"{{{},"annotation_id":"s{n}","task_id":"{task}","member_id":"m{member}","lead_time_seconds":3,"was_cancelled":true,"completed_at":"{at}"}}"#,
+                    envelope("annotation.skipped")
+                );
+                push(json, None, true, &mut out);
+            }
+            Op::DeleteAnnotation {
+                annotation,
+                with_task,
+            } => {
+                if annotations.is_empty() {
+                    continue;
+                }
+                let (id, task, _, _) = &annotations[*annotation as usize % annotations.len()];
+                let task_field = if *with_task {
+                    format!(r#","task_id":"{task}""#)
+                } else {
+                    String::new()
+                };
+                let json = format!(
+                    r#"{{{},"annotation_id":"{id}"{task_field}}}"#,
+                    envelope("annotation.deleted")
+                );
+                push(json, None, true, &mut out);
+            }
+            Op::Review {
+                annotation,
+                outcome,
+                fix_label,
+            } => {
+                if annotations.is_empty() {
+                    continue;
+                }
+                let (id, task, _, _) = &annotations[*annotation as usize % annotations.len()];
+                let outcome_name =
+                    ["accepted", "fixed_and_accepted", "rejected"][*outcome as usize % 3];
+                let fixed = if *outcome % 3 == 1 {
+                    format!(r#","fixed_result":{}"#, result(*fix_label, 3))
+                } else {
+                    String::new()
+                };
+                let review = format!("v{n}");
+                let json = format!(
+                    r#"{{{},"review_id":"{review}","annotation_id":"{id}","task_id":"{task}","reviewer_id":"r0","outcome":"{outcome_name}","started_at":"{}","completed_at":"{at}"{fixed}}}"#,
+                    envelope("review.submitted"),
+                    timestamp(clock - 5)
+                );
+                reviews.push(review);
+                push(json, None, true, &mut out);
+            }
+            Op::DeleteReview { review } => {
+                if reviews.is_empty() {
+                    continue;
+                }
+                let id = &reviews[*review as usize % reviews.len()];
+                let json = format!(r#"{{{},"review_id":"{id}"}}"#, envelope("review.deleted"));
+                push(json, None, true, &mut out);
+            }
+            Op::Predict { task, label } => {
+                let task = format!("t{task}");
+                if deleted_tasks.contains(&task) {
+                    continue;
+                }
+                let json = format!(
+                    r#"{{{},"prediction_id":"q{n}","task_id":"{task}","model_version":"v1","result":{}}}"#,
+                    envelope("prediction.created"),
+                    result(*label, 3)
+                );
+                push(json, None, true, &mut out);
+            }
+            Op::Heartbeat { member, gap } => {
+                clock += i64::from(*gap);
+                let at = timestamp(clock);
+                let json = format!(
+                    r#"{{"event_id":"e{}","type":"session.heartbeat","schema_version":1,"occurred_at":"{at}","project_id":"p1","member_id":"m{member}"}}"#,
+                    n + 1
+                );
+                push(json, None, false, &mut out);
+            }
+            Op::EndSession { member } => {
+                let json = format!(
+                    r#"{{{},"member_id":"m{member}"}}"#,
+                    envelope("session.ended")
+                );
+                push(json, None, false, &mut out);
+            }
+            Op::CreateTask { task } => {
+                let task = format!("t{task}");
+                if deleted_tasks.contains(&task) {
+                    continue;
+                }
+                let json = format!(r#"{{{},"task_id":"{task}"}}"#, envelope("task.created"));
+                push(json, None, false, &mut out);
+            }
+            Op::DeleteTask { task } => {
+                let task = format!("t{task}");
+                let json = format!(r#"{{{},"task_id":"{task}"}}"#, envelope("task.deleted"));
+                deleted_tasks.push(task);
+                push(json, None, true, &mut out);
+            }
+            Op::Threshold { percent } => {
+                push(
+                    project_event(n + 1, clock, f64::from(*percent) / 100.0),
+                    None,
+                    false,
+                    &mut out,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Applies a stream in one clean pass, flushing every `flush_every` events.
+fn run_clean(stream: &[String], flush_every: usize) -> MemoryContents {
+    let mut engine = Engine::new(MemoryStore::default(), EngineSettings::default()).unwrap();
+    for (index, json) in stream.iter().enumerate() {
+        let event = labelpulse_core::decode(json.as_bytes()).unwrap();
+        engine
+            .apply(0, index as u64 + 1, json.as_bytes(), &event)
+            .unwrap();
+        if (index + 1) % flush_every == 0 {
+            engine.flush().unwrap();
+        }
+    }
+    engine.flush().unwrap();
+    engine.into_store().contents
+}
+
+/// Aggregate values without versions and without all-zero rows.
+fn values(
+    contents: &MemoryContents,
+) -> (
+    BTreeMap<AggKey, AggRow>,
+    BTreeMap<(String, String), TaskState>,
+) {
+    let aggregates = contents
+        .aggregates
+        .iter()
+        .filter(|(key, row)| row.value != key.empty_row())
+        .map(|(key, row)| (key.clone(), row.value.clone()))
+        .collect();
+    let tasks = contents
+        .tasks
+        .iter()
+        .filter(|(_, task)| task.value != TaskState::default())
+        .map(|(key, task)| (key.clone(), task.value.clone()))
+        .collect();
+    (aggregates, tasks)
+}
+
+/// Applies a stream with a store that fails after `failures[i]` row writes,
+/// restarting from the durable position after each failure, like a process
+/// that crashes mid-flush and is restarted.
+fn run_with_crashes(
+    stream: &[String],
+    flush_every: usize,
+    failures: &[usize],
+) -> (MemoryContents, usize) {
+    let mut store = MemoryStore::default();
+    let mut failures = failures.iter().copied();
+    let mut crashes = 0;
+    loop {
+        store.fail_after_rows = failures.next();
+        let mut engine = Engine::new(store, EngineSettings::default()).unwrap();
+        let start = engine.positions().get(&0).copied().unwrap_or(0) as usize;
+        let mut crashed = false;
+        for (index, json) in stream.iter().enumerate().skip(start) {
+            let event = labelpulse_core::decode(json.as_bytes()).unwrap();
+            if engine
+                .apply(0, index as u64 + 1, json.as_bytes(), &event)
+                .is_err()
+            {
+                crashed = true;
+                break;
+            }
+            if (index + 1) % flush_every == 0 && engine.flush().is_err() {
+                crashed = true;
+                break;
+            }
+        }
+        if !crashed && engine.flush().is_err() {
+            crashed = true;
+        }
+        store = engine.into_store();
+        if !crashed {
+            store.fail_after_rows = None;
+            return (store.contents, crashes);
+        }
+        crashes += 1;
+    }
+}
+
+fn perturb(stream: &[Generated], duplicates: &[(usize, usize)], swap_updates: bool) -> Vec<String> {
+    let mut events: Vec<Generated> = stream.to_vec();
+    if swap_updates {
+        // Reverse the order of each annotation's updates (their completed_at
+        // still says which is newest).
+        let mut positions: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (index, event) in events.iter().enumerate() {
+            if let Some(id) = &event.update_of {
+                positions.entry(id.clone()).or_default().push(index);
+            }
+        }
+        for indices in positions.values() {
+            let originals: Vec<Generated> = indices.iter().map(|i| events[*i].clone()).collect();
+            for (slot, original) in indices.iter().zip(originals.into_iter().rev()) {
+                events[*slot] = original;
+            }
+        }
+    }
+    let mut out: Vec<String> = events.iter().map(|e| e.json.clone()).collect();
+    // Insert duplicates from the back so earlier positions stay valid.
+    let mut inserts: Vec<(usize, String)> = Vec::new();
+    for (source, distance) in duplicates {
+        if events.is_empty() {
+            break;
+        }
+        let source = source % events.len();
+        let event = &events[source];
+        let target = if event.late_duplicate_safe {
+            (source + 1 + distance).min(events.len())
+        } else {
+            source + 1
+        };
+        inserts.push((target, event.json.clone()));
+    }
+    inserts.sort_by(|a, b| b.0.cmp(&a.0));
+    for (target, json) in inserts {
+        out.insert(target, json);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn duplicates_and_reordered_updates_change_nothing(
+        ops in prop::collection::vec(op(), 1..80),
+        duplicates in prop::collection::vec((any::<usize>(), 0usize..20), 0..25),
+        swap in any::<bool>(),
+    ) {
+        let stream = generate(&ops);
+        let clean: Vec<String> = stream.iter().map(|e| e.json.clone()).collect();
+        let dirty = perturb(&stream, &duplicates, swap);
+        let expected = values(&run_clean(&clean, 1_000_000));
+        let actual = values(&run_clean(&dirty, 1_000_000));
+        prop_assert_eq!(expected, actual);
+    }
+
+    #[test]
+    fn crashes_between_any_two_writes_replay_to_the_clean_result(
+        ops in prop::collection::vec(op(), 1..60),
+        flush_every in 1usize..12,
+        failures in prop::collection::vec(0usize..40, 1..8),
+    ) {
+        let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+        let clean = run_clean(&stream, flush_every);
+        let (crashed, _) = run_with_crashes(&stream, flush_every, &failures);
+        prop_assert_eq!(&clean.aggregates, &crashed.aggregates);
+        prop_assert_eq!(&clean.tasks, &crashed.tasks);
+        prop_assert_eq!(&clean.sessions, &crashed.sessions);
+        prop_assert_eq!(&clean.projects, &crashed.projects);
+        prop_assert_eq!(&clean.index, &crashed.index);
+        prop_assert_eq!(&clean.archive, &crashed.archive);
+        prop_assert_eq!(&clean.positions, &crashed.positions);
+    }
+}
+
+#[test]
+fn the_crash_harness_really_crashes() {
+    // Guard against a vacuous property: the injected failures must happen.
+    let ops: Vec<Op> = (0..30)
+        .map(|i| Op::Submit {
+            task: i % 5,
+            member: i % 4,
+            label: i % 3,
+            stars: 1 + i % 5,
+            lead: 10,
+        })
+        .collect();
+    let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+    let (_, crashes) = run_with_crashes(&stream, 3, &[0, 5, 17, 2]);
+    assert_eq!(crashes, 4);
+}
+
+#[test]
+fn a_dropped_flush_without_replay_would_differ() {
+    // The comparison is sharp: losing one flush is detected.
+    let ops: Vec<Op> = (0..10)
+        .map(|i| Op::Submit {
+            task: i % 3,
+            member: i % 4,
+            label: i % 3,
+            stars: 2,
+            lead: 10,
+        })
+        .collect();
+    let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+    let clean = run_clean(&stream, 1_000_000);
+    let truncated = run_clean(&stream[..stream.len() - 1], 1_000_000);
+    assert_ne!(values(&clean), values(&truncated));
+}
