@@ -21,12 +21,12 @@ struct Wire<'a> {
     event_id: Option<Cow<'a, str>>,
     #[serde(borrow, default, rename = "type")]
     event_type: Option<Cow<'a, str>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral")]
     schema_version: Option<u64>,
     #[serde(borrow, default)]
     occurred_at: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    project_id: Option<Cow<'a, str>>,
+    project_id: Option<MaybeStr<'a>>,
     #[serde(borrow, default)]
     workspace_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -36,8 +36,8 @@ struct Wire<'a> {
     // project.upserted
     #[serde(borrow, default)]
     title: Option<Cow<'a, str>>,
-    #[serde(default)]
-    overlap: Option<u32>,
+    #[serde(default, deserialize_with = "integral")]
+    overlap: Option<u64>,
     #[serde(default)]
     agreement_threshold: Option<f64>,
     #[serde(borrow, default)]
@@ -93,6 +93,61 @@ struct Wire<'a> {
     fixed_result: Option<Vec<ResultItem<'a>>>,
 }
 
+/// A string, or anything else (kept only to report it where it matters:
+/// `project_id` is ignored on `member.upserted`, whatever its type).
+enum MaybeStr<'a> {
+    Str(Cow<'a, str>),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for MaybeStr<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = MaybeStr<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(MaybeStr::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(MaybeStr::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MaybeStr::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MaybeStr::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MaybeStr::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MaybeStr::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(MaybeStr::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(MaybeStr::Other)
+            }
+        }
+        deserializer.deserialize_any(Visitor(std::marker::PhantomData))
+    }
+}
+
 #[derive(Deserialize)]
 struct WireControl {
     #[serde(default)]
@@ -109,6 +164,56 @@ struct WireControl {
     max: Option<f64>,
     #[serde(default)]
     weight: Option<f64>,
+}
+
+/// JSON Schema's `integer`: a whole number, also when written `2.0`.
+fn integral<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    struct Visitor;
+    impl<'v> serde::de::Visitor<'v> for Visitor {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a non-negative integer")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("a negative integer"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&v) {
+                Ok(Some(v as u64))
+            } else {
+                Err(E::custom("not an integer"))
+            }
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<S: serde::Deserializer<'v>>(self, d: S) -> Result<Self::Value, S::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    deserializer.deserialize_option(Visitor)
+}
+
+fn overlap_value(value: u64) -> Result<u32, DecodeError> {
+    match u32::try_from(value) {
+        Ok(0) => Err(DecodeError::invalid(
+            "overlap",
+            Reason::OutOfRange("must be >= 1"),
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(DecodeError::invalid(
+            "overlap",
+            Reason::OutOfRange("too large"),
+        )),
+    }
 }
 
 /// Decodes and validates one event.
@@ -172,11 +277,17 @@ fn optional_id<'a>(
     }
 }
 
-/// RFC 3339 with an offset and a `T` separator; normalized to UTC.
+/// RFC 3339 in the strict form every parser agrees on: `T` separator,
+/// `Z` or `±HH:MM` offset, seconds 00 to 59; normalized to UTC.
 pub fn parse_timestamp(text: &str, field: &str) -> Result<DateTime<Utc>, DecodeError> {
-    let has_t = matches!(text.as_bytes().get(10), Some(b'T' | b't'));
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let strict_offset = bytes.last() == Some(&b'Z')
+        || (n >= 6 && matches!(bytes[n - 6], b'+' | b'-') && bytes[n - 3] == b':');
+    let strict =
+        bytes.get(10) == Some(&b'T') && strict_offset && bytes.get(17).is_some_and(|d| *d < b'6');
     match DateTime::parse_from_rfc3339(text) {
-        Ok(parsed) if has_t => Ok(parsed.with_timezone(&Utc)),
+        Ok(parsed) if strict => Ok(parsed.with_timezone(&Utc)),
         _ => Err(DecodeError::invalid(
             field,
             Reason::BadTimestamp(text.to_string()),
@@ -215,7 +326,16 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
     let occurred_at = timestamp(wire.occurred_at, "occurred_at")?;
     let project_id = match event_type {
         EventType::MemberUpserted => None,
-        _ => Some(id(wire.project_id, "project_id")?),
+        _ => match wire.project_id {
+            Some(MaybeStr::Other) => {
+                return Err(DecodeError::invalid(
+                    "project_id",
+                    Reason::WrongType("expected a string".to_string()),
+                ))
+            }
+            Some(MaybeStr::Str(text)) => Some(id(Some(text), "project_id")?),
+            None => Some(id(None, "project_id")?),
+        },
     };
     let envelope = Envelope {
         event_id,
@@ -228,15 +348,7 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
     let body = match event_type {
         EventType::ProjectUpserted => EventBody::ProjectUpserted(ProjectUpserted {
             title: required(wire.title, "title")?,
-            overlap: match required(wire.overlap, "overlap")? {
-                0 => {
-                    return Err(DecodeError::invalid(
-                        "overlap",
-                        Reason::OutOfRange("must be >= 1"),
-                    ))
-                }
-                n => n,
-            },
+            overlap: overlap_value(required(wire.overlap, "overlap")?)?,
             agreement_threshold: match required(wire.agreement_threshold, "agreement_threshold")? {
                 t if (0.0..=1.0).contains(&t) => t,
                 _ => {
@@ -257,15 +369,7 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
         }),
         EventType::TaskCreated => EventBody::TaskCreated {
             task_id: id(wire.task_id, "task_id")?,
-            overlap: match wire.overlap {
-                Some(0) => {
-                    return Err(DecodeError::invalid(
-                        "overlap",
-                        Reason::OutOfRange("must be >= 1"),
-                    ))
-                }
-                other => other,
-            },
+            overlap: wire.overlap.map(overlap_value).transpose()?,
         },
         EventType::TaskDeleted => EventBody::TaskDeleted {
             task_id: id(wire.task_id, "task_id")?,
@@ -318,7 +422,7 @@ fn validate(wire: Wire<'_>) -> Result<Event<'_>, DecodeError> {
             EventBody::PredictionCreated(PredictionCreated {
                 prediction_id: id(wire.prediction_id, "prediction_id")?,
                 task_id: id(wire.task_id, "task_id")?,
-                model_version: id(wire.model_version, "model_version")?,
+                model_version: required(wire.model_version, "model_version")?,
                 score: wire.score,
                 result,
             })
@@ -400,8 +504,24 @@ fn controls(wire: Vec<WireControl>) -> Result<Vec<Control>, DecodeError> {
 
 fn check_result(items: &[ResultItem<'_>], field: &str) -> Result<(), DecodeError> {
     for (index, item) in items.iter().enumerate() {
+        let at = |name: &str| format!("{field}.{index}.{name}");
+        if item.item_type.is_none() {
+            return Err(DecodeError::invalid(at("type"), Reason::Missing));
+        }
         if item.is_relation() {
+            for (name, value) in [("from_id", &item.from_id), ("to_id", &item.to_id)] {
+                if value.as_deref().is_none_or(str::is_empty) {
+                    return Err(DecodeError::invalid(at(name), Reason::Missing));
+                }
+            }
             continue;
+        }
+        let points = item.value.as_ref().and_then(|v| v.points.as_ref());
+        if let Some(bad) = points.and_then(|points| points.iter().position(|p| p.len() != 2)) {
+            return Err(DecodeError::invalid(
+                at(&format!("value.points.{bad}")),
+                Reason::WrongType("a point is [x, y]".to_string()),
+            ));
         }
         match &item.from_name {
             None => {

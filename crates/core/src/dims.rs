@@ -46,7 +46,7 @@ impl Dims {
                 None => {
                     values.push(DimValue {
                         name: name.to_string(),
-                        kind: item.item_type.to_string(),
+                        kind: item.kind().to_string(),
                         labels: Vec::new(),
                         occurrences: Vec::new(),
                         number: None,

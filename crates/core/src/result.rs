@@ -19,9 +19,16 @@ pub struct ResultItem<'a> {
     /// The object tag it labels.
     #[serde(borrow, default)]
     pub to_name: Option<Cow<'a, str>>,
-    /// The control kind, e.g. `choices`, `rating`, `rectanglelabels`, `relation`.
-    #[serde(borrow, rename = "type")]
-    pub item_type: Cow<'a, str>,
+    /// The control kind, e.g. `choices`, `rating`, `rectanglelabels`,
+    /// `relation` (required: the decoder refuses an item without it).
+    #[serde(borrow, default, rename = "type")]
+    pub item_type: Option<Cow<'a, str>>,
+    /// A relation's source region.
+    #[serde(borrow, default)]
+    pub from_id: Option<Cow<'a, str>>,
+    /// A relation's target region.
+    #[serde(borrow, default)]
+    pub to_id: Option<Cow<'a, str>>,
     /// The payload; absent on relations.
     #[serde(default)]
     pub value: Option<ResultValue>,
@@ -111,9 +118,9 @@ pub struct ResultValue {
     /// Box rotation, degrees.
     #[serde(default)]
     pub rotation: Option<f64>,
-    /// Polygon vertices, percent.
+    /// Polygon vertices `[x, y]`, percent (the decoder checks each has two).
     #[serde(default)]
-    pub points: Option<Vec<[f64; 2]>>,
+    pub points: Option<Vec<Vec<f64>>>,
 }
 
 impl ResultValue {
@@ -147,9 +154,14 @@ impl ResultValue {
 }
 
 impl ResultItem<'_> {
+    /// The item type, `""` when absent.
+    pub fn kind(&self) -> &str {
+        self.item_type.as_deref().unwrap_or_default()
+    }
+
     /// True for relation items, which link regions and belong to no dimension.
     pub fn is_relation(&self) -> bool {
-        self.item_type == "relation"
+        self.item_type.as_deref() == Some("relation")
     }
 
     /// A "region" in Label Studio's Regions Created count: any item with an id.
