@@ -1,0 +1,127 @@
+//! Command-line interface. Every option can also come from the environment
+//! (`LABELPULSE_*`) or the TOML file given with `--config`; flags win over
+//! the environment, the environment over the file, the file over defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// LabelPulse: real-time analytics for data-labeling teams.
+#[derive(Debug, Parser)]
+#[command(name = "labelpulse", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML configuration file (keys as in `labelpulse.example.toml`).
+    #[arg(long, global = true, env = "LABELPULSE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log filter, e.g. `info` or `labelpulse=debug` (tracing syntax).
+    #[arg(long, global = true, env = "LABELPULSE_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the embedded engine, feed it from the simulator in real time
+    /// (after a backfill of a few days of history), serve the API and print its URL.
+    Demo(DemoArgs),
+    /// Run the product: with `--embedded`, the engine and its store in this
+    /// process, events arriving over HTTP (`POST /api/v1/events`).
+    Run(RunArgs),
+    /// Generate a seeded, deterministic event stream: NDJSON to stdout or a
+    /// file, or posted to an HTTP ingest URL at a given rate.
+    Simulate(SimulateArgs),
+}
+
+/// Options of the embedded server, shared by `demo` and `run`.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address the API listens on.
+    #[arg(long, env = "LABELPULSE_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<SocketAddr>,
+
+    /// Folder of the embedded database (`labelpulse.redb`); created if missing.
+    #[arg(long, env = "LABELPULSE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Heartbeat gaps longer than this many seconds are idle, not active time.
+    #[arg(long, env = "LABELPULSE_IDLE_THRESHOLD_SECONDS", value_name = "SECONDS")]
+    pub idle_threshold_seconds: Option<u32>,
+
+    /// Largest accepted body of `POST /api/v1/events`, bytes.
+    #[arg(long, env = "LABELPULSE_MAX_INGEST_BYTES", value_name = "BYTES")]
+    pub max_ingest_bytes: Option<usize>,
+}
+
+/// `labelpulse demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Server options.
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Live event rate of the simulator, events per second (approximate).
+    #[arg(long, env = "LABELPULSE_DEMO_RATE", value_name = "N")]
+    pub rate: Option<f64>,
+
+    /// Simulator seed (same seed, same history).
+    #[arg(long, env = "LABELPULSE_DEMO_SEED", value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Days of history replayed before the live feed starts.
+    #[arg(long, env = "LABELPULSE_DEMO_BACKFILL_DAYS", value_name = "DAYS")]
+    pub backfill_days: Option<u32>,
+}
+
+/// `labelpulse run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run the engine and its store in this process (the only mode of this version).
+    #[arg(long)]
+    pub embedded: bool,
+
+    /// Server options.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `labelpulse simulate`
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Number of events to generate (with `--url`, stop after this many; default: forever).
+    #[arg(long, value_name = "N")]
+    pub events: Option<u64>,
+
+    /// Simulated start time (RFC 3339); default 2026-01-05T08:00:00Z.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Annotation events per simulated second across the organization.
+    #[arg(long, default_value_t = 0.1)]
+    pub intensity: f64,
+
+    /// Write NDJSON here instead of stdout.
+    #[arg(long, value_name = "FILE", conflicts_with = "url")]
+    pub output: Option<PathBuf>,
+
+    /// Post batches to this ingest URL, e.g. http://127.0.0.1:8080/api/v1/events.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// With `--url`: events per second to send (default: as fast as accepted).
+    #[arg(long, value_name = "N", requires = "url")]
+    pub rate: Option<f64>,
+
+    /// With `--url`: events per POST.
+    #[arg(long, default_value_t = 500, requires = "url")]
+    pub batch: usize,
+}

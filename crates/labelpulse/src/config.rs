@@ -1,0 +1,143 @@
+//! The optional TOML configuration file and the merge of flags, environment
+//! and file into one resolved configuration.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::cli::{DemoArgs, ServerArgs};
+
+/// The TOML file. Every key is optional.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// API address.
+    pub addr: Option<SocketAddr>,
+    /// Embedded database folder.
+    pub data_dir: Option<PathBuf>,
+    /// Idle threshold of active time, seconds.
+    pub idle_threshold_seconds: Option<u32>,
+    /// Ingest body limit, bytes.
+    pub max_ingest_bytes: Option<usize>,
+    /// `[demo]` table.
+    #[serde(default)]
+    pub demo: DemoFileConfig,
+}
+
+/// The `[demo]` table.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DemoFileConfig {
+    /// Live events per second.
+    pub rate: Option<f64>,
+    /// Simulator seed.
+    pub seed: Option<u64>,
+    /// Days of backfilled history.
+    pub backfill_days: Option<u32>,
+}
+
+impl FileConfig {
+    /// Reads the file, or defaults when no file is given.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
+    }
+}
+
+/// The embedded server's resolved settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// API address.
+    pub addr: SocketAddr,
+    /// Embedded database folder.
+    pub data_dir: PathBuf,
+    /// Idle threshold, seconds.
+    pub idle_threshold_seconds: u32,
+    /// Ingest body limit, bytes.
+    pub max_ingest_bytes: usize,
+}
+
+/// Default API address.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+impl ServerConfig {
+    /// Flags and environment (already merged by clap) over the file over defaults.
+    pub fn resolve(args: &ServerArgs, file: &FileConfig, default_data_dir: impl FnOnce() -> PathBuf) -> Self {
+        ServerConfig {
+            addr: args
+                .addr
+                .or(file.addr)
+                .unwrap_or_else(|| DEFAULT_ADDR.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))),
+            data_dir: args
+                .data_dir
+                .clone()
+                .or_else(|| file.data_dir.clone())
+                .unwrap_or_else(default_data_dir),
+            idle_threshold_seconds: args.idle_threshold_seconds.or(file.idle_threshold_seconds).unwrap_or(60),
+            max_ingest_bytes: args
+                .max_ingest_bytes
+                .or(file.max_ingest_bytes)
+                .unwrap_or(labelpulse_api::app::DEFAULT_MAX_INGEST_BYTES),
+        }
+    }
+}
+
+/// The demo's resolved settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoConfig {
+    /// The server.
+    pub server: ServerConfig,
+    /// Live events per second.
+    pub rate: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Days of history.
+    pub backfill_days: u32,
+}
+
+impl DemoConfig {
+    /// Flags and environment over the file over defaults (rate 5/s, seed 42, 3 days).
+    pub fn resolve(args: &DemoArgs, file: &FileConfig, default_data_dir: impl FnOnce() -> PathBuf) -> Self {
+        DemoConfig {
+            server: ServerConfig::resolve(&args.server, file, default_data_dir),
+            rate: args.rate.or(file.demo.rate).unwrap_or(5.0),
+            seed: args.seed.or(file.demo.seed).unwrap_or(42),
+            backfill_days: args.backfill_days.or(file.demo.backfill_days).unwrap_or(3),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn demo(args: &[&str]) -> DemoArgs {
+        let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+        match cli.command {
+            crate::cli::Command::Demo(demo) => demo,
+            other => panic!("not demo: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_win_over_file_and_file_over_defaults() {
+        let file: FileConfig = toml::from_str("addr = \"127.0.0.1:9999\"\nidle_threshold_seconds = 90\n[demo]\nrate = 7.5\n").unwrap();
+        let resolved = DemoConfig::resolve(&demo(&["labelpulse", "demo", "--addr", "127.0.0.1:1234"]), &file, || "d".into());
+        assert_eq!(resolved.server.addr, "127.0.0.1:1234".parse().unwrap());
+        assert_eq!(resolved.server.idle_threshold_seconds, 90);
+        assert_eq!(resolved.rate, 7.5);
+        assert_eq!(resolved.seed, 42);
+        assert_eq!(resolved.server.data_dir, PathBuf::from("d"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        assert!(toml::from_str::<FileConfig>("adress = \"x\"").is_err());
+    }
+}

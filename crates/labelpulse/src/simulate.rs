@@ -1,0 +1,82 @@
+//! `labelpulse simulate`: NDJSON to stdout or a file, or POSTed to an ingest URL.
+
+use std::io::{BufWriter, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use labelpulse_simulator::{SimConfig, Simulator};
+
+use crate::cli::SimulateArgs;
+
+/// Runs the simulator as the arguments say.
+pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
+    let mut config = SimConfig {
+        seed: args.seed,
+        intensity: args.intensity,
+        ..SimConfig::default()
+    };
+    if let Some(start) = args.start {
+        config.start = start;
+    }
+    let simulator = Simulator::new(config);
+    match &args.url {
+        Some(url) => post(simulator, url, &args).await,
+        None => {
+            let limit = args.events.context("--events is required when writing NDJSON")?;
+            write(simulator, limit, args.output.as_deref())
+        }
+    }
+}
+
+fn write(simulator: Simulator, limit: u64, output: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let sink: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = BufWriter::with_capacity(1 << 20, sink);
+    for event in simulator.take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+        out.write_all(event.json.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn post(simulator: Simulator, url: &str, args: &SimulateArgs) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let limit = args.events.unwrap_or(u64::MAX);
+    let batch_size = args.batch.max(1);
+    let began = Instant::now();
+    let mut sent = 0u64;
+    let mut events = simulator.take(usize::try_from(limit).unwrap_or(usize::MAX)).peekable();
+    while events.peek().is_some() {
+        let mut body = String::new();
+        let mut lines = 0u64;
+        for event in events.by_ref().take(batch_size) {
+            body.push_str(&event.json);
+            body.push('\n');
+            lines += 1;
+        }
+        if let Some(rate) = args.rate.filter(|r| *r > 0.0) {
+            let due = Duration::from_secs_f64((sent + lines) as f64 / rate);
+            if let Some(wait) = due.checked_sub(began.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let response = client
+            .post(url)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("posting to {url}"))?;
+        let status = response.status();
+        if !status.is_success() {
+            let text = response.text().await.unwrap_or_default();
+            bail!("ingest answered {status}: {text}");
+        }
+        sent += lines;
+    }
+    eprintln!("sent {sent} events in {:.1} s", began.elapsed().as_secs_f64());
+    Ok(())
+}
