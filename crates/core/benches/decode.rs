@@ -16,13 +16,18 @@ fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     group.throughput(Throughput::Elements(1));
     group.bench_function("annotation_submitted", |b| {
-        b.iter(|| labelpulse_core::decode(std::hint::black_box(ANNOTATION.as_bytes())).map(|e| e.event_type()))
+        b.iter(|| {
+            labelpulse_core::decode(std::hint::black_box(ANNOTATION.as_bytes()))
+                .map(|e| e.event_type())
+        })
     });
     group.throughput(Throughput::Elements(MIX.len() as u64));
     group.bench_function("mix_of_4_types", |b| {
         b.iter(|| {
             for line in MIX {
-                let _ = std::hint::black_box(labelpulse_core::decode(line.as_bytes()).map(|e| e.event_type()));
+                let _ = std::hint::black_box(
+                    labelpulse_core::decode(line.as_bytes()).map(|e| e.event_type()),
+                );
             }
         })
     });

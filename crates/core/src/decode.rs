@@ -17,51 +17,56 @@ use crate::result::ResultItem;
 /// The union of all fields of all event types, as they arrive.
 #[derive(Deserialize)]
 struct Wire<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     event_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default, rename = "type")]
+    #[serde(
+        borrow,
+        default,
+        rename = "type",
+        deserialize_with = "crate::borrow::option_cow"
+    )]
     event_type: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "integral")]
     schema_version: Option<u64>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     occurred_at: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     project_id: Option<MaybeStr<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     workspace_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     org_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     source: Option<Cow<'a, str>>,
     // project.upserted
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     title: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "integral")]
     overlap: Option<u64>,
     #[serde(default)]
     agreement_threshold: Option<f64>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     review_criteria: Option<Cow<'a, str>>,
     #[serde(default)]
     controls: Option<Vec<WireControl>>,
     // member.upserted
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     member_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     email: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     role: Option<Cow<'a, str>>,
     // tasks
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     task_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     from: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     to: Option<Cow<'a, str>>,
     // annotations
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     annotation_id: Option<Cow<'a, str>>,
     #[serde(default)]
     lead_time_seconds: Option<f64>,
@@ -69,25 +74,25 @@ struct Wire<'a> {
     was_cancelled: Option<bool>,
     #[serde(default)]
     ground_truth: Option<bool>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     completed_at: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     result: Option<Vec<ResultItem<'a>>>,
     // predictions
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     prediction_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     model_version: Option<Cow<'a, str>>,
     #[serde(default)]
     score: Option<f64>,
     // reviews
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     review_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     reviewer_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     outcome: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     started_at: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     fixed_result: Option<Vec<ResultItem<'a>>>,

@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 pub mod agreement;
+mod borrow;
 pub mod contribution;
 pub mod decode;
 pub mod dims;

@@ -11,23 +11,28 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ResultItem<'a> {
     /// Region id (shared by items that describe the same region).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     pub id: Option<Cow<'a, str>>,
     /// The control tag (dimension) that produced the item.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     pub from_name: Option<Cow<'a, str>>,
     /// The object tag it labels.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     pub to_name: Option<Cow<'a, str>>,
     /// The control kind, e.g. `choices`, `rating`, `rectanglelabels`,
     /// `relation` (required: the decoder refuses an item without it).
-    #[serde(borrow, default, rename = "type")]
+    #[serde(
+        borrow,
+        default,
+        rename = "type",
+        deserialize_with = "crate::borrow::option_cow"
+    )]
     pub item_type: Option<Cow<'a, str>>,
     /// A relation's source region.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     pub from_id: Option<Cow<'a, str>>,
     /// A relation's target region.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     pub to_id: Option<Cow<'a, str>>,
     /// The payload; absent on relations.
     #[serde(default)]
