@@ -1,0 +1,276 @@
+//! The Members dashboard of one project: a row per member, totals, and the
+//! pairwise agreement matrix.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::DateTime;
+use labelpulse_core::aggregate::{ActivityRow, HourRow, PairRow};
+use labelpulse_core::member::MemberState;
+use labelpulse_core::read::ProjectRecord;
+use labelpulse_core::time::Hour;
+use serde::Serialize;
+
+use super::project::sum_hours;
+use super::stats::{ratio, score_mean, time_stats, TimeStats};
+use crate::range::QueryRange;
+
+/// `GET /api/v1/projects/{id}/members`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MembersView {
+    /// Project id.
+    pub project_id: String,
+    /// Range start, in the zone.
+    pub from: String,
+    /// Range end (exclusive).
+    pub to: String,
+    /// IANA zone.
+    pub tz: String,
+    /// One row per member with activity in the range or agreement data.
+    pub members: Vec<MemberRow>,
+    /// The project's totals over the range (same fields).
+    pub totals: MemberTotals,
+    /// Pairwise agreement between members, over all their common tasks.
+    pub agreement_matrix: AgreementMatrix,
+}
+
+/// One member's row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemberRow {
+    /// Member id.
+    pub member_id: String,
+    /// Name, when the member was upserted.
+    pub name: Option<String>,
+    /// Role, when the member was upserted.
+    pub role: Option<&'static str>,
+    /// Non-skipped annotations completed in the range.
+    pub submitted: i64,
+    /// Skipped.
+    pub skipped: i64,
+    /// Last action an update.
+    pub updated: i64,
+    /// Their annotations whose latest review accepted them.
+    pub accepted: i64,
+    /// ... fixed and accepted them.
+    pub fixed_and_accepted: i64,
+    /// ... rejected them.
+    pub rejected: i64,
+    /// (accepted + fixed and accepted) / reviewed.
+    pub acceptance_score: Option<f64>,
+    /// Mean over every review action on their annotations (accept 1, reject 0, fix = agreement with the fix).
+    pub performance_score: Option<f64>,
+    /// Lead time of their submitted annotations.
+    pub lead_time_seconds: TimeStats,
+    /// Mean pair score with other members over common tasks (all time).
+    pub agreement: Option<f64>,
+    /// Review actions they performed.
+    pub reviews_performed: i64,
+    /// Duration of the reviews they performed.
+    pub review_time_seconds: TimeStats,
+    /// Latest annotation, review or heartbeat time (all time).
+    pub last_active: Option<String>,
+}
+
+/// Project totals of the members table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemberTotals {
+    /// Submitted.
+    pub submitted: i64,
+    /// Skipped.
+    pub skipped: i64,
+    /// Updated.
+    pub updated: i64,
+    /// Accepted.
+    pub accepted: i64,
+    /// Fixed and accepted.
+    pub fixed_and_accepted: i64,
+    /// Rejected.
+    pub rejected: i64,
+    /// Acceptance score.
+    pub acceptance_score: Option<f64>,
+    /// Performance score.
+    pub performance_score: Option<f64>,
+    /// Lead time.
+    pub lead_time_seconds: TimeStats,
+    /// Mean task agreement of the project's pairs (all time).
+    pub agreement: Option<f64>,
+    /// Review actions performed.
+    pub reviews_performed: i64,
+    /// Review time.
+    pub review_time_seconds: TimeStats,
+}
+
+/// The agreement matrix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgreementMatrix {
+    /// Participant ids, sorted; rows and columns follow this order.
+    pub participants: Vec<String>,
+    /// Mean pair score; `null` on the diagonal and for pairs with no common task.
+    pub score: Vec<Vec<Option<f64>>>,
+    /// Common tasks.
+    pub common_tasks: Vec<Vec<i64>>,
+}
+
+/// Everything the members view is computed from.
+pub struct MembersInputs<'a> {
+    /// The project.
+    pub project: &'a ProjectRecord,
+    /// The project's hour rows in the range (for totals).
+    pub project_hours: &'a [(Hour, HourRow)],
+    /// Member hour rows in the range.
+    pub member_hours: &'a [(String, Hour, HourRow)],
+    /// Overall-dimension pair rows.
+    pub pairs: &'a [(String, String, PairRow)],
+    /// Last activity per member.
+    pub activity: &'a [(String, ActivityRow)],
+    /// Known members.
+    pub members: &'a HashMap<String, MemberState>,
+}
+
+/// The matrix from pair rows.
+pub fn agreement_matrix(pairs: &[(String, String, PairRow)]) -> AgreementMatrix {
+    let live: Vec<&(String, String, PairRow)> =
+        pairs.iter().filter(|(_, _, row)| row.tasks > 0).collect();
+    let participants: Vec<String> = live
+        .iter()
+        .flat_map(|(a, b, _)| [a.clone(), b.clone()])
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let position: HashMap<&str, usize> = participants
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    let n = participants.len();
+    let mut score = vec![vec![None; n]; n];
+    let mut common_tasks = vec![vec![0; n]; n];
+    for (a, b, row) in live {
+        let (Some(&i), Some(&j)) = (position.get(a.as_str()), position.get(b.as_str())) else {
+            continue;
+        };
+        let mean = score_mean(row.score_sum, row.tasks);
+        score[i][j] = mean;
+        score[j][i] = mean;
+        common_tasks[i][j] = row.tasks;
+        common_tasks[j][i] = row.tasks;
+    }
+    AgreementMatrix {
+        participants,
+        score,
+        common_tasks,
+    }
+}
+
+fn member_agreement(pairs: &[(String, String, PairRow)]) -> HashMap<&str, (i64, i64)> {
+    let mut sums: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (a, b, row) in pairs {
+        for member in [a, b] {
+            let entry = sums.entry(member.as_str()).or_default();
+            entry.0 += row.score_sum;
+            entry.1 += row.tasks;
+        }
+    }
+    sums
+}
+
+/// Computes the Members view.
+pub fn members_view(inputs: &MembersInputs<'_>, range: &QueryRange) -> MembersView {
+    let mut per_member: BTreeMap<&str, HourRow> = BTreeMap::new();
+    for (member, hour, row) in inputs.member_hours {
+        if range.hours.contains(hour) {
+            per_member.entry(member.as_str()).or_default().merge(row);
+        }
+    }
+    per_member.retain(|_, row| row.has_activity() || row.lead_time_count != 0);
+    let agreement = member_agreement(inputs.pairs);
+    let matrix = agreement_matrix(inputs.pairs);
+    let mut ids: BTreeSet<&str> = per_member.keys().copied().collect();
+    ids.extend(matrix.participants.iter().map(String::as_str));
+    let activity: HashMap<&str, i64> = inputs
+        .activity
+        .iter()
+        .map(|(member, row)| (member.as_str(), row.last_active_ms))
+        .collect();
+    let empty = HourRow::default();
+    let members = ids
+        .into_iter()
+        .map(|id| {
+            let row = per_member.get(id).unwrap_or(&empty);
+            let known = inputs.members.get(id);
+            let reviewed = row.accepted + row.fixed_and_accepted + row.rejected;
+            MemberRow {
+                member_id: id.to_string(),
+                name: known.map(|m| m.name.clone()),
+                role: known.map(|m| m.role.as_str()),
+                submitted: row.submitted,
+                skipped: row.skipped,
+                updated: row.updated,
+                accepted: row.accepted,
+                fixed_and_accepted: row.fixed_and_accepted,
+                rejected: row.rejected,
+                acceptance_score: ratio(row.accepted + row.fixed_and_accepted, reviewed),
+                performance_score: score_mean(row.performance_sum, row.performance_count),
+                lead_time_seconds: time_stats(
+                    row.lead_time_ms,
+                    row.lead_time_count,
+                    &row.lead_time_sketch,
+                ),
+                agreement: agreement
+                    .get(id)
+                    .and_then(|(sum, tasks)| score_mean(*sum, *tasks)),
+                reviews_performed: row.reviews_performed(),
+                review_time_seconds: time_stats(
+                    row.review_time_ms,
+                    row.review_time_count,
+                    &row.review_time_sketch,
+                ),
+                last_active: activity
+                    .get(id)
+                    .filter(|ms| **ms > 0)
+                    .and_then(|ms| DateTime::from_timestamp_millis(*ms))
+                    .map(|t| range.format(t)),
+            }
+        })
+        .collect();
+    let total = sum_hours(
+        inputs
+            .project_hours
+            .iter()
+            .filter(|(h, _)| range.hours.contains(h))
+            .map(|(_, r)| r),
+    );
+    let reviewed = total.accepted + total.fixed_and_accepted + total.rejected;
+    let (pair_sum, pair_tasks) = inputs.pairs.iter().fold((0, 0), |(s, t), (_, _, row)| {
+        (s + row.score_sum, t + row.tasks)
+    });
+    MembersView {
+        project_id: inputs.project.id.clone(),
+        from: range.format(range.from),
+        to: range.format(range.to),
+        tz: range.tz.name().to_string(),
+        members,
+        totals: MemberTotals {
+            submitted: total.submitted,
+            skipped: total.skipped,
+            updated: total.updated,
+            accepted: total.accepted,
+            fixed_and_accepted: total.fixed_and_accepted,
+            rejected: total.rejected,
+            acceptance_score: ratio(total.accepted + total.fixed_and_accepted, reviewed),
+            performance_score: score_mean(total.performance_sum, total.performance_count),
+            lead_time_seconds: time_stats(
+                total.lead_time_ms,
+                total.lead_time_count,
+                &total.lead_time_sketch,
+            ),
+            agreement: score_mean(pair_sum, pair_tasks),
+            reviews_performed: total.reviews_performed(),
+            review_time_seconds: time_stats(
+                total.review_time_ms,
+                total.review_time_count,
+                &total.review_time_sketch,
+            ),
+        },
+        agreement_matrix: matrix,
+    }
+}
