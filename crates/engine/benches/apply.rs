@@ -54,7 +54,10 @@ fn apply(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("mixed_stream_100k", |b| {
         b.iter_batched(
-            || Engine::new(MemoryStore::default(), EngineSettings::default()).expect("memory store"),
+            || {
+                Engine::new(MemoryStore::default(), EngineSettings::default())
+                    .expect("memory store")
+            },
             |mut engine| {
                 for (index, (line, event)) in lines.iter().zip(&events).enumerate() {
                     let _ = engine.apply(0, index as u64 + 1, line.as_bytes(), event);

@@ -502,9 +502,10 @@ impl<S: Store> Engine<S> {
         Ok(outcome)
     }
 
-    /// Heartbeats: a gap to the previous heartbeat of at most the idle
-    /// threshold is active time, credited to the hour of the later beat.
-    /// Late or repeated beats (not after the last one) are ignored.
+    /// Heartbeats: a gap to the previous heartbeat of an open session of at
+    /// most the idle threshold is active time, credited to the hour of the
+    /// later beat; `session.ended` closes the session after crediting its
+    /// gap. Session events not after the latest one seen are ignored.
     fn apply_session(
         &mut self,
         sequence: u64,
@@ -526,15 +527,15 @@ impl<S: Store> Engine<S> {
             return Ok(Outcome::Fenced);
         }
         let state = &mut entry.value.value;
-        let gap = match state.last_heartbeat_ms {
-            Some(last) if at_ms <= last => return Ok(Outcome::Applied),
-            Some(last) => Some(at_ms - last),
-            None => None,
+        if state.latest_ms.is_some_and(|latest| at_ms <= latest) {
+            return Ok(Outcome::Applied);
+        }
+        let gap = match (state.open, state.latest_ms) {
+            (true, Some(latest)) => Some(at_ms - latest),
+            _ => None,
         };
-        state.last_heartbeat_ms = match kind {
-            SessionKind::Heartbeat => Some(at_ms),
-            SessionKind::Ended => None,
-        };
+        state.latest_ms = Some(at_ms);
+        state.open = kind == SessionKind::Heartbeat;
         entry.stamp(sequence);
         if let Some(gap) = gap.filter(|gap| *gap <= self.settings.idle_threshold_ms) {
             let active = Contribution::Count {

@@ -6,8 +6,12 @@ use serde::{Deserialize, Serialize};
 /// A member's heartbeat session in one project.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionState {
-    /// The latest heartbeat, epoch ms; `None` after `session.ended`.
-    pub last_heartbeat_ms: Option<i64>,
+    /// The latest session event seen (heartbeat or end), epoch ms. Session
+    /// events at or before it are ignored, so re-sending any suffix of a
+    /// stream changes nothing.
+    pub latest_ms: Option<i64>,
+    /// A heartbeat came after the last `session.ended`.
+    pub open: bool,
 }
 
 /// What an index entry points from.
