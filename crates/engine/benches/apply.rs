@@ -30,7 +30,7 @@ fn stream(events: usize) -> Vec<String> {
         out.push(format!(
             r#"{{"event_id":"h{n}","type":"session.heartbeat","schema_version":1,"occurred_at":"{at}","project_id":"p1","member_id":"m{member}"}}"#
         ));
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             out.push(format!(
                 r#"{{"event_id":"v{n}","type":"review.submitted","schema_version":1,"occurred_at":"{at}","project_id":"p1","review_id":"v{n}","annotation_id":"a{n}","task_id":"t{task}","reviewer_id":"r{}","outcome":"accepted","started_at":"{at}","completed_at":"{at}"}}"#,
                 n % 3
@@ -61,7 +61,7 @@ fn apply(c: &mut Criterion) {
             |mut engine| {
                 for (index, (line, event)) in lines.iter().zip(&events).enumerate() {
                     let _ = engine.apply(0, index as u64 + 1, line.as_bytes(), event);
-                    if (index + 1) % 10_000 == 0 {
+                    if (index + 1).is_multiple_of(10_000) {
                         let _ = engine.flush();
                     }
                 }

@@ -124,10 +124,10 @@ fn generate(ops: &[Op]) -> Vec<Generated> {
     let mut reviews: Vec<String> = Vec::new();
     let mut deleted_tasks: Vec<String> = Vec::new();
     let mut clock = 0i64;
-    let mut push = |json: String,
-                    update_of: Option<String>,
-                    late_duplicate_safe: bool,
-                    out: &mut Vec<Generated>| {
+    let push = |json: String,
+                update_of: Option<String>,
+                late_duplicate_safe: bool,
+                out: &mut Vec<Generated>| {
         out.push(Generated {
             json,
             update_of,
@@ -417,7 +417,7 @@ fn perturb(stream: &[Generated], duplicates: &[(usize, usize)], swap_updates: bo
         };
         inserts.push((target, event.json.clone()));
     }
-    inserts.sort_by(|a, b| b.0.cmp(&a.0));
+    inserts.sort_by_key(|insert| std::cmp::Reverse(insert.0));
     for (target, json) in inserts {
         out.insert(target, json);
     }

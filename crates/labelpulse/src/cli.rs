@@ -50,7 +50,11 @@ pub struct ServerArgs {
     pub data_dir: Option<PathBuf>,
 
     /// Heartbeat gaps longer than this many seconds are idle, not active time.
-    #[arg(long, env = "LABELPULSE_IDLE_THRESHOLD_SECONDS", value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "LABELPULSE_IDLE_THRESHOLD_SECONDS",
+        value_name = "SECONDS"
+    )]
     pub idle_threshold_seconds: Option<u32>,
 
     /// Largest accepted body of `POST /api/v1/events`, bytes.

@@ -44,7 +44,8 @@ impl FileConfig {
         let Some(path) = path else {
             return Ok(FileConfig::default());
         };
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
     }
 }
@@ -67,18 +68,26 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 impl ServerConfig {
     /// Flags and environment (already merged by clap) over the file over defaults.
-    pub fn resolve(args: &ServerArgs, file: &FileConfig, default_data_dir: impl FnOnce() -> PathBuf) -> Self {
+    pub fn resolve(
+        args: &ServerArgs,
+        file: &FileConfig,
+        default_data_dir: impl FnOnce() -> PathBuf,
+    ) -> Self {
         ServerConfig {
-            addr: args
-                .addr
-                .or(file.addr)
-                .unwrap_or_else(|| DEFAULT_ADDR.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))),
+            addr: args.addr.or(file.addr).unwrap_or_else(|| {
+                DEFAULT_ADDR
+                    .parse()
+                    .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+            }),
             data_dir: args
                 .data_dir
                 .clone()
                 .or_else(|| file.data_dir.clone())
                 .unwrap_or_else(default_data_dir),
-            idle_threshold_seconds: args.idle_threshold_seconds.or(file.idle_threshold_seconds).unwrap_or(60),
+            idle_threshold_seconds: args
+                .idle_threshold_seconds
+                .or(file.idle_threshold_seconds)
+                .unwrap_or(60),
             max_ingest_bytes: args
                 .max_ingest_bytes
                 .or(file.max_ingest_bytes)
@@ -102,7 +111,11 @@ pub struct DemoConfig {
 
 impl DemoConfig {
     /// Flags and environment over the file over defaults (rate 5/s, seed 42, 3 days).
-    pub fn resolve(args: &DemoArgs, file: &FileConfig, default_data_dir: impl FnOnce() -> PathBuf) -> Self {
+    pub fn resolve(
+        args: &DemoArgs,
+        file: &FileConfig,
+        default_data_dir: impl FnOnce() -> PathBuf,
+    ) -> Self {
         DemoConfig {
             server: ServerConfig::resolve(&args.server, file, default_data_dir),
             rate: args.rate.or(file.demo.rate).unwrap_or(5.0),
@@ -127,8 +140,15 @@ mod tests {
 
     #[test]
     fn flags_win_over_file_and_file_over_defaults() {
-        let file: FileConfig = toml::from_str("addr = \"127.0.0.1:9999\"\nidle_threshold_seconds = 90\n[demo]\nrate = 7.5\n").unwrap();
-        let resolved = DemoConfig::resolve(&demo(&["labelpulse", "demo", "--addr", "127.0.0.1:1234"]), &file, || "d".into());
+        let file: FileConfig = toml::from_str(
+            "addr = \"127.0.0.1:9999\"\nidle_threshold_seconds = 90\n[demo]\nrate = 7.5\n",
+        )
+        .unwrap();
+        let resolved = DemoConfig::resolve(
+            &demo(&["labelpulse", "demo", "--addr", "127.0.0.1:1234"]),
+            &file,
+            || "d".into(),
+        );
         assert_eq!(resolved.server.addr, "127.0.0.1:1234".parse().unwrap());
         assert_eq!(resolved.server.idle_threshold_seconds, 90);
         assert_eq!(resolved.rate, 7.5);

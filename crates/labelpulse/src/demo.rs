@@ -28,7 +28,10 @@ pub async fn run(config: DemoConfig) -> anyhow::Result<()> {
     println!("  members:    {url}/api/v1/projects/<id>/members");
     println!("  API spec:   {url}/api/v1/openapi.json");
     println!("  data dir:   {}", config.server.data_dir.display());
-    println!("Backfilling {} days of history, then live at about {} events/s. Ctrl-C stops.", config.backfill_days, config.rate);
+    println!(
+        "Backfilling {} days of history, then live at about {} events/s. Ctrl-C stops.",
+        config.backfill_days, config.rate
+    );
     let node = server.node.clone();
     let feeder = std::thread::Builder::new()
         .name("labelpulse-demo-feed".into())
@@ -63,11 +66,22 @@ fn feed(node: &EmbeddedNode, config: &DemoConfig) {
             return;
         }
     }
-    tracing::info!(events = backfilled, seconds = began.elapsed().as_secs_f64(), "backfill submitted");
-    println!("Backfill: {backfilled} events submitted in {:.1} s; live feed running.", began.elapsed().as_secs_f64());
+    tracing::info!(
+        events = backfilled,
+        seconds = began.elapsed().as_secs_f64(),
+        "backfill submitted"
+    );
+    println!(
+        "Backfill: {backfilled} events submitted in {:.1} s; live feed running.",
+        began.elapsed().as_secs_f64()
+    );
     loop {
         std::thread::sleep(Duration::from_millis(250));
-        let batch: Vec<Vec<u8>> = simulator.take_until(Utc::now()).into_iter().map(|e| e.json.into_bytes()).collect();
+        let batch: Vec<Vec<u8>> = simulator
+            .take_until(Utc::now())
+            .into_iter()
+            .map(|e| e.json.into_bytes())
+            .collect();
         if batch.is_empty() {
             continue;
         }

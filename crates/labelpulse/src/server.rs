@@ -29,19 +29,31 @@ impl EmbeddedServer {
             idle_threshold_ms: i64::from(config.idle_threshold_seconds) * 1000,
         };
         let data_dir = config.data_dir.clone();
-        let (node, reader) = tokio::task::spawn_blocking(move || EmbeddedNode::open(&data_dir, NodeSettings::from(engine)))
-            .await
-            .context("opening the embedded store")?
-            .with_context(|| format!("opening the embedded store in {}", config.data_dir.display()))?;
+        let (node, reader) = tokio::task::spawn_blocking(move || {
+            EmbeddedNode::open(&data_dir, NodeSettings::from(engine))
+        })
+        .await
+        .context("opening the embedded store")?
+        .with_context(|| {
+            format!(
+                "opening the embedded store in {}",
+                config.data_dir.display()
+            )
+        })?;
         let settings = Settings {
             max_ingest_bytes: config.max_ingest_bytes,
             ..Settings::default()
         };
-        let router = app(AppState::new(Arc::new(reader), Arc::new(node.clone())).with_settings(settings));
+        let router =
+            app(AppState::new(Arc::new(reader), Arc::new(node.clone())).with_settings(settings));
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("binding {}", config.addr))?;
-        Ok(EmbeddedServer { node, listener, router })
+        Ok(EmbeddedServer {
+            node,
+            listener,
+            router,
+        })
     }
 
     /// The URL the API answers on.
@@ -51,7 +63,11 @@ impl EmbeddedServer {
 
     /// Serves until Ctrl-C (or SIGTERM), then stops the node cleanly.
     pub async fn serve_until_shutdown(self) -> anyhow::Result<()> {
-        let EmbeddedServer { node, listener, router } = self;
+        let EmbeddedServer {
+            node,
+            listener,
+            router,
+        } = self;
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await

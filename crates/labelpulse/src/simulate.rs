@@ -22,7 +22,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     match &args.url {
         Some(url) => post(simulator, url, &args).await,
         None => {
-            let limit = args.events.context("--events is required when writing NDJSON")?;
+            let limit = args
+                .events
+                .context("--events is required when writing NDJSON")?;
             write(simulator, limit, args.output.as_deref())
         }
     }
@@ -30,7 +32,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
 
 fn write(simulator: Simulator, limit: u64, output: Option<&std::path::Path>) -> anyhow::Result<()> {
     let sink: Box<dyn Write> = match output {
-        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
@@ -48,7 +52,9 @@ async fn post(simulator: Simulator, url: &str, args: &SimulateArgs) -> anyhow::R
     let batch_size = args.batch.max(1);
     let began = Instant::now();
     let mut sent = 0u64;
-    let mut events = simulator.take(usize::try_from(limit).unwrap_or(usize::MAX)).peekable();
+    let mut events = simulator
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .peekable();
     while events.peek().is_some() {
         let mut body = String::new();
         let mut lines = 0u64;
@@ -77,6 +83,9 @@ async fn post(simulator: Simulator, url: &str, args: &SimulateArgs) -> anyhow::R
         }
         sent += lines;
     }
-    eprintln!("sent {sent} events in {:.1} s", began.elapsed().as_secs_f64());
+    eprintln!(
+        "sent {sent} events in {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
     Ok(())
 }

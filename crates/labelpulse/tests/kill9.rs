@@ -26,7 +26,7 @@ fn free_port() -> u16 {
 
 async fn start(data_dir: &Path, client: &reqwest::Client) -> Server {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_labelpulse"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labelpulse"))
         .args(["run", "--embedded", "--addr", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(data_dir)
@@ -43,17 +43,26 @@ async fn start(data_dir: &Path, client: &reqwest::Client) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("labelpulse did not become ready");
 }
 
 fn stream() -> Vec<String> {
-    Simulator::new(SimConfig { seed: 9, ..SimConfig::default() })
-        .take(12_000)
-        .map(|event| event.json)
-        .collect()
+    Simulator::new(SimConfig {
+        seed: 9,
+        ..SimConfig::default()
+    })
+    .take(12_000)
+    .map(|event| event.json)
+    .collect()
 }
 
-async fn post(client: &reqwest::Client, base: &str, batch: &[String]) -> Result<(), reqwest::Error> {
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    batch: &[String],
+) -> Result<(), reqwest::Error> {
     client
         .post(format!("{base}/api/v1/events"))
         .header("content-type", "application/x-ndjson")
@@ -67,8 +76,16 @@ async fn post(client: &reqwest::Client, base: &str, batch: &[String]) -> Result<
 /// Every project's dashboard and members view, and every member's performance.
 async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<Value> {
     let get = |path: String| async move {
-        let response = client.get(format!("{base}{path}")).send().await.expect("GET");
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        let response = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("GET");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         response.json::<Value>().await.expect("JSON")
     };
     let range = "from=2026-01-01&to=2026-02-01&tz=UTC";
@@ -77,7 +94,12 @@ async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<Value> {
     let mut members = std::collections::BTreeSet::new();
     for project in projects["projects"].as_array().expect("projects") {
         let id = project["id"].as_str().expect("id");
-        out.push(get(format!("/api/v1/projects/{id}/dashboard?{range}&granularity=hour")).await);
+        out.push(
+            get(format!(
+                "/api/v1/projects/{id}/dashboard?{range}&granularity=hour"
+            ))
+            .await,
+        );
         let view = get(format!("/api/v1/projects/{id}/members?{range}")).await;
         for row in view["members"].as_array().expect("members") {
             members.insert(row["member_id"].as_str().expect("member").to_string());
@@ -92,14 +114,19 @@ async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_five_times_mid_batch_ends_equal_to_a_clean_run() {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let events = stream();
     let batches: Vec<&[String]> = events.chunks(300).collect();
 
     let clean_dir = tempfile::tempdir().unwrap();
     let mut clean = start(clean_dir.path(), &client).await;
     for batch in &batches {
-        post(&client, &clean.base, batch).await.expect("clean run accepts every batch");
+        post(&client, &clean.base, batch)
+            .await
+            .expect("clean run accepts every batch");
     }
     let expected = snapshot(&client, &clean.base).await;
     let _ = clean.child.kill();
@@ -118,7 +145,8 @@ async fn killed_five_times_mid_batch_ends_equal_to_a_clean_run() {
                 next_kill.next();
                 // Send the batch and kill the server while it is in flight.
                 let request = tokio::spawn({
-                    let (client, base, batch) = (client.clone(), server.base.clone(), batches[index].to_vec());
+                    let (client, base, batch) =
+                        (client.clone(), server.base.clone(), batches[index].to_vec());
                     async move { post(&client, &base, &batch).await }
                 });
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
@@ -134,7 +162,9 @@ async fn killed_five_times_mid_batch_ends_equal_to_a_clean_run() {
                 continue;
             }
         }
-        post(&client, &server.base, batches[index]).await.expect("accepted");
+        post(&client, &server.base, batches[index])
+            .await
+            .expect("accepted");
         index += 1;
     }
     assert_eq!(killed, kills.len());
