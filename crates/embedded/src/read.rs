@@ -1,0 +1,705 @@
+//! Reading: [`Snapshot`] (one redb read transaction, blocking) and the
+//! async [`ReadStore`] over [`EmbeddedStore`], which runs each read in
+//! `tokio::task::spawn_blocking`.
+//!
+//! Every dashboard read is a range scan over keys that start with the
+//! project (or the member) and the hour, so its cost is the rows returned.
+
+use std::borrow::Borrow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use labelpulse_core::aggregate::{
+    ActivityRow, AggKey, AggRow, AgreementRow, HourRow, LabelRow, PairRow, TotalsRow,
+};
+use labelpulse_core::member::MemberState;
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::read::{ProjectRecord, ReadStore};
+use labelpulse_core::task::TaskState;
+use labelpulse_core::time::Hour;
+use labelpulse_engine::entity::{IndexKey, SessionState};
+use labelpulse_engine::memory::MemoryContents;
+use labelpulse_engine::store::{SessionKey, TaskKey};
+use labelpulse_engine::Versioned;
+use redb::{Database, ReadTransaction, ReadableTable};
+use serde::de::DeserializeOwned;
+
+use crate::codec::{decode, decode_plain};
+use crate::error::StoreError;
+use crate::store::EmbeddedStore;
+use crate::tables::{self, names, BytesTable};
+
+/// A consistent, read-only view of the store: every read through one
+/// snapshot sees the same committed transaction.
+pub struct Snapshot {
+    txn: ReadTransaction,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot").finish_non_exhaustive()
+    }
+}
+
+/// A capacity hint for an hour range, bounded so a huge range does not
+/// allocate up front.
+fn hours_hint(hours: &Range<Hour>) -> usize {
+    usize::try_from(hours.end.saturating_sub(hours.start)).map_or(0, |n| n.min(4096))
+}
+
+fn aggregate<T>(row: Option<Versioned<T>>, wrap: fn(T) -> AggRow) -> Option<Versioned<AggRow>> {
+    row.map(|row| Versioned {
+        version: row.version,
+        value: wrap(row.value),
+    })
+}
+
+impl Snapshot {
+    /// Begins a read transaction on `db`.
+    pub fn new(db: &Database) -> Result<Self, StoreError> {
+        Ok(Snapshot {
+            txn: db.begin_read()?,
+        })
+    }
+
+    /// Point read of one versioned value.
+    fn get<'k, K, T>(
+        &self,
+        table: BytesTable<K>,
+        name: &'static str,
+        key: impl Borrow<K::SelfType<'k>>,
+    ) -> Result<Option<Versioned<T>>, StoreError>
+    where
+        K: redb::Key + 'static,
+        T: DeserializeOwned,
+    {
+        let table = self.txn.open_table(table)?;
+        match table.get(key)? {
+            Some(bytes) => Ok(Some(decode(name, bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    // ----- the engine's point reads (Store) -----
+
+    /// A task's state.
+    pub fn task(
+        &self,
+        (project, task): &TaskKey,
+    ) -> Result<Option<Versioned<TaskState>>, StoreError> {
+        self.get(
+            tables::TASKS,
+            names::TASKS,
+            (project.as_str(), task.as_str()),
+        )
+    }
+
+    /// Every task of a project, sorted by task id.
+    pub fn project_tasks(
+        &self,
+        project: &str,
+    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, StoreError> {
+        let table = self.txn.open_table(tables::TASKS)?;
+        let mut out = Vec::new();
+        for entry in table.range((project, "")..)? {
+            let (key, value) = entry?;
+            let (p, task) = key.value();
+            if p != project {
+                break;
+            }
+            out.push((
+                (p.to_string(), task.to_string()),
+                decode(names::TASKS, value.value())?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// A session's state.
+    pub fn session(
+        &self,
+        (project, member): &SessionKey,
+    ) -> Result<Option<Versioned<SessionState>>, StoreError> {
+        self.get(
+            tables::SESSIONS,
+            names::SESSIONS,
+            (project.as_str(), member.as_str()),
+        )
+    }
+
+    /// A project's settings with their version.
+    pub fn project_config(
+        &self,
+        project: &str,
+    ) -> Result<Option<Versioned<ProjectConfig>>, StoreError> {
+        self.get(tables::PROJECTS, names::PROJECTS, project)
+    }
+
+    /// A member with its version.
+    pub fn member_versioned(
+        &self,
+        member: &str,
+    ) -> Result<Option<Versioned<MemberState>>, StoreError> {
+        self.get(tables::MEMBERS, names::MEMBERS, member)
+    }
+
+    /// The task an annotation, prediction or review id belongs to.
+    pub fn index(&self, (project, kind, id): &IndexKey) -> Result<Option<String>, StoreError> {
+        let table = self.txn.open_table(tables::INDEX)?;
+        let key = (
+            project.as_str(),
+            tables::index_kind_code(*kind),
+            id.as_str(),
+        );
+        Ok(table.get(key)?.map(|task| task.value().to_string()))
+    }
+
+    /// One aggregate row, from the table its key maps to.
+    pub fn aggregate(&self, key: &AggKey) -> Result<Option<Versioned<AggRow>>, StoreError> {
+        Ok(match key {
+            AggKey::ProjectHour { project, hour } => aggregate(
+                self.get(
+                    tables::PROJECT_HOUR,
+                    names::PROJECT_HOUR,
+                    (project.as_str(), *hour),
+                )?,
+                AggRow::Hour,
+            ),
+            AggKey::MemberHour {
+                project,
+                member,
+                hour,
+            } => aggregate(
+                self.get(
+                    tables::MEMBER_HOUR_BY_PROJECT,
+                    names::MEMBER_HOUR,
+                    (project.as_str(), *hour, member.as_str()),
+                )?,
+                AggRow::Hour,
+            ),
+            AggKey::ProjectTotals { project } => aggregate(
+                self.get(
+                    tables::PROJECT_TOTALS,
+                    names::PROJECT_TOTALS,
+                    project.as_str(),
+                )?,
+                AggRow::Totals,
+            ),
+            AggKey::MemberActivity { project, member } => aggregate(
+                self.get(
+                    tables::MEMBER_ACTIVITY,
+                    names::MEMBER_ACTIVITY,
+                    (project.as_str(), member.as_str()),
+                )?,
+                AggRow::Activity,
+            ),
+            AggKey::Label {
+                project,
+                dimension,
+                label,
+            } => aggregate(
+                self.get(
+                    tables::LABELS,
+                    names::LABELS,
+                    (project.as_str(), dimension.as_str(), label.as_str()),
+                )?,
+                AggRow::Label,
+            ),
+            AggKey::Pair {
+                project,
+                dimension,
+                a,
+                b,
+            } => aggregate(
+                self.get(
+                    tables::PAIRS,
+                    names::PAIRS,
+                    (project.as_str(), dimension.as_str(), a.as_str(), b.as_str()),
+                )?,
+                AggRow::Pair,
+            ),
+            AggKey::AgreementHour {
+                project,
+                dimension,
+                hour,
+            } => aggregate(
+                self.get(
+                    tables::AGREEMENT_HOUR,
+                    names::AGREEMENT_HOUR,
+                    (project.as_str(), dimension.as_str(), *hour),
+                )?,
+                AggRow::Agreement,
+            ),
+        })
+    }
+
+    /// The positions of the last committed flush (empty for a new store).
+    pub fn positions(&self) -> Result<BTreeMap<u32, u64>, StoreError> {
+        let table = self.txn.open_table(tables::META)?;
+        match table.get(tables::META_POSITIONS)? {
+            Some(bytes) => Ok(decode_plain(names::META, bytes.value())?),
+            None => Ok(BTreeMap::new()),
+        }
+    }
+
+    // ----- the query side (ReadStore) -----
+
+    /// Every project that has settings or totals, sorted by id.
+    pub fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError> {
+        let mut found: BTreeMap<String, (Option<ProjectConfig>, Option<TotalsRow>)> =
+            BTreeMap::new();
+        let projects = self.txn.open_table(tables::PROJECTS)?;
+        for entry in projects.iter()? {
+            let (key, value) = entry?;
+            let config: Versioned<ProjectConfig> = decode(names::PROJECTS, value.value())?;
+            found.entry(key.value().to_string()).or_default().0 = Some(config.value);
+        }
+        let totals = self.txn.open_table(tables::PROJECT_TOTALS)?;
+        for entry in totals.iter()? {
+            let (key, value) = entry?;
+            let row: Versioned<TotalsRow> = decode(names::PROJECT_TOTALS, value.value())?;
+            found.entry(key.value().to_string()).or_default().1 = Some(row.value);
+        }
+        Ok(found
+            .into_iter()
+            .map(|(id, (config, totals))| ProjectRecord {
+                id,
+                config: config.unwrap_or_default(),
+                totals: totals.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// One project, if it has settings or totals.
+    pub fn project(&self, project: &str) -> Result<Option<ProjectRecord>, StoreError> {
+        let config: Option<Versioned<ProjectConfig>> =
+            self.get(tables::PROJECTS, names::PROJECTS, project)?;
+        let totals: Option<Versioned<TotalsRow>> =
+            self.get(tables::PROJECT_TOTALS, names::PROJECT_TOTALS, project)?;
+        if config.is_none() && totals.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(ProjectRecord {
+            id: project.to_string(),
+            config: config.map(|c| c.value).unwrap_or_default(),
+            totals: totals.map(|t| t.value).unwrap_or_default(),
+        }))
+    }
+
+    /// The project's hour rows in `[hours.start, hours.end)`, sorted by hour.
+    pub fn project_hours(
+        &self,
+        project: &str,
+        hours: Range<Hour>,
+    ) -> Result<Vec<(Hour, HourRow)>, StoreError> {
+        if hours.start >= hours.end {
+            return Ok(Vec::new());
+        }
+        let table = self.txn.open_table(tables::PROJECT_HOUR)?;
+        let mut out = Vec::with_capacity(hours_hint(&hours));
+        for entry in table.range((project, hours.start)..(project, hours.end))? {
+            let (key, value) = entry?;
+            let (_, hour) = key.value();
+            let row: Versioned<HourRow> = decode(names::PROJECT_HOUR, value.value())?;
+            out.push((hour, row.value));
+        }
+        Ok(out)
+    }
+
+    /// Every member's hour rows of the project in the range:
+    /// `(member, hour, row)`, sorted by hour, then member.
+    pub fn project_member_hours(
+        &self,
+        project: &str,
+        hours: Range<Hour>,
+    ) -> Result<Vec<(String, Hour, HourRow)>, StoreError> {
+        if hours.start >= hours.end {
+            return Ok(Vec::new());
+        }
+        let table = self.txn.open_table(tables::MEMBER_HOUR_BY_PROJECT)?;
+        let mut out = Vec::with_capacity(hours_hint(&hours));
+        for entry in table.range((project, hours.start, "")..(project, hours.end, ""))? {
+            let (key, value) = entry?;
+            let (_, hour, member) = key.value();
+            let row: Versioned<HourRow> = decode(names::MEMBER_HOUR, value.value())?;
+            out.push((member.to_string(), hour, row.value));
+        }
+        Ok(out)
+    }
+
+    /// One member's hour rows across projects: `(project, hour, row)`,
+    /// sorted by hour, then project.
+    pub fn member_hours(
+        &self,
+        member: &str,
+        hours: Range<Hour>,
+    ) -> Result<Vec<(String, Hour, HourRow)>, StoreError> {
+        if hours.start >= hours.end {
+            return Ok(Vec::new());
+        }
+        let table = self.txn.open_table(tables::MEMBER_HOUR_BY_MEMBER)?;
+        let mut out = Vec::with_capacity(hours_hint(&hours));
+        for entry in table.range((member, hours.start, "")..(member, hours.end, ""))? {
+            let (key, value) = entry?;
+            let (_, hour, project) = key.value();
+            let row: Versioned<HourRow> = decode(names::MEMBER_HOUR, value.value())?;
+            out.push((project.to_string(), hour, row.value));
+        }
+        Ok(out)
+    }
+
+    /// Task-agreement rows of one dimension (`""` = overall), sorted by hour.
+    pub fn agreement_hours(
+        &self,
+        project: &str,
+        dimension: &str,
+        hours: Range<Hour>,
+    ) -> Result<Vec<(Hour, AgreementRow)>, StoreError> {
+        if hours.start >= hours.end {
+            return Ok(Vec::new());
+        }
+        let table = self.txn.open_table(tables::AGREEMENT_HOUR)?;
+        let mut out = Vec::with_capacity(hours_hint(&hours));
+        for entry in
+            table.range((project, dimension, hours.start)..(project, dimension, hours.end))?
+        {
+            let (key, value) = entry?;
+            let (_, _, hour) = key.value();
+            let row: Versioned<AgreementRow> = decode(names::AGREEMENT_HOUR, value.value())?;
+            out.push((hour, row.value));
+        }
+        Ok(out)
+    }
+
+    /// Label occurrences of the project: `(dimension, label, row)`, sorted.
+    pub fn labels(&self, project: &str) -> Result<Vec<(String, String, LabelRow)>, StoreError> {
+        let table = self.txn.open_table(tables::LABELS)?;
+        let mut out = Vec::new();
+        for entry in table.range((project, "", "")..)? {
+            let (key, value) = entry?;
+            let (p, dimension, label) = key.value();
+            if p != project {
+                break;
+            }
+            let row: Versioned<LabelRow> = decode(names::LABELS, value.value())?;
+            out.push((dimension.to_string(), label.to_string(), row.value));
+        }
+        Ok(out)
+    }
+
+    /// Pair rows of one dimension: `(a, b, row)`, sorted.
+    pub fn pairs(
+        &self,
+        project: &str,
+        dimension: &str,
+    ) -> Result<Vec<(String, String, PairRow)>, StoreError> {
+        let table = self.txn.open_table(tables::PAIRS)?;
+        let mut out = Vec::new();
+        for entry in table.range((project, dimension, "", "")..)? {
+            let (key, value) = entry?;
+            let (p, d, a, b) = key.value();
+            if p != project || d != dimension {
+                break;
+            }
+            let row: Versioned<PairRow> = decode(names::PAIRS, value.value())?;
+            out.push((a.to_string(), b.to_string(), row.value));
+        }
+        Ok(out)
+    }
+
+    /// Last activity of every member in the project, sorted by member.
+    pub fn activity(&self, project: &str) -> Result<Vec<(String, ActivityRow)>, StoreError> {
+        let table = self.txn.open_table(tables::MEMBER_ACTIVITY)?;
+        let mut out = Vec::new();
+        for entry in table.range((project, "")..)? {
+            let (key, value) = entry?;
+            let (p, member) = key.value();
+            if p != project {
+                break;
+            }
+            let row: Versioned<ActivityRow> = decode(names::MEMBER_ACTIVITY, value.value())?;
+            out.push((member.to_string(), row.value));
+        }
+        Ok(out)
+    }
+
+    /// A member, if ever upserted.
+    pub fn member(&self, member: &str) -> Result<Option<MemberState>, StoreError> {
+        Ok(self.member_versioned(member)?.map(|m| m.value))
+    }
+
+    /// Up to `limit` archived raw events with sequence `>= from`, in order.
+    pub fn archive(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let table = self.txn.open_table(tables::ARCHIVE)?;
+        let mut out = Vec::new();
+        for entry in table.range(from..)?.take(limit) {
+            let (key, value) = entry?;
+            out.push((key.value(), value.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Everything stored, in the memory store's shape (for tests, audits and
+    /// comparisons). Reads every table: not for serving requests. Also
+    /// checks that both member-hour tables hold the same rows.
+    pub fn contents(&self) -> Result<MemoryContents, StoreError> {
+        let mut c = MemoryContents::default();
+        macro_rules! scan {
+            ($table:expr, |$key:ident, $bytes:ident| $body:expr) => {
+                for entry in self.txn.open_table($table)?.iter()? {
+                    let (k, v) = entry?;
+                    let $key = k.value();
+                    let $bytes = v.value();
+                    $body;
+                }
+            };
+        }
+        fn put<T: DeserializeOwned>(
+            c: &mut MemoryContents,
+            name: &'static str,
+            key: AggKey,
+            bytes: &[u8],
+            wrap: fn(T) -> AggRow,
+        ) -> Result<(), StoreError> {
+            let row: Versioned<T> = decode(name, bytes)?;
+            c.aggregates.insert(
+                key,
+                Versioned {
+                    version: row.version,
+                    value: wrap(row.value),
+                },
+            );
+            Ok(())
+        }
+        scan!(tables::PROJECT_HOUR, |k, b| put(
+            &mut c,
+            names::PROJECT_HOUR,
+            AggKey::ProjectHour {
+                project: k.0.to_string(),
+                hour: k.1
+            },
+            b,
+            AggRow::Hour
+        )?);
+        scan!(tables::MEMBER_HOUR_BY_PROJECT, |k, b| put(
+            &mut c,
+            names::MEMBER_HOUR,
+            AggKey::MemberHour {
+                project: k.0.to_string(),
+                member: k.2.to_string(),
+                hour: k.1
+            },
+            b,
+            AggRow::Hour
+        )?);
+        let mut by_member = 0usize;
+        scan!(tables::MEMBER_HOUR_BY_MEMBER, |k, b| {
+            by_member += 1;
+            let key = AggKey::MemberHour {
+                project: k.2.to_string(),
+                member: k.0.to_string(),
+                hour: k.1,
+            };
+            let row: Versioned<HourRow> = decode(names::MEMBER_HOUR, b)?;
+            let same = matches!(c.aggregates.get(&key), Some(Versioned { version, value: AggRow::Hour(other) })
+                if *version == row.version && *other == row.value);
+            if !same {
+                return Err(StoreError::Inconsistent(
+                    "member-first row without its project-first twin",
+                ));
+            }
+        });
+        let by_project = c
+            .aggregates
+            .keys()
+            .filter(|k| matches!(k, AggKey::MemberHour { .. }))
+            .count();
+        if by_member != by_project {
+            return Err(StoreError::Inconsistent(
+                "member-hour tables differ in size",
+            ));
+        }
+        scan!(tables::PROJECT_TOTALS, |k, b| put(
+            &mut c,
+            names::PROJECT_TOTALS,
+            AggKey::ProjectTotals {
+                project: k.to_string()
+            },
+            b,
+            AggRow::Totals
+        )?);
+        scan!(tables::MEMBER_ACTIVITY, |k, b| put(
+            &mut c,
+            names::MEMBER_ACTIVITY,
+            AggKey::MemberActivity {
+                project: k.0.to_string(),
+                member: k.1.to_string()
+            },
+            b,
+            AggRow::Activity
+        )?);
+        scan!(tables::LABELS, |k, b| put(
+            &mut c,
+            names::LABELS,
+            AggKey::Label {
+                project: k.0.to_string(),
+                dimension: k.1.to_string(),
+                label: k.2.to_string()
+            },
+            b,
+            AggRow::Label
+        )?);
+        scan!(tables::PAIRS, |k, b| put(
+            &mut c,
+            names::PAIRS,
+            AggKey::Pair {
+                project: k.0.to_string(),
+                dimension: k.1.to_string(),
+                a: k.2.to_string(),
+                b: k.3.to_string()
+            },
+            b,
+            AggRow::Pair
+        )?);
+        scan!(tables::AGREEMENT_HOUR, |k, b| put(
+            &mut c,
+            names::AGREEMENT_HOUR,
+            AggKey::AgreementHour {
+                project: k.0.to_string(),
+                dimension: k.1.to_string(),
+                hour: k.2
+            },
+            b,
+            AggRow::Agreement
+        )?);
+        scan!(tables::TASKS, |k, b| {
+            c.tasks
+                .insert((k.0.to_string(), k.1.to_string()), decode(names::TASKS, b)?);
+        });
+        scan!(tables::SESSIONS, |k, b| {
+            c.sessions.insert(
+                (k.0.to_string(), k.1.to_string()),
+                decode(names::SESSIONS, b)?,
+            );
+        });
+        scan!(tables::PROJECTS, |k, b| {
+            c.projects
+                .insert(k.to_string(), decode(names::PROJECTS, b)?);
+        });
+        scan!(tables::MEMBERS, |k, b| {
+            c.members.insert(k.to_string(), decode(names::MEMBERS, b)?);
+        });
+        for entry in self.txn.open_table(tables::INDEX)?.iter()? {
+            let (k, v) = entry?;
+            let (project, code, id) = k.value();
+            let kind =
+                tables::index_kind_from_code(code).ok_or(StoreError::BadKey { table: "index" })?;
+            c.index.insert(
+                (project.to_string(), kind, id.to_string()),
+                v.value().to_string(),
+            );
+        }
+        for entry in self.txn.open_table(tables::ARCHIVE)?.iter()? {
+            let (k, v) = entry?;
+            c.archive.insert(k.value(), v.value().to_vec());
+        }
+        c.positions = self.positions()?;
+        Ok(c)
+    }
+}
+
+impl EmbeddedStore {
+    /// Runs `read` on a fresh snapshot in tokio's blocking pool.
+    async fn blocking<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Snapshot) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db: Arc<Database> = Arc::clone(self.database());
+        tokio::task::spawn_blocking(move || read(&Snapshot::new(&db)?)).await?
+    }
+}
+
+/// The async read side. Each call is one snapshot, run in
+/// `spawn_blocking`, so the async runtime never waits on disk.
+impl ReadStore for EmbeddedStore {
+    type Error = StoreError;
+
+    async fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError> {
+        self.blocking(|s| s.projects()).await
+    }
+
+    async fn project(&self, project: &str) -> Result<Option<ProjectRecord>, StoreError> {
+        let project = project.to_string();
+        self.blocking(move |s| s.project(&project)).await
+    }
+
+    async fn project_hours(
+        &self,
+        project: &str,
+        hours: Range<Hour>,
+    ) -> Result<Vec<(Hour, HourRow)>, StoreError> {
+        let project = project.to_string();
+        self.blocking(move |s| s.project_hours(&project, hours))
+            .await
+    }
+
+    async fn project_member_hours(
+        &self,
+        project: &str,
+        hours: Range<Hour>,
+    ) -> Result<Vec<(String, Hour, HourRow)>, StoreError> {
+        let project = project.to_string();
+        self.blocking(move |s| s.project_member_hours(&project, hours))
+            .await
+    }
+
+    async fn member_hours(
+        &self,
+        member: &str,
+        hours: Range<Hour>,
+    ) -> Result<Vec<(String, Hour, HourRow)>, StoreError> {
+        let member = member.to_string();
+        self.blocking(move |s| s.member_hours(&member, hours)).await
+    }
+
+    async fn agreement_hours(
+        &self,
+        project: &str,
+        dimension: &str,
+        hours: Range<Hour>,
+    ) -> Result<Vec<(Hour, AgreementRow)>, StoreError> {
+        let (project, dimension) = (project.to_string(), dimension.to_string());
+        self.blocking(move |s| s.agreement_hours(&project, &dimension, hours))
+            .await
+    }
+
+    async fn labels(&self, project: &str) -> Result<Vec<(String, String, LabelRow)>, StoreError> {
+        let project = project.to_string();
+        self.blocking(move |s| s.labels(&project)).await
+    }
+
+    async fn pairs(
+        &self,
+        project: &str,
+        dimension: &str,
+    ) -> Result<Vec<(String, String, PairRow)>, StoreError> {
+        let (project, dimension) = (project.to_string(), dimension.to_string());
+        self.blocking(move |s| s.pairs(&project, &dimension)).await
+    }
+
+    async fn activity(&self, project: &str) -> Result<Vec<(String, ActivityRow)>, StoreError> {
+        let project = project.to_string();
+        self.blocking(move |s| s.activity(&project)).await
+    }
+
+    async fn member(&self, member: &str) -> Result<Option<MemberState>, StoreError> {
+        let member = member.to_string();
+        self.blocking(move |s| s.member(&member)).await
+    }
+
+    async fn ready(&self) -> bool {
+        self.blocking(|s| s.positions().map(|_| ())).await.is_ok()
+    }
+}
