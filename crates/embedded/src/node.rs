@@ -25,7 +25,7 @@ use labelpulse_core::ingest::{EventSink, IngestReceipt};
 use labelpulse_core::member::MemberState;
 use labelpulse_core::read::{ProjectRecord, ReadStore};
 use labelpulse_core::time::Hour;
-use labelpulse_engine::{Engine, EngineError, EngineSettings};
+use labelpulse_engine::{BatchEvent, Engine, EngineError, EngineSettings};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{NodeError, StoreError};
@@ -483,6 +483,9 @@ fn apply_group(
     group: &[Batch],
     tallies: &mut Vec<Tally>,
 ) -> Result<Duration, EngineError<StoreError>> {
+    // Decode everything first (events borrow from the batches), then apply
+    // the whole group as one engine batch: one prefetch, one deferred read.
+    let mut decoded = Vec::new();
     for batch in group {
         let mut tally = Tally {
             accepted: 0,
@@ -491,8 +494,7 @@ fn apply_group(
         for raw in &batch.events {
             match labelpulse_core::decode(raw) {
                 Ok(event) => {
-                    let sequence = position_of(engine) + 1;
-                    engine.apply(PARTITION, sequence, raw, &event)?;
+                    decoded.push((raw.as_slice(), event));
                     tally.accepted += 1;
                 }
                 Err(_) => tally.invalid += 1,
@@ -500,6 +502,17 @@ fn apply_group(
         }
         tallies.push(tally);
     }
+    let first = position_of(engine) + 1;
+    let events: Vec<BatchEvent<'_>> = decoded
+        .iter()
+        .enumerate()
+        .map(|(index, (raw, event))| BatchEvent {
+            sequence: first + index as u64,
+            raw,
+            event,
+        })
+        .collect();
+    engine.apply_batch(PARTITION, &events)?;
     let start = Instant::now();
     engine.flush()?;
     Ok(start.elapsed())

@@ -9,9 +9,8 @@
 
 use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
 
-use labelpulse_core::aggregate::{targets, ActivityRow, AggKey, AggRow};
+use labelpulse_core::aggregate::{targets, AggKey, AggRow};
 use labelpulse_core::contribution::{diff, task_contributions, Contribution, Counter};
 use labelpulse_core::event::{EventBody, SessionKind};
 use labelpulse_core::project::ProjectConfig;
@@ -20,6 +19,8 @@ use labelpulse_core::time::{epoch_ms, hour_of_ms};
 use labelpulse_core::Event;
 use thiserror::Error;
 
+use crate::cache::{cached, Cached};
+use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
 use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
 
@@ -28,12 +29,17 @@ use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
 pub struct EngineSettings {
     /// Heartbeat gaps longer than this are idle and not counted as active time.
     pub idle_threshold_ms: i64,
+    /// Cached entries (tasks, sessions, members, aggregate rows, index
+    /// entries) above which a flush empties the cache of clean entries;
+    /// they are reloaded from the store when next used.
+    pub cache_capacity: usize,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
             idle_threshold_ms: 60_000,
+            cache_capacity: 2_000_000,
         }
     }
 }
@@ -68,35 +74,49 @@ pub enum EngineError<E: std::error::Error + 'static> {
     },
 }
 
-/// One cached row: its versioned value, whether it must be written, and
-/// which event last stamped it in this process (so one event can add
-/// several contributions to the same row).
-#[derive(Debug, Clone)]
-struct Cached<T> {
-    value: Versioned<T>,
-    dirty: bool,
-    stamped_by: u64,
+/// One event of a batch: its sequence (offset + 1), raw bytes (archived)
+/// and decoded form.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchEvent<'a> {
+    /// Sequence, > 0 and increasing within the partition.
+    pub sequence: u64,
+    /// The raw event, as received.
+    pub raw: &'a [u8],
+    /// The decoded event.
+    pub event: &'a Event<'a>,
 }
 
-impl<T> Cached<T> {
-    fn clean(value: Versioned<T>) -> Self {
-        Cached {
-            value,
-            dirty: false,
-            stamped_by: 0,
-        }
+/// Inserts the entries of `keys` that are not cached: loaded ones as read,
+/// absent ones as new (version 0, `default()`).
+fn load_missing<K, T, E>(
+    map: &mut HashMap<K, Cached<T>>,
+    keys: Vec<K>,
+    default: impl Fn() -> T,
+    load: impl FnOnce(&[K]) -> std::result::Result<Vec<(K, Versioned<T>)>, E>,
+) -> std::result::Result<(), EngineError<E>>
+where
+    K: std::hash::Hash + Eq + Clone,
+    E: std::error::Error + 'static,
+{
+    let missing: Vec<K> = keys
+        .into_iter()
+        .filter(|key| !map.contains_key(key))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
     }
-
-    /// May event `sequence` change this row?
-    fn behind(&self, sequence: u64) -> bool {
-        self.value.version < sequence || self.stamped_by == sequence
+    for (key, value) in load(&missing).map_err(EngineError::Store)? {
+        map.insert(key, Cached::clean(value));
     }
-
-    fn stamp(&mut self, sequence: u64) {
-        self.value.version = sequence;
-        self.stamped_by = sequence;
-        self.dirty = true;
+    for key in missing {
+        map.entry(key).or_insert_with(|| {
+            Cached::clean(Versioned {
+                version: 0,
+                value: default(),
+            })
+        });
     }
+    Ok(())
 }
 
 /// Counts of what the engine did, for metrics and logs.
@@ -110,6 +130,8 @@ pub struct EngineCounters {
     pub unresolved: u64,
     /// Flushes written.
     pub flushes: u64,
+    /// Times the cache was emptied for exceeding its capacity.
+    pub evictions: u64,
 }
 
 /// The engine over one store.
@@ -121,6 +143,7 @@ pub struct Engine<S: Store> {
     projects: HashMap<String, Cached<ProjectConfig>>,
     members: HashMap<String, Cached<MemberState>>,
     aggregates: HashMap<AggKey, Cached<AggRow>>,
+    deferred: DeferredRows,
     index: HashMap<IndexKey, String>,
     new_index: Vec<(IndexKey, String)>,
     archive: Vec<(u64, Vec<u8>)>,
@@ -140,28 +163,6 @@ struct Scratch {
 
 type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
 
-/// Loads a key into a cache map from the store on a miss.
-fn cached<'m, K, T, E>(
-    map: &'m mut HashMap<K, Cached<T>>,
-    key: &K,
-    load: impl FnOnce() -> std::result::Result<Option<Versioned<T>>, E>,
-    default: impl FnOnce() -> T,
-) -> std::result::Result<&'m mut Cached<T>, E>
-where
-    K: Hash + Eq + Clone,
-{
-    match map.entry(key.clone()) {
-        MapEntry::Occupied(entry) => Ok(entry.into_mut()),
-        MapEntry::Vacant(entry) => {
-            let value = load()?.unwrap_or_else(|| Versioned {
-                version: 0,
-                value: default(),
-            });
-            Ok(entry.insert(Cached::clean(value)))
-        }
-    }
-}
-
 impl<S: Store> Engine<S> {
     /// An engine over `store`, with an empty cache.
     pub fn new(store: S, settings: EngineSettings) -> Result<Self, S> {
@@ -175,6 +176,7 @@ impl<S: Store> Engine<S> {
             projects: HashMap::new(),
             members: HashMap::new(),
             aggregates: HashMap::new(),
+            deferred: DeferredRows::default(),
             index: HashMap::new(),
             new_index: Vec::new(),
             archive: Vec::new(),
@@ -219,26 +221,127 @@ impl<S: Store> Engine<S> {
         raw: &[u8],
         event: &Event<'_>,
     ) -> Result<Outcome, S> {
-        let last = self.positions.get(&partition).copied().unwrap_or(0);
-        if sequence <= last {
-            return Err(EngineError::SequenceOrder {
-                partition,
+        let mut outcomes = self.apply_batch(
+            partition,
+            &[BatchEvent {
                 sequence,
-                last,
+                raw,
+                event,
+            }],
+        )?;
+        Ok(outcomes.pop().unwrap_or(Outcome::Applied))
+    }
+
+    /// Applies a batch of events of one partition, in order. Entities the
+    /// batch touches are loaded with one store read per kind first, and
+    /// aggregate rows missing from the cache are read in one batch at the
+    /// end (their changes wait, in order, until then).
+    pub fn apply_batch(
+        &mut self,
+        partition: u32,
+        events: &[BatchEvent<'_>],
+    ) -> Result<Vec<Outcome>, S> {
+        let mut last = self.positions.get(&partition).copied().unwrap_or(0);
+        for event in events {
+            if event.sequence <= last {
+                return Err(EngineError::SequenceOrder {
+                    partition,
+                    sequence: event.sequence,
+                    last,
+                });
+            }
+            last = event.sequence;
+        }
+        self.prefetch(events)?;
+        let mut outcomes = Vec::with_capacity(events.len());
+        for item in events {
+            let outcome = self.apply_body(item.sequence, item.event)?;
+            match outcome {
+                Outcome::Applied => self.counters.applied += 1,
+                Outcome::Fenced => self.counters.fenced += 1,
+                Outcome::Unresolved => self.counters.unresolved += 1,
+            }
+            // Every event is archived, replays included, so a crash between the
+            // task rows and the archive rows of a flush loses no archive entry.
+            self.archive.push((item.sequence, item.raw.to_vec()));
+            self.positions.insert(partition, item.sequence);
+            self.pending = true;
+            outcomes.push(outcome);
+        }
+        self.resolve_deferred()?;
+        Ok(outcomes)
+    }
+
+    /// Loads, in one read per kind, every entity the batch will touch that
+    /// is not cached; absent ones are cached as new (version 0).
+    fn prefetch(&mut self, events: &[BatchEvent<'_>]) -> Result<(), S> {
+        let wanted = crate::prefetch::keys(events, |key| self.index.contains_key(key));
+        if !wanted.index.is_empty() {
+            let found = self
+                .store
+                .load_index(&wanted.index)
+                .map_err(EngineError::Store)?;
+            self.index.extend(found);
+        }
+        let tasks = wanted.tasks(|key| self.index.get(key).cloned());
+        load_missing(&mut self.tasks, tasks, TaskState::default, |keys| {
+            self.store.load_tasks(keys)
+        })?;
+        load_missing(
+            &mut self.sessions,
+            wanted.sessions,
+            SessionState::default,
+            |keys| self.store.load_sessions(keys),
+        )?;
+        load_missing(
+            &mut self.projects,
+            wanted.projects,
+            ProjectConfig::default,
+            |keys| self.store.load_projects(keys),
+        )?;
+        let members: Vec<String> = wanted
+            .members
+            .into_iter()
+            .filter(|m| !self.members.contains_key(m))
+            .collect();
+        if !members.is_empty() {
+            for (key, value) in self
+                .store
+                .load_members(&members)
+                .map_err(EngineError::Store)?
+            {
+                self.members.insert(key, Cached::clean(value));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads every deferred aggregate row in one batch and applies its
+    /// waiting changes in order, fenced by the row's stored version.
+    fn resolve_deferred(&mut self) -> Result<(), S> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let keys = self.deferred.keys();
+        let loaded = self
+            .store
+            .load_aggregates(&keys)
+            .map_err(EngineError::Store)?;
+        let mut loaded: HashMap<AggKey, Versioned<AggRow>> = loaded.into_iter().collect();
+        for (key, ops) in self.deferred.drain() {
+            let value = loaded.remove(&key).unwrap_or_else(|| Versioned {
+                version: 0,
+                value: key.empty_row(),
             });
+            let mut row = Cached::clean(value);
+            for (sequence, op) in ops {
+                if row.behind(sequence) && op.apply(&mut row.value.value) {
+                    row.stamp(sequence);
+                }
+            }
+            self.aggregates.insert(key, row);
         }
-        let outcome = self.apply_body(sequence, event)?;
-        match outcome {
-            Outcome::Applied => self.counters.applied += 1,
-            Outcome::Fenced => self.counters.fenced += 1,
-            Outcome::Unresolved => self.counters.unresolved += 1,
-        }
-        // Every event is archived, replays included, so a crash between the
-        // task rows and the archive rows of a flush loses no archive entry.
-        self.archive.push((sequence, raw.to_vec()));
-        self.positions.insert(partition, sequence);
-        self.pending = true;
-        Ok(outcome)
+        Ok(())
     }
 
     fn apply_body(&mut self, sequence: u64, event: &Event<'_>) -> Result<Outcome, S> {
@@ -449,17 +552,18 @@ impl<S: Store> Engine<S> {
             keys.clear();
             targets(project, contribution, keys);
             for key in keys.drain(..) {
-                let store = &mut self.store;
-                let row = cached(
-                    &mut self.aggregates,
-                    &key,
-                    || store.aggregate(&key),
-                    || key.empty_row(),
-                )
-                .map_err(EngineError::Store)?;
-                if row.behind(sequence) {
-                    row.value.value.apply(contribution, *sign);
-                    row.stamp(sequence);
+                match self.aggregates.get_mut(&key) {
+                    Some(row) => {
+                        if row.behind(sequence) {
+                            row.value.value.apply(contribution, *sign);
+                            row.stamp(sequence);
+                        }
+                    }
+                    None => self.deferred.push(
+                        key,
+                        sequence,
+                        DeferredOp::Add(contribution.clone(), *sign),
+                    ),
                 }
             }
         }
@@ -481,23 +585,14 @@ impl<S: Store> Engine<S> {
             project: project.to_string(),
             member: member.to_string(),
         };
-        let store = &mut self.store;
-        let row = cached(
-            &mut self.aggregates,
-            &key,
-            || store.aggregate(&key),
-            || key.empty_row(),
-        )
-        .map_err(EngineError::Store)?;
-        if row.behind(sequence) {
-            if let AggRow::Activity(activity) = &mut row.value.value {
-                if at_ms > activity.last_active_ms {
-                    *activity = ActivityRow {
-                        last_active_ms: at_ms,
-                    };
+        let op = DeferredOp::Activity(at_ms);
+        match self.aggregates.get_mut(&key) {
+            Some(row) => {
+                if row.behind(sequence) && op.apply(&mut row.value.value) {
                     row.stamp(sequence);
                 }
             }
+            None => self.deferred.push(key, sequence, op),
         }
         Ok(outcome)
     }
@@ -613,10 +708,12 @@ impl<S: Store> Engine<S> {
         if !self.pending && self.new_index.is_empty() {
             return Ok(0);
         }
+        self.resolve_deferred()?;
         let flush = self.collect();
         self.store.write(&flush).map_err(EngineError::Store)?;
         self.mark_clean();
         self.counters.flushes += 1;
+        self.evict_if_full();
         Ok(flush.rows())
     }
 
@@ -642,6 +739,30 @@ impl<S: Store> Engine<S> {
             archive: self.archive.clone(),
             positions: self.positions.clone(),
         }
+    }
+
+    /// Entries held in the cache.
+    pub fn cached_entries(&self) -> usize {
+        self.tasks.len()
+            + self.sessions.len()
+            + self.members.len()
+            + self.aggregates.len()
+            + self.index.len()
+    }
+
+    /// After a flush every entry is clean; over capacity, drop them all
+    /// (projects excepted: few, and read by every event). Rule 3 of
+    /// DESIGN.md §4: an evicted key is reloaded from the store before use.
+    fn evict_if_full(&mut self) {
+        if self.cached_entries() <= self.settings.cache_capacity {
+            return;
+        }
+        self.tasks.clear();
+        self.sessions.clear();
+        self.members.clear();
+        self.aggregates.clear();
+        self.index.clear();
+        self.counters.evictions += 1;
     }
 
     fn mark_clean(&mut self) {

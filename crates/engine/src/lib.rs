@@ -6,10 +6,13 @@
 //! crash anywhere in a flush, replaying from the store's positions yields the
 //! same store contents as one clean pass (DESIGN.md §4).
 
+mod cache;
+mod deferred;
 pub mod engine;
 pub mod entity;
 pub mod memory;
+mod prefetch;
 pub mod store;
 
-pub use engine::{Engine, EngineCounters, EngineError, EngineSettings, Outcome};
+pub use engine::{BatchEvent, Engine, EngineCounters, EngineError, EngineSettings, Outcome};
 pub use store::{Flush, Store, Versioned};

@@ -102,7 +102,61 @@ pub trait Store {
     fn aggregate(&mut self, key: &AggKey) -> Result<Option<Versioned<AggRow>>, Self::Error>;
     /// The positions of the last durable flush.
     fn positions(&mut self) -> Result<BTreeMap<u32, u64>, Self::Error>;
+    /// Many tasks at once (a batch's prefetch); absent keys are left out.
+    /// The default reads them one by one; adapters with round trips override it.
+    fn load_tasks(
+        &mut self,
+        keys: &[TaskKey],
+    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error> {
+        load_each(keys, |key| self.task(key))
+    }
+    /// Many sessions at once.
+    fn load_sessions(
+        &mut self,
+        keys: &[SessionKey],
+    ) -> Result<Vec<(SessionKey, Versioned<SessionState>)>, Self::Error> {
+        load_each(keys, |key| self.session(key))
+    }
+    /// Many projects at once.
+    fn load_projects(
+        &mut self,
+        keys: &[String],
+    ) -> Result<Vec<(String, Versioned<ProjectConfig>)>, Self::Error> {
+        load_each(keys, |key| self.project(key))
+    }
+    /// Many members at once.
+    fn load_members(
+        &mut self,
+        keys: &[String],
+    ) -> Result<Vec<(String, Versioned<MemberState>)>, Self::Error> {
+        load_each(keys, |key| self.member(key))
+    }
+    /// Many index entries at once.
+    fn load_index(&mut self, keys: &[IndexKey]) -> Result<Vec<(IndexKey, String)>, Self::Error> {
+        load_each(keys, |key| self.index(key))
+    }
+    /// Many aggregate rows at once.
+    fn load_aggregates(
+        &mut self,
+        keys: &[AggKey],
+    ) -> Result<Vec<(AggKey, Versioned<AggRow>)>, Self::Error> {
+        load_each(keys, |key| self.aggregate(key))
+    }
     /// Writes a flush in the order of the fields of [`Flush`]: aggregates,
     /// members, sessions, index, tasks, projects, archive, positions.
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error>;
+}
+
+/// Point reads of many keys, keeping the present ones.
+fn load_each<K: Clone, V, E>(
+    keys: &[K],
+    mut read: impl FnMut(&K) -> Result<Option<V>, E>,
+) -> Result<Vec<(K, V)>, E> {
+    let mut found = Vec::new();
+    for key in keys {
+        if let Some(value) = read(key)? {
+            found.push((key.clone(), value));
+        }
+    }
+    Ok(found)
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_core::task::TaskState;
 use labelpulse_engine::memory::{MemoryContents, MemoryStore};
-use labelpulse_engine::{Engine, EngineSettings};
+use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 use proptest::prelude::*;
 
 /// One step of a generated history.
@@ -341,38 +341,47 @@ fn values(
     (aggregates, tasks)
 }
 
-/// Applies a stream with a store that fails after `failures[i]` row writes,
-/// restarting from the durable position after each failure, like a process
-/// that crashes mid-flush and is restarted.
+/// Applies a stream in batches of `batch` events (one flush each), with a
+/// store that fails after `failures[i]` row writes, restarting from the
+/// durable position after each failure, like a process that crashes
+/// mid-flush and is restarted. `capacity` bounds the engine's cache.
 fn run_with_crashes(
     stream: &[String],
-    flush_every: usize,
+    batch: usize,
+    capacity: usize,
     failures: &[usize],
 ) -> (MemoryContents, usize) {
     let mut store = MemoryStore::default();
     let mut failures = failures.iter().copied();
     let mut crashes = 0;
+    let settings = EngineSettings {
+        cache_capacity: capacity,
+        ..EngineSettings::default()
+    };
     loop {
         store.fail_after_rows = failures.next();
-        let mut engine = Engine::new(store, EngineSettings::default()).unwrap();
+        let mut engine = Engine::new(store, settings.clone()).unwrap();
         let start = engine.positions().get(&0).copied().unwrap_or(0) as usize;
+        let decoded: Vec<_> = stream[start..]
+            .iter()
+            .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
+            .collect();
         let mut crashed = false;
-        for (index, json) in stream.iter().enumerate().skip(start) {
-            let event = labelpulse_core::decode(json.as_bytes()).unwrap();
-            if engine
-                .apply(0, index as u64 + 1, json.as_bytes(), &event)
-                .is_err()
-            {
+        for (chunk_index, chunk) in decoded.chunks(batch).enumerate() {
+            let first = start + chunk_index * batch;
+            let events: Vec<BatchEvent<'_>> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, event)| BatchEvent {
+                    sequence: (first + i) as u64 + 1,
+                    raw: stream[first + i].as_bytes(),
+                    event,
+                })
+                .collect();
+            if engine.apply_batch(0, &events).is_err() || engine.flush().is_err() {
                 crashed = true;
                 break;
             }
-            if (index + 1) % flush_every == 0 && engine.flush().is_err() {
-                crashed = true;
-                break;
-            }
-        }
-        if !crashed && engine.flush().is_err() {
-            crashed = true;
         }
         store = engine.into_store();
         if !crashed {
@@ -445,11 +454,15 @@ proptest! {
     fn crashes_between_any_two_writes_replay_to_the_clean_result(
         ops in prop::collection::vec(op(), 1..60),
         flush_every in 1usize..12,
+        batch in 1usize..16,
+        capacity in prop_oneof![Just(usize::MAX), 0usize..40],
         failures in prop::collection::vec(0usize..40, 1..8),
     ) {
         let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+        // The clean pass applies one event at a time; the crashing one in
+        // batches with a bounded cache: both paths must agree exactly.
         let clean = run_clean(&stream, flush_every);
-        let (crashed, _) = run_with_crashes(&stream, flush_every, &failures);
+        let (crashed, _) = run_with_crashes(&stream, batch, capacity, &failures);
         prop_assert_eq!(&clean.aggregates, &crashed.aggregates);
         prop_assert_eq!(&clean.tasks, &crashed.tasks);
         prop_assert_eq!(&clean.sessions, &crashed.sessions);
@@ -494,7 +507,7 @@ fn the_crash_harness_really_crashes() {
         })
         .collect();
     let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
-    let (_, crashes) = run_with_crashes(&stream, 3, &[0, 5, 17, 2]);
+    let (_, crashes) = run_with_crashes(&stream, 3, usize::MAX, &[0, 5, 17, 2]);
     assert_eq!(crashes, 4);
 }
 

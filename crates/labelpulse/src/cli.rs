@@ -57,6 +57,11 @@ pub struct ServerArgs {
     )]
     pub idle_threshold_seconds: Option<u32>,
 
+    /// Engine cache entries (tasks, rows) above which a flush empties the
+    /// cache; bounds memory, entries are reloaded from the store when used.
+    #[arg(long, env = "LABELPULSE_CACHE_CAPACITY", value_name = "ENTRIES")]
+    pub cache_capacity: Option<usize>,
+
     /// Largest accepted body of `POST /api/v1/events`, bytes.
     #[arg(long, env = "LABELPULSE_MAX_INGEST_BYTES", value_name = "BYTES")]
     pub max_ingest_bytes: Option<usize>,

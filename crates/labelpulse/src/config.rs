@@ -19,6 +19,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// Idle threshold of active time, seconds.
     pub idle_threshold_seconds: Option<u32>,
+    /// Engine cache capacity, entries.
+    pub cache_capacity: Option<usize>,
     /// Ingest body limit, bytes.
     pub max_ingest_bytes: Option<usize>,
     /// `[demo]` table.
@@ -59,6 +61,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Idle threshold, seconds.
     pub idle_threshold_seconds: u32,
+    /// Engine cache capacity, entries.
+    pub cache_capacity: usize,
     /// Ingest body limit, bytes.
     pub max_ingest_bytes: usize,
 }
@@ -88,6 +92,10 @@ impl ServerConfig {
                 .idle_threshold_seconds
                 .or(file.idle_threshold_seconds)
                 .unwrap_or(60),
+            cache_capacity: args
+                .cache_capacity
+                .or(file.cache_capacity)
+                .unwrap_or_else(|| labelpulse_engine::EngineSettings::default().cache_capacity),
             max_ingest_bytes: args
                 .max_ingest_bytes
                 .or(file.max_ingest_bytes)

@@ -27,6 +27,7 @@ impl EmbeddedServer {
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
         let engine = EngineSettings {
             idle_threshold_ms: i64::from(config.idle_threshold_seconds) * 1000,
+            cache_capacity: config.cache_capacity,
         };
         let data_dir = config.data_dir.clone();
         let (node, reader) = tokio::task::spawn_blocking(move || {

@@ -1,0 +1,73 @@
+//! Aggregate changes waiting for their row to be read from the store.
+//!
+//! A row missing from the cache is not read at once: its changes queue here,
+//! in event order, and one batch read at the end of the batch (or before a
+//! flush) fetches every such row; then the changes are applied, each fenced
+//! by the row's stored version.
+
+use std::collections::HashMap;
+
+use labelpulse_core::aggregate::{ActivityRow, AggKey, AggRow};
+use labelpulse_core::contribution::Contribution;
+
+/// One waiting change.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum DeferredOp {
+    /// Add (`+1`) or remove (`-1`) a contribution.
+    Add(Contribution, i64),
+    /// Raise a last-activity time.
+    Activity(i64),
+}
+
+impl DeferredOp {
+    /// Applies the change; false when it changed nothing (an older activity time).
+    pub(crate) fn apply(&self, row: &mut AggRow) -> bool {
+        match (self, row) {
+            (DeferredOp::Add(contribution, sign), row) => {
+                row.apply(contribution, *sign);
+                true
+            }
+            (DeferredOp::Activity(at_ms), AggRow::Activity(activity)) => {
+                if *at_ms > activity.last_active_ms {
+                    *activity = ActivityRow {
+                        last_active_ms: *at_ms,
+                    };
+                    true
+                } else {
+                    false
+                }
+            }
+            (DeferredOp::Activity(_), _) => false,
+        }
+    }
+}
+
+/// Waiting changes per row, in arrival order.
+#[derive(Debug, Default)]
+pub(crate) struct DeferredRows {
+    rows: HashMap<AggKey, Vec<(u64, DeferredOp)>>,
+}
+
+impl DeferredRows {
+    /// Queues a change of event `sequence` for `key`.
+    pub(crate) fn push(&mut self, key: AggKey, sequence: u64, op: DeferredOp) {
+        self.rows.entry(key).or_default().push((sequence, op));
+    }
+
+    /// True when nothing waits.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows to read, sorted (deterministic store reads).
+    pub(crate) fn keys(&self) -> Vec<AggKey> {
+        let mut keys: Vec<AggKey> = self.rows.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    /// Takes every row's waiting changes.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (AggKey, Vec<(u64, DeferredOp)>)> + '_ {
+        self.rows.drain()
+    }
+}
