@@ -750,6 +750,20 @@ impl<S: Store> Engine<S> {
             + self.index.len()
     }
 
+    /// Flushes, then drops every cached entry (e.g. when a consumer loses
+    /// partitions in a rebalance: their keys may change owner). Later
+    /// events reload what they need from the store.
+    pub fn flush_and_clear(&mut self) -> Result<usize, S> {
+        let rows = self.flush()?;
+        self.tasks.clear();
+        self.sessions.clear();
+        self.members.clear();
+        self.aggregates.clear();
+        self.index.clear();
+        self.projects.clear();
+        Ok(rows)
+    }
+
     /// After a flush every entry is clean; over capacity, drop them all
     /// (projects excepted: few, and read by every event). Rule 3 of
     /// DESIGN.md §4: an evicted key is reloaded from the store before use.
