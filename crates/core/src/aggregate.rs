@@ -301,7 +301,7 @@ impl AggKey {
 }
 
 /// The rows a contribution lands on (at most three), appended to `out`.
-pub fn targets(project: &str, contribution: &Contribution, out: &mut Vec<AggKey>) {
+pub fn targets(project: &str, contribution: &Contribution<'_>, out: &mut Vec<AggKey>) {
     let project_hour = |hour: Hour| AggKey::ProjectHour {
         project: project.to_string(),
         hour,
@@ -320,7 +320,7 @@ pub fn targets(project: &str, contribution: &Contribution, out: &mut Vec<AggKey>
         } => {
             out.push(project_hour(*hour));
             if let Some(member) = member {
-                out.push(member_hour(member, *hour));
+                out.push(member_hour(member.as_ref(), *hour));
             }
             if matches!(counter, Counter::Submitted | Counter::Skipped) {
                 out.push(AggKey::ProjectTotals {
@@ -340,22 +340,22 @@ pub fn targets(project: &str, contribution: &Contribution, out: &mut Vec<AggKey>
             dimension, label, ..
         } => out.push(AggKey::Label {
             project: project.to_string(),
-            dimension: dimension.clone(),
-            label: label.clone(),
+            dimension: dimension.to_string(),
+            label: label.to_string(),
         }),
         Contribution::Pair {
             dimension, a, b, ..
         } => out.push(AggKey::Pair {
             project: project.to_string(),
-            dimension: dimension.clone(),
-            a: a.clone(),
-            b: b.clone(),
+            dimension: dimension.to_string(),
+            a: a.to_string(),
+            b: b.to_string(),
         }),
         Contribution::TaskAgreement {
             dimension, hour, ..
         } => out.push(AggKey::AgreementHour {
             project: project.to_string(),
-            dimension: dimension.clone(),
+            dimension: dimension.to_string(),
             hour: *hour,
         }),
         Contribution::Status { .. } => out.push(AggKey::ProjectTotals {
@@ -367,7 +367,7 @@ pub fn targets(project: &str, contribution: &Contribution, out: &mut Vec<AggKey>
 impl AggRow {
     /// Adds (`sign` = 1) or removes (`sign` = -1) a contribution.
     /// A contribution that does not fit the row kind is ignored.
-    pub fn apply(&mut self, contribution: &Contribution, sign: i64) {
+    pub fn apply(&mut self, contribution: &Contribution<'_>, sign: i64) {
         match (self, contribution) {
             (
                 AggRow::Hour(row),

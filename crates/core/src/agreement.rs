@@ -27,9 +27,9 @@ pub enum Metric {
 
 /// A dimension that takes part in agreement, with its metric and weight.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ScoredDimension {
+pub struct ScoredDimension<'a> {
     /// The control tag.
-    pub name: String,
+    pub name: &'a str,
     /// How it is scored.
     pub metric: Metric,
     /// Its weight in the overall score (> 0).
@@ -60,16 +60,16 @@ fn metric_for(kind: &str, min: Option<f64>, max: Option<f64>) -> Option<Metric> 
 /// controls with weight > 0, plus undeclared scorable dimensions that appear
 /// in any of the given results (weight 1). Sorted by name.
 pub fn scored_dimensions<'a>(
-    config: &ProjectConfig,
+    config: &'a ProjectConfig,
     results: impl IntoIterator<Item = &'a Dims>,
-) -> Vec<ScoredDimension> {
+) -> Vec<ScoredDimension<'a>> {
     let mut dims: Vec<ScoredDimension> = config
         .controls
         .iter()
         .filter(|c| c.weight > 0.0)
         .filter_map(|c| {
             metric_for(&c.kind, c.min, c.max).map(|metric| ScoredDimension {
-                name: c.name.clone(),
+                name: &c.name,
                 metric,
                 weight: c.weight,
             })
@@ -82,14 +82,14 @@ pub fn scored_dimensions<'a>(
             }
             if let Some(metric) = metric_for(&value.kind, None, None) {
                 dims.push(ScoredDimension {
-                    name: value.name.clone(),
+                    name: &value.name,
                     metric,
                     weight: 1.0,
                 });
             }
         }
     }
-    dims.sort_by(|a, b| a.name.cmp(&b.name));
+    dims.sort_by(|a, b| a.name.cmp(b.name));
     dims
 }
 
@@ -119,14 +119,14 @@ pub fn dimension_score(metric: Metric, a: Option<&DimValue>, b: Option<&DimValue
 }
 
 /// True when either side has a value for the dimension.
-pub fn dimension_used(dimension: &ScoredDimension, a: &Dims, b: &Dims) -> bool {
-    present(dimension.metric, a.get(&dimension.name))
-        || present(dimension.metric, b.get(&dimension.name))
+pub fn dimension_used(dimension: &ScoredDimension<'_>, a: &Dims, b: &Dims) -> bool {
+    present(dimension.metric, a.get(dimension.name))
+        || present(dimension.metric, b.get(dimension.name))
 }
 
 /// The overall pair score in fixed point: the weighted mean of the
 /// dimension scores. `None` when no dimension is scored.
-pub fn pair_score(dimensions: &[ScoredDimension], a: &Dims, b: &Dims) -> Option<i64> {
+pub fn pair_score(dimensions: &[ScoredDimension<'_>], a: &Dims, b: &Dims) -> Option<i64> {
     if dimensions.is_empty() {
         return None;
     }
@@ -134,8 +134,8 @@ pub fn pair_score(dimensions: &[ScoredDimension], a: &Dims, b: &Dims) -> Option<
     for dimension in dimensions {
         let score = dimension_score(
             dimension.metric,
-            a.get(&dimension.name),
-            b.get(&dimension.name),
+            a.get(dimension.name),
+            b.get(dimension.name),
         );
         weighted += score * dimension.weight;
         weights += dimension.weight;

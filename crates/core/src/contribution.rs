@@ -7,6 +7,8 @@
 //! pure function of state, duplicates, reordering, updates and deletes need
 //! no special cases in the aggregates.
 
+use std::borrow::Cow;
+
 use crate::agreement::{dimension_score, dimension_used, pair_score, scored_dimensions};
 use crate::event::{ReviewCriteria, ReviewOutcome, TaskStatus};
 use crate::project::ProjectConfig;
@@ -59,16 +61,18 @@ pub enum LabelSource {
     Prediction,
 }
 
-/// One element of a task's contribution multiset.
+/// One element of a task's contribution multiset. Strings borrow from the
+/// task state they were derived from (no allocation on the hot path);
+/// [`Contribution::into_owned`] detaches one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Contribution {
+pub enum Contribution<'a> {
     /// `amount` on a counter of the hour row of the project and, when
     /// `member` is set, of that member.
     Count {
         /// Hour bucket.
         hour: Hour,
         /// Member credited, if any.
-        member: Option<String>,
+        member: Option<Cow<'a, str>>,
         /// Which counter.
         counter: Counter,
         /// How much.
@@ -79,7 +83,7 @@ pub enum Contribution {
         /// Hour bucket of the annotation's completion.
         hour: Hour,
         /// Annotator.
-        member: String,
+        member: Cow<'a, str>,
         /// Cumulative lead time, milliseconds.
         ms: i64,
     },
@@ -88,34 +92,34 @@ pub enum Contribution {
         /// Hour bucket of the review's completion.
         hour: Hour,
         /// Reviewer.
-        reviewer: String,
+        reviewer: Cow<'a, str>,
         /// Milliseconds.
         ms: i64,
     },
     /// One label occurrence.
     Label {
         /// Control tag.
-        dimension: String,
+        dimension: Cow<'a, str>,
         /// Label.
-        label: String,
+        label: Cow<'a, str>,
         /// Annotation or prediction.
         source: LabelSource,
     },
     /// One common task of two participants (`a < b`) and its pair score.
     Pair {
         /// Control tag, or [`OVERALL`].
-        dimension: String,
+        dimension: Cow<'a, str>,
         /// First participant.
-        a: String,
+        a: Cow<'a, str>,
         /// Second participant.
-        b: String,
+        b: Cow<'a, str>,
         /// Fixed-point score.
         score: i64,
     },
     /// One task's agreement (mean pair score) in a dimension.
     TaskAgreement {
         /// Control tag, or [`OVERALL`].
-        dimension: String,
+        dimension: Cow<'a, str>,
         /// Hour of the task's latest participating annotation.
         hour: Hour,
         /// Fixed-point score.
@@ -130,8 +134,77 @@ pub enum Contribution {
     },
 }
 
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}
+
+impl Contribution<'_> {
+    /// The same contribution, owning its strings.
+    pub fn into_owned(self) -> Contribution<'static> {
+        match self {
+            Contribution::Count {
+                hour,
+                member,
+                counter,
+                amount,
+            } => Contribution::Count {
+                hour,
+                member: member.map(owned),
+                counter,
+                amount,
+            },
+            Contribution::LeadTime { hour, member, ms } => Contribution::LeadTime {
+                hour,
+                member: owned(member),
+                ms,
+            },
+            Contribution::ReviewTime { hour, reviewer, ms } => Contribution::ReviewTime {
+                hour,
+                reviewer: owned(reviewer),
+                ms,
+            },
+            Contribution::Label {
+                dimension,
+                label,
+                source,
+            } => Contribution::Label {
+                dimension: owned(dimension),
+                label: owned(label),
+                source,
+            },
+            Contribution::Pair {
+                dimension,
+                a,
+                b,
+                score,
+            } => Contribution::Pair {
+                dimension: owned(dimension),
+                a: owned(a),
+                b: owned(b),
+                score,
+            },
+            Contribution::TaskAgreement {
+                dimension,
+                hour,
+                score,
+                low,
+            } => Contribution::TaskAgreement {
+                dimension: owned(dimension),
+                hour,
+                score,
+                low,
+            },
+            Contribution::Status { status } => Contribution::Status { status },
+        }
+    }
+}
+
 /// Appends the contributions of one task to `out` (unsorted).
-pub fn task_contributions(task: &TaskState, config: &ProjectConfig, out: &mut Vec<Contribution>) {
+pub fn task_contributions<'a>(
+    task: &'a TaskState,
+    config: &'a ProjectConfig,
+    out: &mut Vec<Contribution<'a>>,
+) {
     if !task.exists {
         return;
     }
@@ -148,7 +221,7 @@ pub fn task_contributions(task: &TaskState, config: &ProjectConfig, out: &mut Ve
         out.push(count(hour, Some(&review.reviewer_id), counter, 1));
         out.push(Contribution::ReviewTime {
             hour,
-            reviewer: review.reviewer_id.clone(),
+            reviewer: Cow::Borrowed(&review.reviewer_id),
             ms: review.duration_ms(),
         });
     }
@@ -156,8 +229,8 @@ pub fn task_contributions(task: &TaskState, config: &ProjectConfig, out: &mut Ve
         for value in &prediction.dims.values {
             for label in &value.occurrences {
                 out.push(Contribution::Label {
-                    dimension: value.name.clone(),
-                    label: label.clone(),
+                    dimension: Cow::Borrowed(&value.name),
+                    label: Cow::Borrowed(label),
                     source: LabelSource::Prediction,
                 });
             }
@@ -171,20 +244,20 @@ pub fn task_contributions(task: &TaskState, config: &ProjectConfig, out: &mut Ve
     agreement_contributions(task, config, out);
 }
 
-fn count(hour: Hour, member: Option<&str>, counter: Counter, amount: i64) -> Contribution {
+fn count(hour: Hour, member: Option<&str>, counter: Counter, amount: i64) -> Contribution<'_> {
     Contribution::Count {
         hour,
-        member: member.map(str::to_string),
+        member: member.map(Cow::Borrowed),
         counter,
         amount,
     }
 }
 
-fn annotation_contributions(
-    task: &TaskState,
-    annotation: &AnnotationState,
-    config: &ProjectConfig,
-    out: &mut Vec<Contribution>,
+fn annotation_contributions<'a>(
+    task: &'a TaskState,
+    annotation: &'a AnnotationState,
+    config: &'a ProjectConfig,
+    out: &mut Vec<Contribution<'a>>,
 ) {
     let member = Some(annotation.member_id.as_str());
     let hour = hour_of_ms(annotation.completed_ms);
@@ -205,14 +278,14 @@ fn annotation_contributions(
         }
         out.push(Contribution::LeadTime {
             hour,
-            member: annotation.member_id.clone(),
+            member: Cow::Borrowed(&annotation.member_id),
             ms: annotation.lead_time_ms,
         });
         for value in &annotation.dims.values {
             for label in &value.occurrences {
                 out.push(Contribution::Label {
-                    dimension: value.name.clone(),
-                    label: label.clone(),
+                    dimension: Cow::Borrowed(&value.name),
+                    label: Cow::Borrowed(label),
                     source: LabelSource::Annotation,
                 });
             }
@@ -275,6 +348,7 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
         .annotations
         .iter()
         .filter(|a| counts_toward_overlap(task, a))
+        .map(|a| &**a)
         .collect();
     let mut members: Vec<&str> = counted.iter().map(|a| a.member_id.as_str()).collect();
     members.sort_unstable();
@@ -321,7 +395,11 @@ pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
     chosen
 }
 
-fn agreement_contributions(task: &TaskState, config: &ProjectConfig, out: &mut Vec<Contribution>) {
+fn agreement_contributions<'a>(
+    task: &'a TaskState,
+    config: &'a ProjectConfig,
+    out: &mut Vec<Contribution<'a>>,
+) {
     let people = participants(task);
     if people.len() < 2 {
         return;
@@ -338,10 +416,10 @@ fn agreement_contributions(task: &TaskState, config: &ProjectConfig, out: &mut V
             .unwrap_or_default(),
     );
     let threshold = to_fixed(config.agreement_threshold);
-    let push_task = |dimension: &str, sum: i64, pairs: i64, out: &mut Vec<Contribution>| {
+    let push_task = |dimension: &'a str, sum: i64, pairs: i64, out: &mut Vec<Contribution<'a>>| {
         if let Some(score) = mean_fixed(sum, pairs) {
             out.push(Contribution::TaskAgreement {
-                dimension: dimension.to_string(),
+                dimension: Cow::Borrowed(dimension),
                 hour,
                 score,
                 low: score < threshold,
@@ -355,9 +433,9 @@ fn agreement_contributions(task: &TaskState, config: &ProjectConfig, out: &mut V
             overall_sum += score;
             pairs += 1;
             out.push(Contribution::Pair {
-                dimension: OVERALL.to_string(),
-                a: a.member_id.clone(),
-                b: b.member_id.clone(),
+                dimension: Cow::Borrowed(OVERALL),
+                a: Cow::Borrowed(&a.member_id),
+                b: Cow::Borrowed(&b.member_id),
                 score,
             });
         }
@@ -377,29 +455,29 @@ fn agreement_contributions(task: &TaskState, config: &ProjectConfig, out: &mut V
             for b in &people[i + 1..] {
                 let score = to_fixed(dimension_score(
                     dimension.metric,
-                    a.dims.get(&dimension.name),
-                    b.dims.get(&dimension.name),
+                    a.dims.get(dimension.name),
+                    b.dims.get(dimension.name),
                 ));
                 sum += score;
                 pairs += 1;
                 out.push(Contribution::Pair {
-                    dimension: dimension.name.clone(),
-                    a: a.member_id.clone(),
-                    b: b.member_id.clone(),
+                    dimension: Cow::Borrowed(dimension.name),
+                    a: Cow::Borrowed(&a.member_id),
+                    b: Cow::Borrowed(&b.member_id),
                     score,
                 });
             }
         }
-        push_task(&dimension.name, sum, pairs, out);
+        push_task(dimension.name, sum, pairs, out);
     }
 }
 
 /// The net change between two contribution lists, as `(contribution, sign)`:
 /// entries present on both sides cancel. Both inputs are sorted in place.
-pub fn diff(
-    before: &mut [Contribution],
-    after: &mut [Contribution],
-    out: &mut Vec<(Contribution, i64)>,
+pub fn diff<'a>(
+    before: &mut [Contribution<'a>],
+    after: &mut [Contribution<'a>],
+    out: &mut Vec<(Contribution<'a>, i64)>,
 ) {
     before.sort_unstable();
     after.sort_unstable();

@@ -6,6 +6,8 @@
 //! repeated event changes nothing. Aggregates are derived from this state
 //! (see [`crate::contribution`]), never from event counts.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::dims::Dims;
@@ -26,12 +28,13 @@ pub struct TaskState {
     pub overlap: Option<u32>,
     /// The latest producer-sent state, when producers send them.
     pub explicit_status: Option<ExplicitStatus>,
-    /// Current annotations, sorted by id.
-    pub annotations: Vec<AnnotationState>,
+    /// Current annotations, sorted by id. Shared (`Arc`), so keeping the
+    /// state before a change costs no deep copy.
+    pub annotations: Vec<Arc<AnnotationState>>,
     /// Current predictions, sorted by id.
-    pub predictions: Vec<PredictionState>,
+    pub predictions: Vec<Arc<PredictionState>>,
     /// Current reviews, sorted by id.
-    pub reviews: Vec<ReviewState>,
+    pub reviews: Vec<Arc<ReviewState>>,
     /// Ids of deleted annotations, predictions and reviews, sorted.
     pub tombstones: Vec<String>,
 }
@@ -251,7 +254,7 @@ impl TaskState {
         let replaced = upsert(
             &mut self.annotations,
             |a| &a.id,
-            annotation,
+            Arc::new(annotation),
             |new, old| new.recency() > old.recency(),
         );
         changed(replaced || !was_existing)
@@ -283,7 +286,7 @@ impl TaskState {
         let inserted = upsert(
             &mut self.predictions,
             |p| &p.id,
-            prediction,
+            Arc::new(prediction),
             |new, old| new != old,
         );
         changed(inserted || !was_existing)
@@ -310,7 +313,7 @@ impl TaskState {
         let replaced = upsert(
             &mut self.reviews,
             |r| &r.id,
-            review,
+            Arc::new(review),
             |new, old| (new.completed_ms, new.started_ms) > (old.completed_ms, old.started_ms),
         );
         changed(replaced || !was_existing)
@@ -332,7 +335,7 @@ impl TaskState {
         self.annotations
             .binary_search_by(|a| a.id.as_str().cmp(id))
             .ok()
-            .map(|index| &self.annotations[index])
+            .map(|index| &*self.annotations[index])
     }
 
     /// The latest review of an annotation: greatest `completed_at`, then id.
@@ -341,5 +344,6 @@ impl TaskState {
             .iter()
             .filter(|r| r.annotation_id == annotation_id)
             .max_by(|a, b| (a.completed_ms, &a.id).cmp(&(b.completed_ms, &b.id)))
+            .map(|review| &**review)
     }
 }

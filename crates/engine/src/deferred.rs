@@ -5,7 +5,7 @@
 //! flush) fetches every such row; then the changes are applied, each fenced
 //! by the row's stored version.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use labelpulse_core::aggregate::{ActivityRow, AggKey, AggRow};
 use labelpulse_core::contribution::Contribution;
@@ -14,7 +14,7 @@ use labelpulse_core::contribution::Contribution;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum DeferredOp {
     /// Add (`+1`) or remove (`-1`) a contribution.
-    Add(Contribution, i64),
+    Add(Contribution<'static>, i64),
     /// Raise a last-activity time.
     Activity(i64),
 }

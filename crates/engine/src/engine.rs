@@ -8,7 +8,9 @@
 //! anywhere in a flush applies each event's effect exactly once.
 
 use std::collections::hash_map::Entry as MapEntry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use labelpulse_core::aggregate::{targets, AggKey, AggRow};
 use labelpulse_core::contribution::{diff, task_contributions, Contribution, Counter};
@@ -119,6 +121,37 @@ where
     Ok(())
 }
 
+/// Adds signed contributions to every row each lands on, fenced; rows not
+/// in the cache get the change queued until their batch read.
+fn add_diff(
+    aggregates: &mut HashMap<AggKey, Cached<AggRow>>,
+    deferred: &mut DeferredRows,
+    keys: &mut Vec<AggKey>,
+    sequence: u64,
+    project: &str,
+    changes: &[(Contribution<'_>, i64)],
+) {
+    for (contribution, sign) in changes {
+        keys.clear();
+        targets(project, contribution, keys);
+        for key in keys.drain(..) {
+            match aggregates.get_mut(&key) {
+                Some(row) => {
+                    if row.behind(sequence) {
+                        row.value.value.apply(contribution, *sign);
+                        row.stamp(sequence);
+                    }
+                }
+                None => deferred.push(
+                    key,
+                    sequence,
+                    DeferredOp::Add(contribution.clone().into_owned(), *sign),
+                ),
+            }
+        }
+    }
+}
+
 /// Counts of what the engine did, for metrics and logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngineCounters {
@@ -155,9 +188,6 @@ pub struct Engine<S: Store> {
 
 #[derive(Default)]
 struct Scratch {
-    before: Vec<Contribution>,
-    after: Vec<Contribution>,
-    diff: Vec<(Contribution, i64)>,
     keys: Vec<AggKey>,
 }
 
@@ -171,13 +201,13 @@ impl<S: Store> Engine<S> {
         Ok(Engine {
             store,
             settings,
-            tasks: HashMap::new(),
-            sessions: HashMap::new(),
-            projects: HashMap::new(),
-            members: HashMap::new(),
-            aggregates: HashMap::new(),
+            tasks: HashMap::default(),
+            sessions: HashMap::default(),
+            projects: HashMap::default(),
+            members: HashMap::default(),
+            aggregates: HashMap::default(),
             deferred: DeferredRows::default(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             new_index: Vec::new(),
             archive: Vec::new(),
             positions,
@@ -503,71 +533,60 @@ impl<S: Store> Engine<S> {
         task_id: &str,
         change: impl FnOnce(&mut TaskState) -> Change,
     ) -> Result<Outcome, S> {
-        let config = {
+        {
             let entry = self.project_config(project)?;
             if entry.value.version == 0 && !entry.dirty {
                 // First sight of a project without settings: keep it listed.
                 entry.dirty = true;
             }
-            entry.value.value.clone()
-        };
+        }
         let key = (project.to_string(), task_id.to_string());
         let store = &mut self.store;
-        let entry = cached(
+        cached(
             &mut self.tasks,
             &key,
             || store.task(&key),
             TaskState::default,
         )
         .map_err(EngineError::Store)?;
+        // Disjoint borrows: the settings and the task are read while the
+        // aggregate rows are written.
+        let Engine {
+            tasks,
+            projects,
+            aggregates,
+            deferred,
+            scratch,
+            ..
+        } = self;
+        let (Some(entry), Some(config)) = (tasks.get_mut(&key), projects.get(project)) else {
+            return Ok(Outcome::Applied);
+        };
+        let config = &config.value.value;
         if !entry.behind(sequence) {
             return Ok(Outcome::Fenced);
         }
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.before.clear();
-        task_contributions(&entry.value.value, &config, &mut scratch.before);
+        // Cheap: annotations, predictions and reviews are shared `Arc`s.
+        let old = entry.value.value.clone();
         if change(&mut entry.value.value) == Change::Unchanged {
-            self.scratch = scratch;
             return Ok(Outcome::Applied);
         }
         entry.stamp(sequence);
-        scratch.after.clear();
-        task_contributions(&entry.value.value, &config, &mut scratch.after);
-        scratch.diff.clear();
-        diff(&mut scratch.before, &mut scratch.after, &mut scratch.diff);
-        let result = self.add_diff(sequence, project, &scratch.diff, &mut scratch.keys);
-        self.scratch = scratch;
-        result.map(|()| Outcome::Applied)
-    }
-
-    /// Adds signed contributions to every row each lands on, fenced.
-    fn add_diff(
-        &mut self,
-        sequence: u64,
-        project: &str,
-        changes: &[(Contribution, i64)],
-        keys: &mut Vec<AggKey>,
-    ) -> Result<(), S> {
-        for (contribution, sign) in changes {
-            keys.clear();
-            targets(project, contribution, keys);
-            for key in keys.drain(..) {
-                match self.aggregates.get_mut(&key) {
-                    Some(row) => {
-                        if row.behind(sequence) {
-                            row.value.value.apply(contribution, *sign);
-                            row.stamp(sequence);
-                        }
-                    }
-                    None => self.deferred.push(
-                        key,
-                        sequence,
-                        DeferredOp::Add(contribution.clone(), *sign),
-                    ),
-                }
-            }
-        }
-        Ok(())
+        let mut before = Vec::new();
+        task_contributions(&old, config, &mut before);
+        let mut after = Vec::new();
+        task_contributions(&entry.value.value, config, &mut after);
+        let mut changes = Vec::new();
+        diff(&mut before, &mut after, &mut changes);
+        add_diff(
+            aggregates,
+            deferred,
+            &mut scratch.keys,
+            sequence,
+            project,
+            &changes,
+        );
+        Ok(Outcome::Applied)
     }
 
     /// Raises a member's last-activity time in a project (a max register).
@@ -635,14 +654,18 @@ impl<S: Store> Engine<S> {
         if let Some(gap) = gap.filter(|gap| *gap <= self.settings.idle_threshold_ms) {
             let active = Contribution::Count {
                 hour: hour_of_ms(at_ms),
-                member: Some(member.to_string()),
+                member: Some(std::borrow::Cow::Borrowed(member)),
                 counter: Counter::ActiveMs,
                 amount: gap,
             };
-            let mut keys = std::mem::take(&mut self.scratch.keys);
-            let result = self.add_diff(sequence, project, &[(active, 1)], &mut keys);
-            self.scratch.keys = keys;
-            result?;
+            add_diff(
+                &mut self.aggregates,
+                &mut self.deferred,
+                &mut self.scratch.keys,
+                sequence,
+                project,
+                &[(active, 1)],
+            );
         }
         self.touch_activity(sequence, project, (member, at_ms), Outcome::Applied)
     }
@@ -673,7 +696,6 @@ impl<S: Store> Engine<S> {
             .store
             .project_tasks(project)
             .map_err(EngineError::Store)?;
-        let mut scratch = std::mem::take(&mut self.scratch);
         for (key, stored_task) in stored {
             let entry = self
                 .tasks
@@ -682,19 +704,22 @@ impl<S: Store> Engine<S> {
             if !entry.behind(sequence) {
                 continue;
             }
-            scratch.before.clear();
-            scratch.after.clear();
-            task_contributions(&entry.value.value, &old, &mut scratch.before);
-            task_contributions(&entry.value.value, &config, &mut scratch.after);
             entry.stamp(sequence);
-            scratch.diff.clear();
-            diff(&mut scratch.before, &mut scratch.after, &mut scratch.diff);
-            if let Err(error) = self.add_diff(sequence, project, &scratch.diff, &mut scratch.keys) {
-                self.scratch = scratch;
-                return Err(error);
-            }
+            let mut before = Vec::new();
+            task_contributions(&entry.value.value, &old, &mut before);
+            let mut after = Vec::new();
+            task_contributions(&entry.value.value, &config, &mut after);
+            let mut changes = Vec::new();
+            diff(&mut before, &mut after, &mut changes);
+            add_diff(
+                &mut self.aggregates,
+                &mut self.deferred,
+                &mut self.scratch.keys,
+                sequence,
+                project,
+                &changes,
+            );
         }
-        self.scratch = scratch;
         let current = self.project_config(project)?;
         current.value.value = config;
         current.stamp(sequence);
