@@ -74,6 +74,187 @@ pub enum AggKey {
     },
 }
 
+/// A borrowed [`AggKey`], for cache lookups without allocating. It hashes
+/// and compares exactly like the owned key (same variants, same field
+/// order; `&str` hashes like `String`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggKeyRef<'a> {
+    /// See [`AggKey::ProjectHour`].
+    ProjectHour {
+        /// Project.
+        project: &'a str,
+        /// Hour bucket.
+        hour: Hour,
+    },
+    /// See [`AggKey::MemberHour`].
+    MemberHour {
+        /// Project.
+        project: &'a str,
+        /// Member.
+        member: &'a str,
+        /// Hour bucket.
+        hour: Hour,
+    },
+    /// See [`AggKey::ProjectTotals`].
+    ProjectTotals {
+        /// Project.
+        project: &'a str,
+    },
+    /// See [`AggKey::MemberActivity`].
+    MemberActivity {
+        /// Project.
+        project: &'a str,
+        /// Member.
+        member: &'a str,
+    },
+    /// See [`AggKey::Label`].
+    Label {
+        /// Project.
+        project: &'a str,
+        /// Control tag.
+        dimension: &'a str,
+        /// Label.
+        label: &'a str,
+    },
+    /// See [`AggKey::Pair`].
+    Pair {
+        /// Project.
+        project: &'a str,
+        /// Control tag.
+        dimension: &'a str,
+        /// First participant.
+        a: &'a str,
+        /// Second participant.
+        b: &'a str,
+    },
+    /// See [`AggKey::AgreementHour`].
+    AgreementHour {
+        /// Project.
+        project: &'a str,
+        /// Control tag.
+        dimension: &'a str,
+        /// Hour bucket.
+        hour: Hour,
+    },
+}
+
+impl AggKeyRef<'_> {
+    /// The owned key.
+    pub fn to_key(&self) -> AggKey {
+        match *self {
+            AggKeyRef::ProjectHour { project, hour } => AggKey::ProjectHour {
+                project: project.into(),
+                hour,
+            },
+            AggKeyRef::MemberHour {
+                project,
+                member,
+                hour,
+            } => AggKey::MemberHour {
+                project: project.into(),
+                member: member.into(),
+                hour,
+            },
+            AggKeyRef::ProjectTotals { project } => AggKey::ProjectTotals {
+                project: project.into(),
+            },
+            AggKeyRef::MemberActivity { project, member } => AggKey::MemberActivity {
+                project: project.into(),
+                member: member.into(),
+            },
+            AggKeyRef::Label {
+                project,
+                dimension,
+                label,
+            } => AggKey::Label {
+                project: project.into(),
+                dimension: dimension.into(),
+                label: label.into(),
+            },
+            AggKeyRef::Pair {
+                project,
+                dimension,
+                a,
+                b,
+            } => AggKey::Pair {
+                project: project.into(),
+                dimension: dimension.into(),
+                a: a.into(),
+                b: b.into(),
+            },
+            AggKeyRef::AgreementHour {
+                project,
+                dimension,
+                hour,
+            } => AggKey::AgreementHour {
+                project: project.into(),
+                dimension: dimension.into(),
+                hour,
+            },
+        }
+    }
+}
+
+impl AggKey {
+    /// The borrowed form of this key.
+    pub fn as_ref(&self) -> AggKeyRef<'_> {
+        match self {
+            AggKey::ProjectHour { project, hour } => AggKeyRef::ProjectHour {
+                project,
+                hour: *hour,
+            },
+            AggKey::MemberHour {
+                project,
+                member,
+                hour,
+            } => AggKeyRef::MemberHour {
+                project,
+                member,
+                hour: *hour,
+            },
+            AggKey::ProjectTotals { project } => AggKeyRef::ProjectTotals { project },
+            AggKey::MemberActivity { project, member } => {
+                AggKeyRef::MemberActivity { project, member }
+            }
+            AggKey::Label {
+                project,
+                dimension,
+                label,
+            } => AggKeyRef::Label {
+                project,
+                dimension,
+                label,
+            },
+            AggKey::Pair {
+                project,
+                dimension,
+                a,
+                b,
+            } => AggKeyRef::Pair {
+                project,
+                dimension,
+                a,
+                b,
+            },
+            AggKey::AgreementHour {
+                project,
+                dimension,
+                hour,
+            } => AggKeyRef::AgreementHour {
+                project,
+                dimension,
+                hour: *hour,
+            },
+        }
+    }
+}
+
+impl hashbrown::Equivalent<AggKey> for AggKeyRef<'_> {
+    fn equivalent(&self, key: &AggKey) -> bool {
+        *self == key.as_ref()
+    }
+}
+
 /// Counters of one hour, for a project or for one member in a project.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HourRow {
@@ -297,6 +478,82 @@ impl AggKey {
             AggKey::Pair { .. } => AggRow::Pair(PairRow::default()),
             AggKey::AgreementHour { .. } => AggRow::Agreement(AgreementRow::default()),
         }
+    }
+}
+
+/// The rows a contribution lands on (at most three), borrowed, appended to `out`.
+pub fn targets_ref<'a>(
+    project: &'a str,
+    contribution: &'a Contribution<'_>,
+    out: &mut Vec<AggKeyRef<'a>>,
+) {
+    match contribution {
+        Contribution::Count {
+            hour,
+            member,
+            counter,
+            ..
+        } => {
+            out.push(AggKeyRef::ProjectHour {
+                project,
+                hour: *hour,
+            });
+            if let Some(member) = member {
+                out.push(AggKeyRef::MemberHour {
+                    project,
+                    member,
+                    hour: *hour,
+                });
+            }
+            if matches!(counter, Counter::Submitted | Counter::Skipped) {
+                out.push(AggKeyRef::ProjectTotals { project });
+            }
+        }
+        Contribution::LeadTime { hour, member, .. } => {
+            out.push(AggKeyRef::ProjectHour {
+                project,
+                hour: *hour,
+            });
+            out.push(AggKeyRef::MemberHour {
+                project,
+                member,
+                hour: *hour,
+            });
+        }
+        Contribution::ReviewTime { hour, reviewer, .. } => {
+            out.push(AggKeyRef::ProjectHour {
+                project,
+                hour: *hour,
+            });
+            out.push(AggKeyRef::MemberHour {
+                project,
+                member: reviewer,
+                hour: *hour,
+            });
+        }
+        Contribution::Label {
+            dimension, label, ..
+        } => out.push(AggKeyRef::Label {
+            project,
+            dimension,
+            label,
+        }),
+        Contribution::Pair {
+            dimension, a, b, ..
+        } => out.push(AggKeyRef::Pair {
+            project,
+            dimension,
+            a,
+            b,
+        }),
+        Contribution::TaskAgreement {
+            dimension, hour, ..
+        } => out.push(AggKeyRef::AgreementHour {
+            project,
+            dimension,
+            hour: *hour,
+        }),
+        Contribution::Status { .. } => out.push(AggKeyRef::ProjectTotals { project }),
     }
 }
 

@@ -5,6 +5,10 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use labelpulse_engine::memory::MemoryStore;
+
+/// The allocator the `labelpulse` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use labelpulse_engine::{Engine, EngineSettings};
 
 #[path = "support/stream.rs"]

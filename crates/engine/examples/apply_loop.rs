@@ -5,6 +5,10 @@
 mod stream;
 
 use labelpulse_engine::memory::MemoryStore;
+
+/// The allocator the `labelpulse` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 
 fn main() {

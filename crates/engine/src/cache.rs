@@ -1,8 +1,8 @@
 //! The engine's cache entries: a versioned value, whether it must be
 //! written, and which event last stamped it.
 
-use rustc_hash::FxHashMap as HashMap;
-use std::collections::hash_map::Entry as MapEntry;
+use crate::map::HashMap;
+use hashbrown::hash_map::Entry as MapEntry;
 use std::hash::Hash;
 
 use crate::store::Versioned;

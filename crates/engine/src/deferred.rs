@@ -5,10 +5,10 @@
 //! flush) fetches every such row; then the changes are applied, each fenced
 //! by the row's stored version.
 
-use rustc_hash::FxHashMap as HashMap;
-
-use labelpulse_core::aggregate::{ActivityRow, AggKey, AggRow};
+use labelpulse_core::aggregate::{ActivityRow, AggKey, AggKeyRef, AggRow};
 use labelpulse_core::contribution::Contribution;
+
+use crate::map::HashMap;
 
 /// One waiting change.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,8 +50,13 @@ pub(crate) struct DeferredRows {
 
 impl DeferredRows {
     /// Queues a change of event `sequence` for `key`.
-    pub(crate) fn push(&mut self, key: AggKey, sequence: u64, op: DeferredOp) {
-        self.rows.entry(key).or_default().push((sequence, op));
+    pub(crate) fn push(&mut self, key: &AggKeyRef<'_>, sequence: u64, op: DeferredOp) {
+        match self.rows.get_mut(key) {
+            Some(ops) => ops.push((sequence, op)),
+            None => {
+                self.rows.insert(key.to_key(), vec![(sequence, op)]);
+            }
+        }
     }
 
     /// True when nothing waits.

@@ -7,12 +7,12 @@
 //! order of [`Flush`], replaying from the last durable position after a crash
 //! anywhere in a flush applies each event's effect exactly once.
 
-use std::collections::hash_map::Entry as MapEntry;
+use hashbrown::hash_map::Entry as MapEntry;
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
+use crate::map::HashMap;
 
-use labelpulse_core::aggregate::{targets, AggKey, AggRow};
+use labelpulse_core::aggregate::{targets_ref, AggKey, AggKeyRef, AggRow};
 use labelpulse_core::contribution::{diff, task_contributions, Contribution, Counter};
 use labelpulse_core::event::{EventBody, SessionKind};
 use labelpulse_core::project::ProjectConfig;
@@ -121,21 +121,25 @@ where
     Ok(())
 }
 
+/// Cached aggregate rows; looked up by borrowed keys ([`AggKeyRef`]), so a
+/// hit allocates nothing.
+pub(crate) type AggregateMap = HashMap<AggKey, Cached<AggRow>>;
+
 /// Adds signed contributions to every row each lands on, fenced; rows not
 /// in the cache get the change queued until their batch read.
 fn add_diff(
-    aggregates: &mut HashMap<AggKey, Cached<AggRow>>,
+    aggregates: &mut AggregateMap,
     deferred: &mut DeferredRows,
-    keys: &mut Vec<AggKey>,
     sequence: u64,
     project: &str,
     changes: &[(Contribution<'_>, i64)],
 ) {
+    let mut keys: Vec<AggKeyRef<'_>> = Vec::with_capacity(3);
     for (contribution, sign) in changes {
         keys.clear();
-        targets(project, contribution, keys);
-        for key in keys.drain(..) {
-            match aggregates.get_mut(&key) {
+        targets_ref(project, contribution, &mut keys);
+        for key in &keys {
+            match aggregates.get_mut(key) {
                 Some(row) => {
                     if row.behind(sequence) {
                         row.value.value.apply(contribution, *sign);
@@ -175,7 +179,7 @@ pub struct Engine<S: Store> {
     sessions: HashMap<SessionKey, Cached<SessionState>>,
     projects: HashMap<String, Cached<ProjectConfig>>,
     members: HashMap<String, Cached<MemberState>>,
-    aggregates: HashMap<AggKey, Cached<AggRow>>,
+    aggregates: AggregateMap,
     deferred: DeferredRows,
     index: HashMap<IndexKey, String>,
     new_index: Vec<(IndexKey, String)>,
@@ -183,12 +187,6 @@ pub struct Engine<S: Store> {
     positions: BTreeMap<u32, u64>,
     pending: bool,
     counters: EngineCounters,
-    scratch: Scratch,
-}
-
-#[derive(Default)]
-struct Scratch {
-    keys: Vec<AggKey>,
 }
 
 type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
@@ -205,7 +203,7 @@ impl<S: Store> Engine<S> {
             sessions: HashMap::default(),
             projects: HashMap::default(),
             members: HashMap::default(),
-            aggregates: HashMap::default(),
+            aggregates: AggregateMap::default(),
             deferred: DeferredRows::default(),
             index: HashMap::default(),
             new_index: Vec::new(),
@@ -213,7 +211,6 @@ impl<S: Store> Engine<S> {
             positions,
             pending: false,
             counters: EngineCounters::default(),
-            scratch: Scratch::default(),
         })
     }
 
@@ -556,7 +553,6 @@ impl<S: Store> Engine<S> {
             projects,
             aggregates,
             deferred,
-            scratch,
             ..
         } = self;
         let (Some(entry), Some(config)) = (tasks.get_mut(&key), projects.get(project)) else {
@@ -578,14 +574,7 @@ impl<S: Store> Engine<S> {
         task_contributions(&entry.value.value, config, &mut after);
         let mut changes = Vec::new();
         diff(&mut before, &mut after, &mut changes);
-        add_diff(
-            aggregates,
-            deferred,
-            &mut scratch.keys,
-            sequence,
-            project,
-            &changes,
-        );
+        add_diff(aggregates, deferred, sequence, project, &changes);
         Ok(Outcome::Applied)
     }
 
@@ -611,7 +600,7 @@ impl<S: Store> Engine<S> {
                     row.stamp(sequence);
                 }
             }
-            None => self.deferred.push(key, sequence, op),
+            None => self.deferred.push(&key.as_ref(), sequence, op),
         }
         Ok(outcome)
     }
@@ -661,7 +650,6 @@ impl<S: Store> Engine<S> {
             add_diff(
                 &mut self.aggregates,
                 &mut self.deferred,
-                &mut self.scratch.keys,
                 sequence,
                 project,
                 &[(active, 1)],
@@ -714,7 +702,6 @@ impl<S: Store> Engine<S> {
             add_diff(
                 &mut self.aggregates,
                 &mut self.deferred,
-                &mut self.scratch.keys,
                 sequence,
                 project,
                 &changes,

@@ -10,6 +10,7 @@ mod cache;
 mod deferred;
 pub mod engine;
 pub mod entity;
+mod map;
 pub mod memory;
 mod prefetch;
 pub mod store;
