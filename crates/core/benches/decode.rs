@@ -3,6 +3,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+/// The allocator the `labelpulse` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ANNOTATION: &str = r#"{"event_id":"0b7f9c1e-5d1a-4c8e-9f1e-2a3b4c5d6e7f","type":"annotation.submitted","schema_version":1,"occurred_at":"2026-03-01T10:15:30Z","project_id":"proj-17","workspace_id":"ws-2","org_id":"org-1","source":"label-studio","annotation_id":"ann-982734","task_id":"task-55121","member_id":"user-42","lead_time_seconds":37.25,"was_cancelled":false,"ground_truth":false,"completed_at":"2026-03-01T10:15:29Z","result":[{"id":"r1","from_name":"sentiment","to_name":"text","type":"choices","value":{"choices":["positive"]}}]}"#;
 
 const MIX: [&str; 4] = [
