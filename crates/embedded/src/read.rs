@@ -602,7 +602,8 @@ impl Snapshot {
         }
         for entry in self.txn.open_table(tables::ARCHIVE)?.iter()? {
             let (k, v) = entry?;
-            c.archive.insert(k.value(), v.value().to_vec());
+            c.archive
+                .insert((crate::node::PARTITION, k.value()), v.value().to_vec());
         }
         c.positions = self.positions()?;
         Ok(c)

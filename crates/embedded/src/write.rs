@@ -208,7 +208,8 @@ pub(crate) fn write_flush(db: &Database, flush: &Flush) -> Result<(), StoreError
             t.tasks
                 .insert((project.as_str(), task.as_str()), bytes.as_slice())?;
         }
-        for (sequence, raw) in &flush.archive {
+        // Embedded mode has one partition: the archive is keyed by sequence.
+        for (_, sequence, raw) in &flush.archive {
             t.archive.insert(*sequence, raw.as_slice())?;
         }
         t.positions(&flush.positions)?;

@@ -133,7 +133,7 @@ async fn sequences_continue_after_a_restart() {
     node.shutdown().await.unwrap();
     let contents = reader.snapshot().unwrap().contents().unwrap();
     assert_eq!(contents, common::memory_run(&events, 120));
-    assert_eq!(contents.archive.keys().next_back(), Some(&300));
+    assert_eq!(contents.archive.keys().next_back(), Some(&(0, 300)));
 }
 
 #[tokio::test]

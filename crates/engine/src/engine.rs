@@ -183,7 +183,7 @@ pub struct Engine<S: Store> {
     deferred: DeferredRows,
     index: HashMap<IndexKey, String>,
     new_index: Vec<(IndexKey, String)>,
-    archive: Vec<(u64, Vec<u8>)>,
+    archive: Vec<(u32, u64, Vec<u8>)>,
     positions: BTreeMap<u32, u64>,
     pending: bool,
     counters: EngineCounters,
@@ -290,7 +290,8 @@ impl<S: Store> Engine<S> {
             }
             // Every event is archived, replays included, so a crash between the
             // task rows and the archive rows of a flush loses no archive entry.
-            self.archive.push((item.sequence, item.raw.to_vec()));
+            self.archive
+                .push((partition, item.sequence, item.raw.to_vec()));
             self.positions.insert(partition, item.sequence);
             self.pending = true;
             outcomes.push(outcome);

@@ -32,7 +32,7 @@ pub struct MemoryContents {
     /// Id index.
     pub index: BTreeMap<IndexKey, String>,
     /// Archived raw events.
-    pub archive: BTreeMap<u64, Vec<u8>>,
+    pub archive: BTreeMap<(u32, u64), Vec<u8>>,
     /// Durable positions.
     pub positions: BTreeMap<u32, u64>,
 }
@@ -132,9 +132,9 @@ impl Store for MemoryStore {
             self.tick()?;
             self.contents.projects.insert(key.clone(), row.clone());
         }
-        for (sequence, raw) in &flush.archive {
+        for (partition, sequence, raw) in &flush.archive {
             self.tick()?;
-            self.contents.archive.insert(*sequence, raw.clone());
+            self.contents.archive.insert((*partition, *sequence), raw.clone());
         }
         self.tick()?;
         self.contents

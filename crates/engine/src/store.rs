@@ -45,8 +45,8 @@ pub struct Flush {
     pub tasks: Vec<(TaskKey, Versioned<TaskState>)>,
     /// Projects' settings (written after tasks).
     pub projects: Vec<(String, Versioned<ProjectConfig>)>,
-    /// Raw events of the flush, by sequence, for the archive.
-    pub archive: Vec<(u64, Vec<u8>)>,
+    /// Raw events of the flush, `(partition, sequence, bytes)`, for the archive.
+    pub archive: Vec<(u32, u64, Vec<u8>)>,
     /// Per partition, the sequence of the last event the flush covers (written last).
     pub positions: BTreeMap<u32, u64>,
 }

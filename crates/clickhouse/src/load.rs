@@ -1,0 +1,261 @@
+//! Batch point reads: `SELECT ... FINAL WHERE (key columns) IN ?` with the
+//! key list bound client-side as one tuple of tuples, in chunks small enough
+//! for the server's `max_query_size` (256 KiB by default).
+
+use clickhouse::{Client, RowOwned, RowRead};
+use labelpulse_core::aggregate::{AggKey, AggRow};
+use labelpulse_engine::Versioned;
+use serde::ser::{Serialize, SerializeTuple, Serializer};
+
+use crate::error::ClickHouseError;
+use crate::queries;
+use crate::retry::RetryPolicy;
+use crate::tables::{
+    AgreementHourRow, LabelsRow, MemberActivityRow, MemberHourRow, PairsRow, ProjectHourRow,
+    ProjectTotalsRow,
+};
+
+/// Most keys in one query.
+pub const MAX_KEYS_PER_QUERY: usize = 5_000;
+/// Most bytes of bound keys (unescaped) in one query: even if every
+/// character needed escaping (doubling it), the query stays below 18.16's
+/// default `max_query_size` of 256 KiB.
+pub const MAX_KEY_BYTES_PER_QUERY: usize = 112 * 1024;
+
+/// A key list bound to one `?`: serializes as `(k1, k2, ...)`, each key a
+/// tuple `('p', 't')` or a scalar. Escaping is the client's.
+pub struct InList<'a, K>(pub &'a [K]);
+
+impl<K: Serialize> Serialize for InList<'_, K> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for key in self.0 {
+            tuple.serialize_element(key)?;
+        }
+        tuple.end()
+    }
+}
+
+/// Splits `keys` into chunks of at most [`MAX_KEYS_PER_QUERY`] keys and
+/// [`MAX_KEY_BYTES_PER_QUERY`] bytes (`size` gives a key's text length; 8
+/// bytes are added for quotes, commas and parentheses).
+pub fn chunks<K>(keys: &[K], size: impl Fn(&K) -> usize) -> Vec<&[K]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, key) in keys.iter().enumerate() {
+        let key_bytes = size(key) + 8;
+        if i > start
+            && (i - start >= MAX_KEYS_PER_QUERY || bytes + key_bytes > MAX_KEY_BYTES_PER_QUERY)
+        {
+            out.push(&keys[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += key_bytes;
+    }
+    if start < keys.len() {
+        out.push(&keys[start..]);
+    }
+    out
+}
+
+/// Runs `sql` (one `?` for the key list) for every chunk of `keys`.
+pub async fn fetch_keys<K, R>(
+    client: &Client,
+    sql: &'static str,
+    what: &str,
+    keys: &[K],
+    size: impl Fn(&K) -> usize,
+    policy: &RetryPolicy,
+) -> Result<Vec<R>, ClickHouseError>
+where
+    K: Serialize,
+    R: RowOwned + RowRead,
+{
+    let mut rows = Vec::new();
+    for chunk in chunks(keys, size) {
+        let found: Vec<R> = policy
+            .run(what, || client.query(sql).bind(InList(chunk)).fetch_all())
+            .await?;
+        rows.extend(found);
+    }
+    Ok(rows)
+}
+
+/// Aggregate rows of many keys: one query (per chunk) per key kind present.
+pub async fn load_aggregates(
+    client: &Client,
+    keys: &[AggKey],
+    policy: &RetryPolicy,
+) -> Result<Vec<(AggKey, Versioned<AggRow>)>, ClickHouseError> {
+    let mut project_hour = Vec::new();
+    let mut member_hour = Vec::new();
+    let mut totals = Vec::new();
+    let mut activity = Vec::new();
+    let mut labels = Vec::new();
+    let mut pairs = Vec::new();
+    let mut agreement = Vec::new();
+    for key in keys {
+        match key {
+            AggKey::ProjectHour { project, hour } => project_hour.push((project.as_str(), *hour)),
+            AggKey::MemberHour {
+                project,
+                member,
+                hour,
+            } => member_hour.push((project.as_str(), *hour, member.as_str())),
+            AggKey::ProjectTotals { project } => totals.push(project.as_str()),
+            AggKey::MemberActivity { project, member } => {
+                activity.push((project.as_str(), member.as_str()))
+            }
+            AggKey::Label {
+                project,
+                dimension,
+                label,
+            } => labels.push((project.as_str(), dimension.as_str(), label.as_str())),
+            AggKey::Pair {
+                project,
+                dimension,
+                a,
+                b,
+            } => pairs.push((project.as_str(), dimension.as_str(), a.as_str(), b.as_str())),
+            AggKey::AgreementHour {
+                project,
+                dimension,
+                hour,
+            } => agreement.push((project.as_str(), dimension.as_str(), *hour)),
+        }
+    }
+    let mut out = Vec::with_capacity(keys.len());
+    if !project_hour.is_empty() {
+        let rows: Vec<ProjectHourRow> = fetch_keys(
+            client,
+            queries::LOAD_PROJECT_HOURS,
+            "load project_hour",
+            &project_hour,
+            |k| k.0.len() + 20,
+            policy,
+        )
+        .await?;
+        for row in rows {
+            out.push(row.decode()?);
+        }
+    }
+    if !member_hour.is_empty() {
+        let rows: Vec<MemberHourRow> = fetch_keys(
+            client,
+            queries::LOAD_MEMBER_HOURS,
+            "load member_hour",
+            &member_hour,
+            |k| k.0.len() + k.2.len() + 20,
+            policy,
+        )
+        .await?;
+        for row in rows {
+            out.push(row.decode()?);
+        }
+    }
+    if !totals.is_empty() {
+        let rows: Vec<ProjectTotalsRow> = fetch_keys(
+            client,
+            queries::LOAD_TOTALS,
+            "load project_totals",
+            &totals,
+            |k| k.len(),
+            policy,
+        )
+        .await?;
+        out.extend(rows.iter().map(ProjectTotalsRow::decode));
+    }
+    if !activity.is_empty() {
+        let rows: Vec<MemberActivityRow> = fetch_keys(
+            client,
+            queries::LOAD_ACTIVITY,
+            "load member_activity",
+            &activity,
+            |k| k.0.len() + k.1.len(),
+            policy,
+        )
+        .await?;
+        out.extend(rows.iter().map(MemberActivityRow::decode));
+    }
+    if !labels.is_empty() {
+        let rows: Vec<LabelsRow> = fetch_keys(
+            client,
+            queries::LOAD_LABELS,
+            "load labels",
+            &labels,
+            |k| k.0.len() + k.1.len() + k.2.len(),
+            policy,
+        )
+        .await?;
+        out.extend(rows.iter().map(LabelsRow::decode));
+    }
+    if !pairs.is_empty() {
+        let rows: Vec<PairsRow> = fetch_keys(
+            client,
+            queries::LOAD_PAIRS,
+            "load pairs",
+            &pairs,
+            |k| k.0.len() + k.1.len() + k.2.len() + k.3.len(),
+            policy,
+        )
+        .await?;
+        out.extend(rows.iter().map(PairsRow::decode));
+    }
+    if !agreement.is_empty() {
+        let rows: Vec<AgreementHourRow> = fetch_keys(
+            client,
+            queries::LOAD_AGREEMENT,
+            "load agreement_hour",
+            &agreement,
+            |k| k.0.len() + k.1.len() + 20,
+            policy,
+        )
+        .await?;
+        for row in rows {
+            out.push(row.decode()?);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_both_limits_and_keep_every_key() {
+        let keys: Vec<usize> = (0..12_000).collect();
+        let parts = chunks(&keys, |_| 1);
+        assert!(parts.iter().all(|c| c.len() <= MAX_KEYS_PER_QUERY));
+        assert_eq!(parts.iter().map(|c| c.len()).sum::<usize>(), keys.len());
+        let big = chunks(&keys[..100], |_| 10_000);
+        assert!(big.len() >= 9, "{}", big.len());
+        assert!(big.iter().all(|c| !c.is_empty()));
+        assert!(chunks::<usize>(&[], |_| 1).is_empty());
+        // One oversized key still goes out alone.
+        assert_eq!(chunks(&[1], |_| 1 << 20).len(), 1);
+    }
+
+    #[test]
+    fn key_lists_bind_as_tuples() {
+        let client = Client::default();
+        let keys = [("p", "t'1"), ("p", "t2")];
+        let sql = client
+            .query(queries::LOAD_TASKS)
+            .bind(InList(&keys))
+            .sql_display()
+            .to_string();
+        assert!(
+            sql.ends_with("WHERE (project, task) IN (('p','t\\'1'),('p','t2'))"),
+            "{sql}"
+        );
+        let one = client
+            .query(queries::LOAD_MEMBERS)
+            .bind(InList(&["m"]))
+            .sql_display()
+            .to_string();
+        assert!(one.ends_with("WHERE member IN ('m')"), "{one}");
+    }
+}

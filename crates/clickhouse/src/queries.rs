@@ -1,0 +1,350 @@
+//! Every SQL statement this crate sends, besides the migration files and the
+//! `INSERT INTO table(columns) FORMAT RowBinary` the client builds from a
+//! [`crate::tables`] struct.
+//!
+//! Values are bound client-side with `clickhouse::query::Query::bind` (`?`
+//! placeholders; 18.16 has no server-side parameters); no statement is ever
+//! assembled from input. A key list is bound to one `?` as a tuple of
+//! tuples: `(project, task) IN (('p','t1'), ('p','t2'))`. Each SELECT list is
+//! the column order of the row struct it is read into (checked by the tests
+//! below). [`ALL`] lists every statement, so the chDB test runs each one on a
+//! current ClickHouse.
+
+macro_rules! hour_values {
+    () => {
+        "version, submitted, skipped, updated, regions, \
+         lead_time_ms, lead_time_count, lead_time_zeros, lead_time_buckets, lead_time_counts, \
+         accepted, fixed_and_accepted, rejected, performance_sum, performance_count, \
+         reviews_accepted, reviews_fixed_and_accepted, reviews_rejected, \
+         review_time_ms, review_time_count, review_time_zeros, review_time_buckets, review_time_counts, \
+         tasks_done, active_ms"
+    };
+}
+
+macro_rules! project_hour_select {
+    () => {
+        concat!(
+            "SELECT project, hour, ",
+            hour_values!(),
+            " FROM project_hour FINAL"
+        )
+    };
+}
+
+macro_rules! member_hour_select {
+    ($table:literal) => {
+        concat!(
+            "SELECT project, hour, member, ",
+            hour_values!(),
+            " FROM ",
+            $table,
+            " FINAL"
+        )
+    };
+}
+
+macro_rules! totals_select {
+    () => {
+        "SELECT project, version, tasks_initial, tasks_annotating, tasks_needs_review, \
+         tasks_in_review, tasks_done, submitted, skipped FROM project_totals FINAL"
+    };
+}
+
+macro_rules! activity_select {
+    () => {
+        "SELECT project, member, version, last_active_ms FROM member_activity FINAL"
+    };
+}
+
+macro_rules! labels_select {
+    () => {
+        "SELECT project, dimension, label, version, annotations, predictions FROM labels FINAL"
+    };
+}
+
+macro_rules! pairs_select {
+    () => {
+        "SELECT project, dimension, a, b, version, score_sum, tasks FROM pairs FINAL"
+    };
+}
+
+macro_rules! agreement_select {
+    () => {
+        "SELECT project, dimension, hour, version, tasks, score_sum, histogram, low \
+         FROM agreement_hour FINAL"
+    };
+}
+
+macro_rules! tasks_select {
+    () => {
+        "SELECT project, task, version, state FROM tasks FINAL"
+    };
+}
+
+macro_rules! sessions_select {
+    () => {
+        "SELECT project, member, version, latest_ms, open FROM sessions FINAL"
+    };
+}
+
+macro_rules! projects_select {
+    () => {
+        "SELECT project, version, title, workspace_id, overlap, agreement_threshold, \
+         review_criteria, controls FROM projects FINAL"
+    };
+}
+
+macro_rules! members_select {
+    () => {
+        "SELECT member, version, name, email, role, occurred_ms FROM members FINAL"
+    };
+}
+
+macro_rules! index_select {
+    () => {
+        "SELECT project, kind, id, task FROM id_index FINAL"
+    };
+}
+
+// ----- client and migrations -----
+
+/// The server's version (the probe at connect time).
+pub const SERVER_VERSION: &str = "SELECT version()";
+/// A cheap liveness query (`ReadStore::ready`).
+pub const PING: &str = "SELECT 1";
+/// Creates the database; bind a `clickhouse::sql::Identifier`.
+pub const CREATE_DATABASE: &str = "CREATE DATABASE IF NOT EXISTS ?";
+/// The migrations bookkeeping table (created before any migration).
+pub const CREATE_SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \
+     (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) \
+     ENGINE = ReplacingMergeTree ORDER BY version";
+/// Applied migrations, by version.
+pub const APPLIED_MIGRATIONS: &str =
+    "SELECT version, name, checksum FROM schema_migrations FINAL ORDER BY version";
+
+// ----- the engine's batch loads (Store); bind one tuple of keys -----
+
+/// Tasks by `(project, task)`.
+pub const LOAD_TASKS: &str = concat!(tasks_select!(), " WHERE (project, task) IN ?");
+/// Every task of a project; bind the project.
+pub const PROJECT_TASKS: &str = concat!(tasks_select!(), " WHERE project = ? ORDER BY task");
+/// Sessions by `(project, member)`.
+pub const LOAD_SESSIONS: &str = concat!(sessions_select!(), " WHERE (project, member) IN ?");
+/// Project settings by project.
+pub const LOAD_PROJECTS: &str = concat!(projects_select!(), " WHERE project IN ?");
+/// Members by id.
+pub const LOAD_MEMBERS: &str = concat!(members_select!(), " WHERE member IN ?");
+/// Index entries by `(project, kind, id)`.
+pub const LOAD_INDEX: &str = concat!(index_select!(), " WHERE (project, kind, id) IN ?");
+/// Project-hour rows by `(project, hour)`.
+pub const LOAD_PROJECT_HOURS: &str = concat!(project_hour_select!(), " WHERE (project, hour) IN ?");
+/// Member-hour rows by `(project, hour, member)`.
+pub const LOAD_MEMBER_HOURS: &str = concat!(
+    member_hour_select!("member_hour"),
+    " WHERE (project, hour, member) IN ?"
+);
+/// Totals by project.
+pub const LOAD_TOTALS: &str = concat!(totals_select!(), " WHERE project IN ?");
+/// Activity rows by `(project, member)`.
+pub const LOAD_ACTIVITY: &str = concat!(activity_select!(), " WHERE (project, member) IN ?");
+/// Label rows by `(project, dimension, label)`.
+pub const LOAD_LABELS: &str = concat!(labels_select!(), " WHERE (project, dimension, label) IN ?");
+/// Pair rows by `(project, dimension, a, b)`.
+pub const LOAD_PAIRS: &str = concat!(pairs_select!(), " WHERE (project, dimension, a, b) IN ?");
+/// Agreement rows by `(project, dimension, hour)`.
+pub const LOAD_AGREEMENT: &str = concat!(
+    agreement_select!(),
+    " WHERE (project, dimension, hour) IN ?"
+);
+/// The durable position of every partition.
+pub const POSITIONS: &str =
+    "SELECT partition, position FROM ingest_progress FINAL ORDER BY partition";
+
+// ----- the query side (ReadStore) -----
+
+/// Every project's settings, by id.
+pub const ALL_PROJECTS: &str = concat!(projects_select!(), " ORDER BY project");
+/// Every project's totals, by id.
+pub const ALL_TOTALS: &str = concat!(totals_select!(), " ORDER BY project");
+/// One project's hour rows; bind project, first hour, end hour (exclusive).
+pub const PROJECT_HOURS: &str = concat!(
+    project_hour_select!(),
+    " WHERE project = ? AND hour >= ? AND hour < ? ORDER BY hour"
+);
+/// Every member's hour rows of one project; bind project, first hour, end hour.
+pub const PROJECT_MEMBER_HOURS: &str = concat!(
+    member_hour_select!("member_hour"),
+    " WHERE project = ? AND hour >= ? AND hour < ? ORDER BY hour, member"
+);
+/// One member's hour rows across projects (member-first table); bind member,
+/// first hour, end hour.
+pub const MEMBER_HOURS: &str = concat!(
+    member_hour_select!("member_hour_by_member"),
+    " WHERE member = ? AND hour >= ? AND hour < ? ORDER BY hour, project"
+);
+/// Agreement rows of one dimension; bind project, dimension, first hour, end hour.
+pub const AGREEMENT_HOURS: &str = concat!(
+    agreement_select!(),
+    " WHERE project = ? AND dimension = ? AND hour >= ? AND hour < ? ORDER BY hour"
+);
+/// A project's label rows; bind the project.
+pub const PROJECT_LABELS: &str = concat!(
+    labels_select!(),
+    " WHERE project = ? ORDER BY dimension, label"
+);
+/// A project's pair rows of one dimension; bind project, dimension.
+pub const PROJECT_PAIRS: &str = concat!(
+    pairs_select!(),
+    " WHERE project = ? AND dimension = ? ORDER BY a, b"
+);
+/// A project's activity rows; bind the project.
+pub const PROJECT_ACTIVITY: &str =
+    concat!(activity_select!(), " WHERE project = ? ORDER BY member");
+/// Archived events of one partition from a sequence on; bind partition,
+/// first sequence, limit.
+pub const ARCHIVE_RANGE: &str = "SELECT partition, sequence, event FROM event_archive \
+     WHERE partition = ? AND sequence >= ? \
+     ORDER BY partition, sequence LIMIT 1 BY partition, sequence LIMIT ?";
+
+// ----- whole-table reads (audits, tests, comparisons) -----
+
+/// Every project-hour row.
+pub const SCAN_PROJECT_HOURS: &str = concat!(project_hour_select!(), " ORDER BY project, hour");
+/// Every member-hour row, project first.
+pub const SCAN_MEMBER_HOURS: &str = concat!(
+    member_hour_select!("member_hour"),
+    " ORDER BY project, hour, member"
+);
+/// Every member-hour row of the member-first table.
+pub const SCAN_MEMBER_HOURS_BY_MEMBER: &str = concat!(
+    member_hour_select!("member_hour_by_member"),
+    " ORDER BY member, hour, project"
+);
+/// Every activity row.
+pub const SCAN_ACTIVITY: &str = concat!(activity_select!(), " ORDER BY project, member");
+/// Every label row.
+pub const SCAN_LABELS: &str = concat!(labels_select!(), " ORDER BY project, dimension, label");
+/// Every pair row.
+pub const SCAN_PAIRS: &str = concat!(pairs_select!(), " ORDER BY project, dimension, a, b");
+/// Every agreement row.
+pub const SCAN_AGREEMENT: &str = concat!(agreement_select!(), " ORDER BY project, dimension, hour");
+/// Every task.
+pub const SCAN_TASKS: &str = concat!(tasks_select!(), " ORDER BY project, task");
+/// Every session.
+pub const SCAN_SESSIONS: &str = concat!(sessions_select!(), " ORDER BY project, member");
+/// Every member.
+pub const SCAN_MEMBERS: &str = concat!(members_select!(), " ORDER BY member");
+/// Every index entry.
+pub const SCAN_INDEX: &str = concat!(index_select!(), " ORDER BY project, kind, id");
+/// Every archived event (one copy of each).
+pub const SCAN_ARCHIVE: &str = "SELECT partition, sequence, event FROM event_archive \
+     ORDER BY partition, sequence LIMIT 1 BY partition, sequence";
+
+/// Every statement above by name (for the chDB compatibility test).
+pub const ALL: &[(&str, &str)] = &[
+    ("SERVER_VERSION", SERVER_VERSION),
+    ("PING", PING),
+    ("CREATE_DATABASE", CREATE_DATABASE),
+    ("CREATE_SCHEMA_MIGRATIONS", CREATE_SCHEMA_MIGRATIONS),
+    ("APPLIED_MIGRATIONS", APPLIED_MIGRATIONS),
+    ("LOAD_TASKS", LOAD_TASKS),
+    ("PROJECT_TASKS", PROJECT_TASKS),
+    ("LOAD_SESSIONS", LOAD_SESSIONS),
+    ("LOAD_PROJECTS", LOAD_PROJECTS),
+    ("LOAD_MEMBERS", LOAD_MEMBERS),
+    ("LOAD_INDEX", LOAD_INDEX),
+    ("LOAD_PROJECT_HOURS", LOAD_PROJECT_HOURS),
+    ("LOAD_MEMBER_HOURS", LOAD_MEMBER_HOURS),
+    ("LOAD_TOTALS", LOAD_TOTALS),
+    ("LOAD_ACTIVITY", LOAD_ACTIVITY),
+    ("LOAD_LABELS", LOAD_LABELS),
+    ("LOAD_PAIRS", LOAD_PAIRS),
+    ("LOAD_AGREEMENT", LOAD_AGREEMENT),
+    ("POSITIONS", POSITIONS),
+    ("ALL_PROJECTS", ALL_PROJECTS),
+    ("ALL_TOTALS", ALL_TOTALS),
+    ("PROJECT_HOURS", PROJECT_HOURS),
+    ("PROJECT_MEMBER_HOURS", PROJECT_MEMBER_HOURS),
+    ("MEMBER_HOURS", MEMBER_HOURS),
+    ("AGREEMENT_HOURS", AGREEMENT_HOURS),
+    ("PROJECT_LABELS", PROJECT_LABELS),
+    ("PROJECT_PAIRS", PROJECT_PAIRS),
+    ("PROJECT_ACTIVITY", PROJECT_ACTIVITY),
+    ("ARCHIVE_RANGE", ARCHIVE_RANGE),
+    ("SCAN_PROJECT_HOURS", SCAN_PROJECT_HOURS),
+    ("SCAN_MEMBER_HOURS", SCAN_MEMBER_HOURS),
+    ("SCAN_MEMBER_HOURS_BY_MEMBER", SCAN_MEMBER_HOURS_BY_MEMBER),
+    ("SCAN_ACTIVITY", SCAN_ACTIVITY),
+    ("SCAN_LABELS", SCAN_LABELS),
+    ("SCAN_PAIRS", SCAN_PAIRS),
+    ("SCAN_AGREEMENT", SCAN_AGREEMENT),
+    ("SCAN_TASKS", SCAN_TASKS),
+    ("SCAN_SESSIONS", SCAN_SESSIONS),
+    ("SCAN_MEMBERS", SCAN_MEMBERS),
+    ("SCAN_INDEX", SCAN_INDEX),
+    ("SCAN_ARCHIVE", SCAN_ARCHIVE),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::*;
+    use clickhouse::Row;
+
+    /// The columns between `SELECT` and `FROM`.
+    fn select_list(sql: &str) -> Vec<String> {
+        let start = sql.find("SELECT ").expect("a SELECT") + "SELECT ".len();
+        let end = sql.find(" FROM ").expect("a FROM");
+        sql[start..end]
+            .split(',')
+            .map(|c| c.split(" AS ").last().unwrap_or(c).trim().to_string())
+            .collect()
+    }
+
+    fn check<R: Row>(queries: &[&str]) {
+        for sql in queries {
+            assert_eq!(select_list(sql), R::COLUMN_NAMES, "{sql}");
+        }
+    }
+
+    #[test]
+    fn every_select_list_is_its_row_struct() {
+        check::<ProjectHourRow>(&[LOAD_PROJECT_HOURS, PROJECT_HOURS, SCAN_PROJECT_HOURS]);
+        check::<MemberHourRow>(&[
+            LOAD_MEMBER_HOURS,
+            PROJECT_MEMBER_HOURS,
+            MEMBER_HOURS,
+            SCAN_MEMBER_HOURS,
+            SCAN_MEMBER_HOURS_BY_MEMBER,
+        ]);
+        check::<ProjectTotalsRow>(&[LOAD_TOTALS, ALL_TOTALS]);
+        check::<MemberActivityRow>(&[LOAD_ACTIVITY, PROJECT_ACTIVITY, SCAN_ACTIVITY]);
+        check::<LabelsRow>(&[LOAD_LABELS, PROJECT_LABELS, SCAN_LABELS]);
+        check::<PairsRow>(&[LOAD_PAIRS, PROJECT_PAIRS, SCAN_PAIRS]);
+        check::<AgreementHourRow>(&[LOAD_AGREEMENT, AGREEMENT_HOURS, SCAN_AGREEMENT]);
+        check::<TasksRow>(&[LOAD_TASKS, PROJECT_TASKS, SCAN_TASKS]);
+        check::<SessionsRow>(&[LOAD_SESSIONS, SCAN_SESSIONS]);
+        check::<ProjectsRow>(&[LOAD_PROJECTS, ALL_PROJECTS]);
+        check::<MembersRow>(&[LOAD_MEMBERS, SCAN_MEMBERS]);
+        check::<IdIndexRow>(&[LOAD_INDEX, SCAN_INDEX]);
+        check::<IngestProgressRow>(&[POSITIONS]);
+        check::<EventArchiveRow>(&[ARCHIVE_RANGE, SCAN_ARCHIVE]);
+        check::<SchemaMigrationsRow>(&[APPLIED_MIGRATIONS]);
+    }
+
+    #[test]
+    fn all_lists_every_statement_once() {
+        let names: std::collections::HashSet<&str> = ALL.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.len(), ALL.len());
+        let source = include_str!("queries.rs");
+        let declared = source
+            .lines()
+            .filter(|l| l.starts_with("pub const ") && !l.starts_with("pub const ALL:"))
+            .count();
+        assert_eq!(
+            declared,
+            ALL.len(),
+            "a `pub const` query is missing from ALL"
+        );
+    }
+}

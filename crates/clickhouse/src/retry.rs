@@ -1,0 +1,224 @@
+//! Retries with exponential backoff and full jitter, bounded by a total time.
+//!
+//! Every request this crate makes is safe to repeat: inserts write absolute,
+//! versioned rows (a repeated insert adds copies that ReplacingMergeTree
+//! collapses), reads are reads, and DDL uses `IF NOT EXISTS`.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::error::{AttemptError, ClickHouseError};
+
+/// How long and how often to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total time after which a still-failing request is given up
+    /// ([`ClickHouseError::Unavailable`]); zero means one attempt.
+    pub budget: Duration,
+    /// Timeout of one attempt.
+    pub attempt_timeout: Duration,
+    /// First backoff; doubled after every failure.
+    pub initial_backoff: Duration,
+    /// Largest backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 30 s budget, 30 s per attempt, backoff from 50 ms doubling up to 5 s.
+    fn default() -> Self {
+        RetryPolicy {
+            budget: Duration::from_secs(30),
+            attempt_timeout: Duration::from_secs(30),
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The backoff before attempt `attempt + 1` (`attempt` >= 1): a uniformly
+    /// random duration in `[0, min(max, initial * 2^(attempt-1))]` ("full
+    /// jitter"), so many writers that failed together do not retry together.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(20);
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(1u32 << exp)
+            .min(self.max_backoff);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(jitter() % (nanos + 1))
+    }
+
+    /// Runs `attempt` until it succeeds, fails permanently, or transient
+    /// failures outlast the budget. Each attempt is bounded by
+    /// `attempt_timeout`; a backoff never sleeps past the budget.
+    pub async fn run<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, ClickHouseError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, clickhouse::error::Error>>,
+    {
+        let start = Instant::now();
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let outcome = match tokio::time::timeout(self.attempt_timeout, attempt()).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(error)) => AttemptError::Client(error),
+                Err(_) => AttemptError::TimedOut(self.attempt_timeout),
+            };
+            if !outcome.is_transient() {
+                return Err(ClickHouseError::Request {
+                    what: what.to_string(),
+                    source: outcome,
+                });
+            }
+            let elapsed = start.elapsed();
+            let pause = self.backoff(attempts);
+            if elapsed + pause >= self.budget {
+                return Err(ClickHouseError::Unavailable {
+                    what: what.to_string(),
+                    attempts,
+                    elapsed,
+                    budget: self.budget,
+                    source: outcome,
+                });
+            }
+            tracing::warn!(what, attempts, ?pause, error = %outcome, "transient ClickHouse failure, retrying");
+            tokio::time::sleep(pause).await;
+        }
+    }
+}
+
+/// A cheap, non-cryptographic random number (splitmix64 over a global
+/// counter seeded from the clock): enough to spread retries apart.
+fn jitter() -> u64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut z = STATE
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(seed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(budget_ms: u64) -> RetryPolicy {
+        RetryPolicy {
+            budget: Duration::from_millis(budget_ms),
+            attempt_timeout: Duration::from_secs(1),
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(40),
+        }
+    }
+
+    #[test]
+    fn backoff_grows_to_the_ceiling_and_is_jittered() {
+        let p = policy(1000);
+        for attempt in 1..30 {
+            let ceiling =
+                Duration::from_millis(10 * (1u64 << (attempt - 1).min(20))).min(p.max_backoff);
+            for _ in 0..50 {
+                assert!(p.backoff(attempt) <= ceiling);
+            }
+        }
+        let samples: std::collections::HashSet<Duration> = (0..50).map(|_| p.backoff(5)).collect();
+        assert!(samples.len() > 10, "jitter spreads the pauses");
+    }
+
+    #[tokio::test]
+    async fn permanent_errors_are_not_retried() {
+        let mut calls = 0;
+        let result: Result<(), _> = policy(500)
+            .run("test", || {
+                calls += 1;
+                async {
+                    Err(clickhouse::error::Error::BadResponse(
+                        "Code: 62, e.displayText() = DB::Exception: Syntax error".into(),
+                    ))
+                }
+            })
+            .await;
+        assert!(matches!(result, Err(ClickHouseError::Request { .. })));
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn transient_errors_are_retried_until_the_budget() {
+        let mut calls = 0;
+        let start = Instant::now();
+        let result: Result<(), _> = policy(200)
+            .run("test", || {
+                calls += 1;
+                async {
+                    Err(clickhouse::error::Error::BadResponse(
+                        "Code: 252. DB::Exception: Too many parts".into(),
+                    ))
+                }
+            })
+            .await;
+        assert!(start.elapsed() < Duration::from_millis(400));
+        match result {
+            Err(ClickHouseError::Unavailable { attempts, .. }) => {
+                assert!(attempts > 2);
+                assert_eq!(attempts, calls);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_later_success_ends_the_retries() {
+        let mut calls = 0;
+        let result = policy(1000)
+            .run("test", || {
+                calls += 1;
+                let n = calls;
+                async move {
+                    if n < 3 {
+                        Err(clickhouse::error::Error::BadResponse(
+                            "503 Service Unavailable".into(),
+                        ))
+                    } else {
+                        Ok(n)
+                    }
+                }
+            })
+            .await;
+        assert_eq!(result.unwrap(), 3);
+    }
+
+    #[test]
+    fn exception_codes_of_both_server_generations_are_read() {
+        use crate::error::exception_code;
+        assert_eq!(
+            exception_code("Code: 60, e.displayText() = DB::Exception: Table x doesn't exist"),
+            Some(60)
+        );
+        assert_eq!(
+            exception_code("Code: 252. DB::Exception: Too many parts (300). (TOO_MANY_PARTS)"),
+            Some(252)
+        );
+        assert_eq!(exception_code("503 Service Unavailable"), None);
+        let transient = |m: &str| {
+            AttemptError::Client(clickhouse::error::Error::BadResponse(m.into())).is_transient()
+        };
+        assert!(transient("500 Internal Server Error"));
+        assert!(!transient("404 Not Found"));
+        assert!(!transient(
+            "Code: 60, e.displayText() = DB::Exception: Table x doesn't exist"
+        ));
+        assert!(transient(
+            "Code: 159, e.displayText() = DB::Exception: Timeout exceeded"
+        ));
+    }
+}

@@ -1,0 +1,297 @@
+//! [`ClickHouseStore`]: the engine's [`Store`] over ClickHouse.
+//!
+//! The `Store` trait is synchronous and the engine runs on a thread of its
+//! own, so the store holds a [`tokio::runtime::Handle`] and blocks on the
+//! async client. **Call it from a plain thread (the engine's) or from
+//! `spawn_blocking`, never from a runtime worker thread** (`Handle::block_on`
+//! panics there), and give it the handle of a multi-thread runtime (a
+//! current-thread runtime cannot drive I/O from another thread's `block_on`).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use labelpulse_core::aggregate::{AggKey, AggRow};
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::task::TaskState;
+use labelpulse_engine::entity::{IndexKey, MemberState, SessionState};
+use labelpulse_engine::store::{SessionKey, TaskKey};
+use labelpulse_engine::{Flush, Store, Versioned};
+use tokio::runtime::Handle;
+
+use crate::client::ClickHouse;
+use crate::codec::{self, CodecError};
+use crate::error::ClickHouseError;
+use crate::load::{self, fetch_keys};
+use crate::queries;
+use crate::tables::{
+    IdIndexRow, IngestProgressRow, MembersRow, ProjectsRow, SessionsRow, TasksRow,
+};
+use crate::write::{write_flush, EncodedFlush, WriteStats};
+
+/// The engine's store over ClickHouse: batch loads as one `SELECT ... FINAL
+/// WHERE (key) IN (...)` per key kind, flushes as one INSERT per table in
+/// the flush's order, transient failures retried within the configured budget.
+#[derive(Debug, Clone)]
+pub struct ClickHouseStore {
+    ch: ClickHouse,
+    runtime: Handle,
+    last_write: WriteStats,
+}
+
+impl ClickHouseStore {
+    /// A store over `ch`, running its requests on `runtime` (see the module
+    /// doc for which threads may call it).
+    pub fn new(ch: ClickHouse, runtime: Handle) -> Self {
+        ClickHouseStore {
+            ch,
+            runtime,
+            last_write: WriteStats::default(),
+        }
+    }
+
+    /// The clients.
+    pub fn clickhouse(&self) -> &ClickHouse {
+        &self.ch
+    }
+
+    /// What the last successful [`Store::write`] took.
+    pub fn last_write(&self) -> &WriteStats {
+        &self.last_write
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    async fn tasks(
+        &self,
+        keys: &[TaskKey],
+    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, ClickHouseError> {
+        let keys: Vec<(&str, &str)> = keys.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let rows: Vec<TasksRow> = fetch_keys(
+            &self.ch.read,
+            queries::LOAD_TASKS,
+            "load tasks",
+            &keys,
+            |k| k.0.len() + k.1.len(),
+            &self.ch.config.load_policy(),
+        )
+        .await?;
+        decode_all(rows, TasksRow::decode)
+    }
+
+    async fn sessions(
+        &self,
+        keys: &[SessionKey],
+    ) -> Result<Vec<(SessionKey, Versioned<SessionState>)>, ClickHouseError> {
+        let keys: Vec<(&str, &str)> = keys.iter().map(|(p, m)| (p.as_str(), m.as_str())).collect();
+        let rows: Vec<SessionsRow> = fetch_keys(
+            &self.ch.read,
+            queries::LOAD_SESSIONS,
+            "load sessions",
+            &keys,
+            |k| k.0.len() + k.1.len(),
+            &self.ch.config.load_policy(),
+        )
+        .await?;
+        decode_all(rows, SessionsRow::decode)
+    }
+
+    async fn projects(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(String, Versioned<ProjectConfig>)>, ClickHouseError> {
+        let rows: Vec<ProjectsRow> = fetch_keys(
+            &self.ch.read,
+            queries::LOAD_PROJECTS,
+            "load projects",
+            keys,
+            String::len,
+            &self.ch.config.load_policy(),
+        )
+        .await?;
+        decode_all(rows, ProjectsRow::decode)
+    }
+
+    async fn members(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(String, Versioned<MemberState>)>, ClickHouseError> {
+        let rows: Vec<MembersRow> = fetch_keys(
+            &self.ch.read,
+            queries::LOAD_MEMBERS,
+            "load members",
+            keys,
+            String::len,
+            &self.ch.config.load_policy(),
+        )
+        .await?;
+        decode_all(rows, MembersRow::decode)
+    }
+
+    async fn index_entries(
+        &self,
+        keys: &[IndexKey],
+    ) -> Result<Vec<(IndexKey, String)>, ClickHouseError> {
+        let keys: Vec<(&str, u8, &str)> = keys
+            .iter()
+            .map(|(p, kind, id)| (p.as_str(), codec::index_kind_code(*kind), id.as_str()))
+            .collect();
+        let rows: Vec<IdIndexRow> = fetch_keys(
+            &self.ch.read,
+            queries::LOAD_INDEX,
+            "load id_index",
+            &keys,
+            |k| k.0.len() + k.2.len() + 4,
+            &self.ch.config.load_policy(),
+        )
+        .await?;
+        decode_all(rows, IdIndexRow::decode)
+    }
+}
+
+/// Decodes every row; empty input is not an error.
+pub(crate) fn decode_all<R, T>(
+    rows: Vec<R>,
+    decode: impl Fn(R) -> Result<T, CodecError>,
+) -> Result<Vec<T>, ClickHouseError> {
+    rows.into_iter()
+        .map(|row| decode(row).map_err(ClickHouseError::from))
+        .collect()
+}
+
+fn first<K: PartialEq, V>(found: Vec<(K, V)>, key: &K) -> Option<V> {
+    found
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value)
+}
+
+impl Store for ClickHouseStore {
+    type Error = ClickHouseError;
+
+    fn task(&mut self, key: &TaskKey) -> Result<Option<Versioned<TaskState>>, Self::Error> {
+        Ok(first(self.load_tasks(std::slice::from_ref(key))?, key))
+    }
+
+    fn project_tasks(
+        &mut self,
+        project: &str,
+    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error> {
+        let client = &self.ch.read;
+        let policy = self.ch.config.load_policy();
+        let rows: Vec<TasksRow> = self.block_on(policy.run("load a project's tasks", || {
+            client
+                .query(queries::PROJECT_TASKS)
+                .bind(project)
+                .fetch_all()
+        }))?;
+        decode_all(rows, TasksRow::decode)
+    }
+
+    fn session(
+        &mut self,
+        key: &SessionKey,
+    ) -> Result<Option<Versioned<SessionState>>, Self::Error> {
+        Ok(first(self.load_sessions(std::slice::from_ref(key))?, key))
+    }
+
+    fn project(&mut self, project: &str) -> Result<Option<Versioned<ProjectConfig>>, Self::Error> {
+        let key = project.to_string();
+        Ok(first(self.load_projects(std::slice::from_ref(&key))?, &key))
+    }
+
+    fn member(&mut self, member: &str) -> Result<Option<Versioned<MemberState>>, Self::Error> {
+        let key = member.to_string();
+        Ok(first(self.load_members(std::slice::from_ref(&key))?, &key))
+    }
+
+    fn index(&mut self, key: &IndexKey) -> Result<Option<String>, Self::Error> {
+        Ok(first(self.load_index(std::slice::from_ref(key))?, key))
+    }
+
+    fn aggregate(&mut self, key: &AggKey) -> Result<Option<Versioned<AggRow>>, Self::Error> {
+        Ok(first(self.load_aggregates(std::slice::from_ref(key))?, key))
+    }
+
+    fn positions(&mut self) -> Result<BTreeMap<u32, u64>, Self::Error> {
+        let client = &self.ch.read;
+        let policy = self.ch.config.load_policy();
+        let rows: Vec<IngestProgressRow> = self.block_on(policy.run("load positions", || {
+            client.query(queries::POSITIONS).fetch_all()
+        }))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.partition, r.position))
+            .collect())
+    }
+
+    fn load_tasks(
+        &mut self,
+        keys: &[TaskKey],
+    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.block_on(self.tasks(keys))
+    }
+
+    fn load_sessions(
+        &mut self,
+        keys: &[SessionKey],
+    ) -> Result<Vec<(SessionKey, Versioned<SessionState>)>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.block_on(self.sessions(keys))
+    }
+
+    fn load_projects(
+        &mut self,
+        keys: &[String],
+    ) -> Result<Vec<(String, Versioned<ProjectConfig>)>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.block_on(self.projects(keys))
+    }
+
+    fn load_members(
+        &mut self,
+        keys: &[String],
+    ) -> Result<Vec<(String, Versioned<MemberState>)>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.block_on(self.members(keys))
+    }
+
+    fn load_index(&mut self, keys: &[IndexKey]) -> Result<Vec<(IndexKey, String)>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.block_on(self.index_entries(keys))
+    }
+
+    fn load_aggregates(
+        &mut self,
+        keys: &[AggKey],
+    ) -> Result<Vec<(AggKey, Versioned<AggRow>)>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let policy = self.ch.config.load_policy();
+        self.block_on(load::load_aggregates(&self.ch.read, keys, &policy))
+    }
+
+    /// Encodes the whole flush (a row that cannot be encoded fails it before
+    /// anything is sent), then inserts table by table in the flush's order,
+    /// retrying transient failures within `retry_budget` for the flush.
+    fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
+        let encoded = EncodedFlush::encode(flush)?;
+        let policy = self.ch.config.insert_policy();
+        let stats = self.block_on(write_flush(&self.ch.write, &encoded, &policy))?;
+        self.last_write = stats;
+        Ok(())
+    }
+}

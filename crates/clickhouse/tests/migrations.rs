@@ -1,0 +1,183 @@
+//! Migrations against the real server: they apply, re-apply as a no-op,
+//! refuse a changed or unknown migration, and apply a new one on top.
+
+mod common;
+
+use common::TestDb;
+use labelpulse_clickhouse::migrate::{migrate_with, Migration, CLUSTER_MIGRATIONS};
+use labelpulse_clickhouse::{migrate, ClickHouseError, RetryPolicy, MIGRATIONS};
+
+const TABLES: [&str; 17] = [
+    "agreement_hour",
+    "event_archive",
+    "id_index",
+    "ingest_progress",
+    "labels",
+    "member_activity",
+    "member_hour",
+    "member_hour_by_member",
+    "member_hour_by_member_mv",
+    "members",
+    "pairs",
+    "project_hour",
+    "project_totals",
+    "projects",
+    "schema_migrations",
+    "sessions",
+    "tasks",
+];
+
+fn tables(db: &TestDb) -> Vec<String> {
+    let mut names: Vec<String> = db
+        .runtime
+        .block_on(db.ch.read.query("SHOW TABLES").fetch_all::<String>())
+        .unwrap();
+    names.sort();
+    names
+}
+
+#[test]
+fn migrations_apply_and_reapply_idempotently() {
+    let db = TestDb::unmigrated("migrate");
+    let report = db
+        .runtime
+        .block_on(migrate(&db.ch.admin, &db.name))
+        .unwrap();
+    assert_eq!(
+        report.applied,
+        ["0001_aggregates", "0002_entities", "0003_ingest"]
+    );
+    assert_eq!(report.already_applied, 0);
+    assert_eq!(tables(&db), TABLES);
+
+    for _ in 0..2 {
+        let again = db.runtime.block_on(db.ch.migrate()).unwrap();
+        assert!(again.applied.is_empty());
+        assert_eq!(again.already_applied, 3);
+    }
+    assert_eq!(tables(&db), TABLES);
+    assert_eq!(db.count("SELECT count() FROM schema_migrations FINAL"), 3);
+}
+
+#[test]
+fn an_interrupted_migration_is_finished_by_the_next_run() {
+    let db = TestDb::unmigrated("interrupted");
+    // As if a run died after the first statements of 0002, before recording it.
+    let policy = RetryPolicy::default();
+    db.runtime
+        .block_on(migrate_with(
+            &db.ch.admin,
+            &db.name,
+            &MIGRATIONS[..1],
+            &policy,
+        ))
+        .unwrap();
+    db.execute(
+        "CREATE TABLE tasks (project String, task String, version UInt64, state String) \
+         ENGINE = ReplacingMergeTree(version) ORDER BY (project, task)",
+    );
+    let report = db.runtime.block_on(db.ch.migrate()).unwrap();
+    assert_eq!(report.applied, ["0002_entities", "0003_ingest"]);
+    assert_eq!(tables(&db), TABLES);
+}
+
+#[test]
+fn a_changed_applied_migration_is_an_error_naming_it() {
+    let db = TestDb::new("changed");
+    let mut changed: Vec<Migration> = MIGRATIONS.to_vec();
+    changed[1].sql = "CREATE TABLE IF NOT EXISTS tasks (x String) ENGINE = Memory";
+    let error = db
+        .runtime
+        .block_on(migrate_with(
+            &db.ch.admin,
+            &db.name,
+            &changed,
+            &RetryPolicy::default(),
+        ))
+        .unwrap_err();
+    match &error {
+        ClickHouseError::MigrationChanged { version, name, .. } => {
+            assert_eq!((*version, name.as_str()), (2, "0002_entities"));
+        }
+        other => panic!("{other}"),
+    }
+    assert!(error.to_string().contains("0002_entities"), "{error}");
+}
+
+#[test]
+fn a_migration_from_a_newer_build_is_an_error() {
+    let db = TestDb::new("newer");
+    db.execute(
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES (99, '0099_future', '0')",
+    );
+    let error = db.runtime.block_on(db.ch.migrate()).unwrap_err();
+    assert!(
+        matches!(&error, ClickHouseError::MigrationUnknown { version: 99, name } if name == "0099_future"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_new_migration_applies_on_top() {
+    let db = TestDb::new("newmigration");
+    let mut more: Vec<Migration> = MIGRATIONS.to_vec();
+    more.push(Migration {
+        version: 4,
+        name: "0004_extra",
+        sql: "-- a comment\nCREATE TABLE IF NOT EXISTS extra (x UInt8) ENGINE = Memory;\n\
+              CREATE TABLE IF NOT EXISTS extra2 (y String) ENGINE = Memory;",
+    });
+    let report = db
+        .runtime
+        .block_on(migrate_with(
+            &db.ch.admin,
+            &db.name,
+            &more,
+            &RetryPolicy::default(),
+        ))
+        .unwrap();
+    assert_eq!(report.applied, ["0004_extra"]);
+    assert_eq!(report.already_applied, 3);
+    assert!(tables(&db).contains(&"extra2".to_string()));
+    // A failing statement names its migration and statement.
+    more.push(Migration {
+        version: 5,
+        name: "0005_broken",
+        sql: "CREATE TABLE IF NOT EXISTS ok (x UInt8) ENGINE = Memory; CREATE TABLE nope (x NoSuchType) ENGINE = Memory;",
+    });
+    let error = db
+        .runtime
+        .block_on(migrate_with(
+            &db.ch.admin,
+            &db.name,
+            &more,
+            &RetryPolicy::default(),
+        ))
+        .unwrap_err();
+    assert!(
+        matches!(&error, ClickHouseError::Migration { name, statement: 2, .. } if name == "0005_broken"),
+        "{error}"
+    );
+}
+
+#[test]
+fn bad_database_names_are_refused_before_any_request() {
+    let db = TestDb::new("badname");
+    let error = db
+        .runtime
+        .block_on(migrate(&db.ch.admin, "x`; DROP DATABASE default; --"))
+        .unwrap_err();
+    assert!(matches!(error, ClickHouseError::DatabaseName(_)), "{error}");
+}
+
+#[test]
+fn the_cluster_layout_is_a_separate_list_of_the_same_versions() {
+    assert_eq!(CLUSTER_MIGRATIONS.len(), MIGRATIONS.len());
+    for (single, cluster) in MIGRATIONS.iter().zip(CLUSTER_MIGRATIONS) {
+        assert_eq!(
+            (single.version, single.name),
+            (cluster.version, cluster.name)
+        );
+        assert!(cluster.sql.contains("ON CLUSTER '{cluster}'"));
+    }
+}
