@@ -134,7 +134,9 @@ impl Store for MemoryStore {
         }
         for (partition, sequence, raw) in &flush.archive {
             self.tick()?;
-            self.contents.archive.insert((*partition, *sequence), raw.clone());
+            self.contents
+                .archive
+                .insert((*partition, *sequence), raw.clone());
         }
         self.tick()?;
         self.contents
