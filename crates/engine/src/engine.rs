@@ -185,6 +185,9 @@ pub struct Engine<S: Store> {
     new_index: Vec<(IndexKey, String)>,
     archive: Vec<(u32, u64, Vec<u8>)>,
     positions: BTreeMap<u32, u64>,
+    /// Partitions applied to since the last flush: a flush writes only
+    /// their positions (another owner may have moved the others on).
+    touched: std::collections::BTreeSet<u32>,
     pending: bool,
     counters: EngineCounters,
 }
@@ -209,6 +212,7 @@ impl<S: Store> Engine<S> {
             new_index: Vec::new(),
             archive: Vec::new(),
             positions,
+            touched: std::collections::BTreeSet::new(),
             pending: false,
             counters: EngineCounters::default(),
         })
@@ -293,6 +297,7 @@ impl<S: Store> Engine<S> {
             self.archive
                 .push((partition, item.sequence, item.raw.to_vec()));
             self.positions.insert(partition, item.sequence);
+            self.touched.insert(partition);
             self.pending = true;
             outcomes.push(outcome);
         }
@@ -750,7 +755,12 @@ impl<S: Store> Engine<S> {
             tasks: dirty(&self.tasks),
             projects: dirty(&self.projects),
             archive: self.archive.clone(),
-            positions: self.positions.clone(),
+            positions: self
+                .positions
+                .iter()
+                .filter(|(partition, _)| self.touched.contains(partition))
+                .map(|(partition, sequence)| (*partition, *sequence))
+                .collect(),
         }
     }
 
@@ -805,6 +815,7 @@ impl<S: Store> Engine<S> {
         clean(&mut self.tasks);
         self.new_index.clear();
         self.archive.clear();
+        self.touched.clear();
         self.pending = false;
     }
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::cli::{DemoArgs, ServerArgs};
+use crate::cli::{DemoArgs, PipelineArgs, ServerArgs};
+use labelpulse_clickhouse::ClickHouseConfig;
+use labelpulse_kafka::KafkaConfig;
 
 /// The TOML file. Every key is optional.
 #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -26,6 +28,28 @@ pub struct FileConfig {
     /// `[demo]` table.
     #[serde(default)]
     pub demo: DemoFileConfig,
+    /// `[clickhouse]` table.
+    #[serde(default)]
+    pub clickhouse: ClickHouseFileConfig,
+    /// `[kafka]` table: every field of the Kafka adapter's configuration,
+    /// including `properties` (any rdkafka setting: SASL, TLS, client ids).
+    pub kafka: Option<KafkaConfig>,
+    /// The ingestor's `/metrics` address.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// The `[clickhouse]` table.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClickHouseFileConfig {
+    /// HTTP URL.
+    pub url: Option<String>,
+    /// Database.
+    pub database: Option<String>,
+    /// User.
+    pub user: Option<String>,
+    /// Password.
+    pub password: Option<String>,
 }
 
 /// The `[demo]` table.
@@ -133,6 +157,66 @@ impl DemoConfig {
     }
 }
 
+/// Kafka and ClickHouse, resolved.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// ClickHouse.
+    pub clickhouse: ClickHouseConfig,
+    /// Kafka.
+    pub kafka: KafkaConfig,
+    /// Apply migrations at start.
+    pub migrate: bool,
+}
+
+/// Default ClickHouse database.
+pub const DEFAULT_DATABASE: &str = "labelpulse";
+
+impl PipelineConfig {
+    /// Flags and environment over the file over defaults (ClickHouse on
+    /// 127.0.0.1:8123, database `labelpulse`; Kafka's defaults).
+    pub fn resolve(args: &PipelineArgs, file: &FileConfig) -> Self {
+        let defaults = ClickHouseConfig::default();
+        let clickhouse = ClickHouseConfig {
+            url: args
+                .clickhouse_url
+                .clone()
+                .or_else(|| file.clickhouse.url.clone())
+                .unwrap_or(defaults.url.clone()),
+            database: args
+                .clickhouse_database
+                .clone()
+                .or_else(|| file.clickhouse.database.clone())
+                .unwrap_or_else(|| DEFAULT_DATABASE.to_string()),
+            user: args
+                .clickhouse_user
+                .clone()
+                .or_else(|| file.clickhouse.user.clone())
+                .unwrap_or(defaults.user.clone()),
+            password: args
+                .clickhouse_password
+                .clone()
+                .or_else(|| file.clickhouse.password.clone())
+                .unwrap_or(defaults.password.clone()),
+            ..defaults
+        };
+        let mut kafka = file.kafka.clone().unwrap_or_default();
+        if let Some(brokers) = &args.kafka_brokers {
+            kafka.brokers = brokers.clone();
+        }
+        if let Some(topic) = &args.kafka_topic {
+            kafka.topic = topic.clone();
+        }
+        if let Some(group) = &args.kafka_group {
+            kafka.group_id = group.clone();
+        }
+        PipelineConfig {
+            clickhouse,
+            kafka,
+            migrate: !args.no_migrate,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +246,32 @@ mod tests {
         assert_eq!(resolved.rate, 7.5);
         assert_eq!(resolved.seed, 42);
         assert_eq!(resolved.server.data_dir, PathBuf::from("d"));
+    }
+
+    #[test]
+    fn pipeline_flags_override_the_kafka_and_clickhouse_tables() {
+        let file: FileConfig = toml::from_str(
+            "[clickhouse]\nurl = \"http://ch:8123\"\ndatabase = \"lp\"\n[kafka]\nbrokers = \"k1:9092\"\ngroup_id = \"g\"\n[kafka.properties]\n\"security.protocol\" = \"SASL_SSL\"\n",
+        )
+        .unwrap();
+        let args = PipelineArgs {
+            kafka_brokers: Some("k2:9092".into()),
+            ..PipelineArgs::default()
+        };
+        let resolved = PipelineConfig::resolve(&args, &file);
+        assert_eq!(resolved.clickhouse.url, "http://ch:8123");
+        assert_eq!(resolved.clickhouse.database, "lp");
+        assert_eq!(resolved.kafka.brokers, "k2:9092");
+        assert_eq!(resolved.kafka.group_id, "g");
+        assert_eq!(
+            resolved
+                .kafka
+                .properties
+                .get("security.protocol")
+                .map(String::as_str),
+            Some("SASL_SSL")
+        );
+        assert!(resolved.migrate);
     }
 
     #[test]

@@ -4,16 +4,16 @@
 mod cli;
 mod config;
 mod demo;
+mod pipeline;
 mod run;
 mod server;
 mod simulate;
 
-use anyhow::bail;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
-use crate::config::{DemoConfig, FileConfig, ServerConfig};
+use crate::config::{DemoConfig, FileConfig, PipelineConfig, ServerConfig, DEFAULT_ADDR};
 
 /// mimalloc: the hot path allocates many small strings; glibc malloc spent
 /// a third of the apply loop's instructions.
@@ -41,13 +41,62 @@ fn main() -> anyhow::Result<()> {
                 demo::run(config).await
             }
             Command::Run(args) => {
-                if !args.embedded {
-                    bail!("this version runs only embedded: use `labelpulse run --embedded --data-dir DIR`");
+                let server =
+                    ServerConfig::resolve(&args.server, &file, || "labelpulse-data".into());
+                if args.embedded {
+                    run::run(server).await
+                } else {
+                    let pipeline = PipelineConfig::resolve(&args.pipeline, &file);
+                    pipeline::run(
+                        pipeline,
+                        engine_settings(server.idle_threshold_seconds, server.cache_capacity),
+                        server.addr,
+                        server.max_ingest_bytes,
+                    )
+                    .await
                 }
-                let config = ServerConfig::resolve(&args.server, &file, || "labelpulse-data".into());
-                run::run(config).await
+            }
+            Command::Migrate(args) => {
+                pipeline::migrate(PipelineConfig::resolve(&args, &file)).await
+            }
+            Command::Ingest(args) => {
+                let pipeline = PipelineConfig::resolve(&args.pipeline, &file);
+                let defaults = labelpulse_engine::EngineSettings::default();
+                let engine = engine_settings(
+                    args.idle_threshold_seconds
+                        .or(file.idle_threshold_seconds)
+                        .unwrap_or(60),
+                    args.cache_capacity
+                        .or(file.cache_capacity)
+                        .unwrap_or(defaults.cache_capacity),
+                );
+                pipeline::ingest(pipeline, engine, args.metrics_addr.or(file.metrics_addr)).await
+            }
+            Command::Serve(args) => {
+                let pipeline = PipelineConfig::resolve(&args.pipeline, &file);
+                let addr = args.addr.or(file.addr).unwrap_or_else(|| {
+                    DEFAULT_ADDR
+                        .parse()
+                        .unwrap_or_else(|_| ([127, 0, 0, 1], 8080).into())
+                });
+                let max = args
+                    .max_ingest_bytes
+                    .or(file.max_ingest_bytes)
+                    .unwrap_or(labelpulse_api::app::DEFAULT_MAX_INGEST_BYTES);
+                pipeline::serve(pipeline, addr, args.ingest_to_kafka, max).await
             }
             Command::Simulate(args) => simulate::run(args).await,
         }
     })
+}
+
+/// Engine settings from the resolved options.
+fn engine_settings(
+    idle_threshold_seconds: u32,
+    cache_capacity: usize,
+) -> labelpulse_engine::EngineSettings {
+    labelpulse_engine::EngineSettings {
+        idle_threshold_ms: i64::from(idle_threshold_seconds) * 1000,
+        cache_capacity,
+    }
 }

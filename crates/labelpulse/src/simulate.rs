@@ -19,6 +19,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         config.start = start;
     }
     let simulator = Simulator::new(config);
+    if let Some(brokers) = &args.kafka {
+        return produce(simulator, brokers, &args).await;
+    }
     match &args.url {
         Some(url) => post(simulator, url, &args).await,
         None => {
@@ -85,6 +88,50 @@ async fn post(simulator: Simulator, url: &str, args: &SimulateArgs) -> anyhow::R
     }
     eprintln!(
         "sent {sent} events in {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Produces to Kafka, keyed by project (member for `member.upserted`),
+/// batch by batch, each acknowledged by the broker before the next.
+async fn produce(simulator: Simulator, brokers: &str, args: &SimulateArgs) -> anyhow::Result<()> {
+    let config = labelpulse_kafka::KafkaConfig {
+        brokers: brokers.to_string(),
+        topic: args.kafka_topic.clone(),
+        ..labelpulse_kafka::KafkaConfig::default()
+    };
+    let producer =
+        labelpulse_kafka::EventProducer::new(&config).context("creating the Kafka producer")?;
+    let limit = args.events.unwrap_or(u64::MAX);
+    let batch_size = args.batch.max(1);
+    let began = Instant::now();
+    let mut sent = 0u64;
+    let mut events = simulator
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .peekable();
+    while events.peek().is_some() {
+        let batch: Vec<(String, Vec<u8>)> = events
+            .by_ref()
+            .take(batch_size)
+            .map(|event| (event.key, event.json.into_bytes()))
+            .collect();
+        let lines = batch.len() as u64;
+        if let Some(rate) = args.rate.filter(|r| *r > 0.0) {
+            let due = Duration::from_secs_f64((sent + lines) as f64 / rate);
+            if let Some(wait) = due.checked_sub(began.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        producer
+            .send_keyed(batch)
+            .await
+            .context("producing to Kafka")?;
+        sent += lines;
+    }
+    eprintln!(
+        "produced {sent} events to {} in {:.1} s",
+        args.kafka_topic,
         began.elapsed().as_secs_f64()
     );
     Ok(())

@@ -1,0 +1,251 @@
+//! The Kafka side's Prometheus metrics, each defined once, here.
+//!
+//! Labels are bounded: `reason` is a
+//! [`DecodeError::kind`](labelpulse_core::DecodeError::kind), `misrouted` or
+//! `oversized`; `partition` is bounded by the topic's partition count;
+//! `kind` is `assign` or `revoke`.
+
+use prometheus::{
+    Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
+};
+
+/// Metric names, for tests, dashboards and alert rules.
+pub mod names {
+    /// Messages read from the events topic.
+    pub const CONSUMED: &str = "labelpulse_ingestor_consumed_total";
+    /// Events the engine applied (again after an engine rebuild, too).
+    pub const APPLIED: &str = "labelpulse_ingestor_applied_total";
+    /// Events the engine skipped because their entity was already at or past them.
+    pub const FENCED: &str = "labelpulse_ingestor_fenced_total";
+    /// Events that refer to something the engine cannot resolve (a delete
+    /// by id of something never seen): nothing to do.
+    pub const UNRESOLVED: &str = "labelpulse_ingestor_unresolved_total";
+    /// Messages skipped because the store's position already covers them (replays).
+    pub const REPLAYED: &str = "labelpulse_ingestor_replayed_total";
+    /// Messages sent to the dead-letter topic and acknowledged, by `reason`.
+    pub const DEAD_LETTERS: &str = "labelpulse_dead_letter_total";
+    /// Flushes made durable.
+    pub const FLUSHES: &str = "labelpulse_ingestor_flushes_total";
+    /// Attempts to make a batch durable that failed (store reads or writes,
+    /// dead-letter acknowledgements); retried with backoff.
+    pub const FLUSH_FAILURES: &str = "labelpulse_ingestor_flush_failures_total";
+    /// Duration of `Engine::flush`, seconds.
+    pub const FLUSH_SECONDS: &str = "labelpulse_ingestor_flush_duration_seconds";
+    /// Unix time of the last durable flush, seconds (staleness alerts).
+    pub const LAST_FLUSH: &str = "labelpulse_ingestor_last_flush_timestamp_seconds";
+    /// Synchronous offset commits that succeeded.
+    pub const COMMITS: &str = "labelpulse_ingestor_commits_total";
+    /// Offset commits that failed (retried with the next flush).
+    pub const COMMIT_FAILURES: &str = "labelpulse_ingestor_commit_failures_total";
+    /// Last committed offset (the next offset to read), by `partition`.
+    pub const COMMITTED_OFFSET: &str = "labelpulse_ingestor_committed_offset";
+    /// Consumer lag in messages from librdkafka statistics, by `partition`.
+    pub const CONSUMER_LAG: &str = "labelpulse_ingestor_consumer_lag_messages";
+    /// 1 while consumption is paused because the store or the dead-letter topic fails.
+    pub const PAUSED: &str = "labelpulse_ingestor_paused";
+    /// Rebalance events, by `kind` (assign, revoke).
+    pub const REBALANCES: &str = "labelpulse_ingestor_rebalances_total";
+}
+
+/// Every reason label a dead letter can carry besides the decode kinds.
+pub const REASON_MISROUTED: &str = "misrouted";
+/// Reason of messages over `max_message_bytes`.
+pub const REASON_OVERSIZED: &str = "oversized";
+
+/// The ingestor's and the dead-letter producer's metrics. Cloning is cheap
+/// and shares the series.
+#[derive(Clone)]
+pub struct IngestMetrics {
+    pub(crate) consumed: IntCounter,
+    pub(crate) applied: IntCounter,
+    pub(crate) fenced: IntCounter,
+    pub(crate) unresolved: IntCounter,
+    pub(crate) replayed: IntCounter,
+    pub(crate) dead_letters: IntCounterVec,
+    pub(crate) flushes: IntCounter,
+    pub(crate) flush_failures: IntCounter,
+    pub(crate) flush_seconds: Histogram,
+    pub(crate) last_flush: Gauge,
+    pub(crate) commits: IntCounter,
+    pub(crate) commit_failures: IntCounter,
+    pub(crate) committed_offset: IntGaugeVec,
+    pub(crate) consumer_lag: IntGaugeVec,
+    pub(crate) paused: IntGauge,
+    pub(crate) rebalances: IntCounterVec,
+}
+
+impl std::fmt::Debug for IngestMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestMetrics")
+            .field("snapshot", &self.snapshot())
+            .finish()
+    }
+}
+
+/// A plain copy of the counters, for tests and logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestStats {
+    /// Messages read.
+    pub consumed: u64,
+    /// Events applied.
+    pub applied: u64,
+    /// Events fenced by the engine.
+    pub fenced: u64,
+    /// Events the engine could not resolve.
+    pub unresolved: u64,
+    /// Messages skipped as already durable.
+    pub replayed: u64,
+    /// Dead letters acknowledged, all reasons.
+    pub dead_lettered: u64,
+    /// Durable flushes.
+    pub flushes: u64,
+    /// Failed attempts to make a batch durable.
+    pub flush_failures: u64,
+    /// Successful commits.
+    pub commits: u64,
+    /// Failed commits.
+    pub commit_failures: u64,
+}
+
+impl IngestMetrics {
+    /// The metrics, registered in `registry` (the binary serves it on
+    /// `/metrics`). Fails when a name is already registered there.
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let counter = |name: &str, help: &str| -> Result<IntCounter, prometheus::Error> {
+            let metric = IntCounter::new(name, help)?;
+            registry.register(Box::new(metric.clone()))?;
+            Ok(metric)
+        };
+        let consumed = counter(names::CONSUMED, "Messages read from the events topic.")?;
+        let applied = counter(names::APPLIED, "Events the engine applied.")?;
+        let fenced = counter(
+            names::FENCED,
+            "Events skipped by version fencing (their entity was already at or past them).",
+        )?;
+        let unresolved = counter(
+            names::UNRESOLVED,
+            "Events referring to something never seen (a delete by unknown id).",
+        )?;
+        let replayed = counter(
+            names::REPLAYED,
+            "Messages skipped because the store's durable position already covers them.",
+        )?;
+        let flushes = counter(names::FLUSHES, "Flushes made durable in the store.")?;
+        let flush_failures = counter(
+            names::FLUSH_FAILURES,
+            "Attempts to make a batch durable that failed: store reads or writes, dead-letter acks (retried with backoff).",
+        )?;
+        let commits = counter(names::COMMITS, "Synchronous offset commits that succeeded.")?;
+        let commit_failures = counter(
+            names::COMMIT_FAILURES,
+            "Offset commits that failed (retried after the next flush).",
+        )?;
+        let dead_letters = IntCounterVec::new(
+            Opts::new(
+                names::DEAD_LETTERS,
+                "Messages sent to the dead-letter topic and acknowledged, by reason.",
+            ),
+            &["reason"],
+        )?;
+        registry.register(Box::new(dead_letters.clone()))?;
+        let flush_seconds = Histogram::with_opts(
+            HistogramOpts::new(names::FLUSH_SECONDS, "Duration of one engine flush.").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ],
+            ),
+        )?;
+        registry.register(Box::new(flush_seconds.clone()))?;
+        let last_flush = Gauge::new(
+            names::LAST_FLUSH,
+            "Unix time of the last durable flush, seconds.",
+        )?;
+        registry.register(Box::new(last_flush.clone()))?;
+        let committed_offset = IntGaugeVec::new(
+            Opts::new(
+                names::COMMITTED_OFFSET,
+                "Last committed offset (next offset to read), by partition.",
+            ),
+            &["partition"],
+        )?;
+        registry.register(Box::new(committed_offset.clone()))?;
+        let consumer_lag = IntGaugeVec::new(
+            Opts::new(
+                names::CONSUMER_LAG,
+                "Consumer lag in messages (librdkafka statistics), by partition.",
+            ),
+            &["partition"],
+        )?;
+        registry.register(Box::new(consumer_lag.clone()))?;
+        let paused = IntGauge::new(
+            names::PAUSED,
+            "1 while consumption is paused because the store or the dead-letter topic fails.",
+        )?;
+        registry.register(Box::new(paused.clone()))?;
+        let rebalances = IntCounterVec::new(
+            Opts::new(names::REBALANCES, "Rebalance events, by kind."),
+            &["kind"],
+        )?;
+        registry.register(Box::new(rebalances.clone()))?;
+        for reason in ["malformed", REASON_MISROUTED, REASON_OVERSIZED] {
+            dead_letters.with_label_values(&[reason]);
+        }
+        for kind in ["assign", "revoke"] {
+            rebalances.with_label_values(&[kind]);
+        }
+        Ok(IngestMetrics {
+            consumed,
+            applied,
+            fenced,
+            unresolved,
+            replayed,
+            dead_letters,
+            flushes,
+            flush_failures,
+            flush_seconds,
+            last_flush,
+            commits,
+            commit_failures,
+            committed_offset,
+            consumer_lag,
+            paused,
+            rebalances,
+        })
+    }
+
+    /// The metrics in a registry of their own (tests, tools).
+    pub fn unregistered() -> Self {
+        Self::register(&Registry::new()).expect("a fresh registry has no conflicting metric")
+    }
+
+    /// Dead letters acknowledged with `reason`.
+    pub fn dead_lettered(&self, reason: &str) -> u64 {
+        self.dead_letters.with_label_values(&[reason]).get()
+    }
+
+    /// A copy of the counters.
+    pub fn snapshot(&self) -> IngestStats {
+        let dead_lettered = {
+            use prometheus::core::Collector;
+            self.dead_letters
+                .collect()
+                .iter()
+                .flat_map(|family| family.get_metric())
+                .map(|metric| metric.get_counter().get_value() as u64)
+                .sum()
+        };
+        IngestStats {
+            consumed: self.consumed.get(),
+            applied: self.applied.get(),
+            fenced: self.fenced.get(),
+            unresolved: self.unresolved.get(),
+            replayed: self.replayed.get(),
+            dead_lettered,
+            flushes: self.flushes.get(),
+            flush_failures: self.flush_failures.get(),
+            commits: self.commits.get(),
+            commit_failures: self.commit_failures.get(),
+        }
+    }
+}

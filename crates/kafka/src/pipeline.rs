@@ -1,0 +1,621 @@
+//! The ordering at the heart of the ingestor, in one place: buffer, decode
+//! and route, apply, flush, wait for the dead letters, and only then commit.
+//!
+//! Invariant: an offset is committed only after the flush that covers it is
+//! durable in the store and every dead letter at or before it was
+//! acknowledged. Messages stay buffered until then, so a failing store
+//! (flush or reads) pauses consumption and retries with the same data, and
+//! an engine rebuilt from the store applies them again; versions fence what
+//! the store already holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use labelpulse_core::EventBody;
+use labelpulse_engine::{BatchEvent, Engine, EngineError, EngineSettings, Store};
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use tracing::{debug, info, warn};
+
+use crate::batch::Buffers;
+use crate::config::KafkaConfig;
+use crate::dead_letter::{DeadLetter, DeadLetterProducer};
+use crate::error::IngestError;
+use crate::metrics::{IngestMetrics, REASON_MISROUTED, REASON_OVERSIZED};
+use crate::routing::ProjectRoutes;
+
+/// First and longest pause between retries of a failing flush.
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Pause before retrying a failed commit when no flush comes first.
+const COMMIT_RETRY: Duration = Duration::from_secs(1);
+/// Longest wait in one `poll`, so stop requests and retries are timely.
+pub(crate) const POLL_MAX: Duration = Duration::from_millis(100);
+
+/// Why the pipeline stops for good.
+#[derive(Debug)]
+pub(crate) enum Halt {
+    /// Fault injection: stopped like a crash after a durable flush, before its commit.
+    Crash,
+    /// An error no retry can fix.
+    Fatal(IngestError),
+}
+
+/// Result of one attempt to make the buffered messages durable.
+#[derive(Debug)]
+pub(crate) enum Cycle {
+    /// Everything buffered is durable (and committed, unless the commit failed).
+    Durable,
+    /// The store or the dead-letter topic failed: retry later with the same data.
+    Retry(String),
+}
+
+/// A pending retry, while consumption is paused.
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    at: Instant,
+    delay: Duration,
+}
+
+/// Settings the pipeline reads on every message.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub(crate) flush_interval: Duration,
+    pub(crate) max_batch_events: usize,
+    pub(crate) max_batch_bytes: usize,
+    pub(crate) max_message_bytes: usize,
+    pub(crate) drain_timeout: Duration,
+}
+
+impl Limits {
+    pub(crate) fn new(config: &KafkaConfig) -> Self {
+        Limits {
+            flush_interval: config.flush_interval,
+            max_batch_events: config.max_batch_events,
+            max_batch_bytes: config.max_batch_bytes,
+            max_message_bytes: config.max_message_bytes,
+            drain_timeout: config.drain_timeout,
+        }
+    }
+}
+
+/// What the ingestor owns and committed, as its handle sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Partitions assigned to this ingestor.
+    pub assigned: BTreeSet<i32>,
+    /// Next offset to read per assigned partition, as last committed by this ingestor.
+    pub committed: BTreeMap<i32, i64>,
+}
+
+/// The engine, its buffers and the bookkeeping of what is durable and committed.
+pub(crate) struct Pipeline<S: Store> {
+    engine: Option<Engine<S>>,
+    /// The store while no engine could be built over it (its reads failed).
+    parked: Option<S>,
+    settings: EngineSettings,
+    topic: String,
+    limits: Limits,
+    buffers: Buffers,
+    routes: ProjectRoutes,
+    dead_letters: DeadLetterProducer,
+    metrics: IngestMetrics,
+    assignment: BTreeSet<i32>,
+    /// Next offset to read per partition, durable but maybe not committed.
+    durable: BTreeMap<i32, i64>,
+    /// Assignment and commits, shared with the handle.
+    progress: Arc<Mutex<Progress>>,
+    retry: Option<Retry>,
+    /// When to try again a commit that failed, if no flush comes first.
+    commit_retry: Option<Instant>,
+    /// Set by a rebalance callback that had to halt; the loop stops on it.
+    pub(crate) halted: Option<Halt>,
+    crash_after_flushes: Option<u64>,
+    flushes: u64,
+}
+
+/// Locks, ignoring poisoning (the data is plain bookkeeping).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn partition_list(topic: &str, partitions: impl IntoIterator<Item = i32>) -> TopicPartitionList {
+    let mut list = TopicPartitionList::new();
+    for partition in partitions {
+        list.add_partition(topic, partition);
+    }
+    list
+}
+
+impl<S: Store> Pipeline<S> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        engine: Engine<S>,
+        settings: EngineSettings,
+        topic: String,
+        limits: Limits,
+        dead_letters: DeadLetterProducer,
+        metrics: IngestMetrics,
+        progress: Arc<Mutex<Progress>>,
+        crash_after_flushes: Option<u64>,
+    ) -> Self {
+        Pipeline {
+            engine: Some(engine),
+            parked: None,
+            settings,
+            topic,
+            limits,
+            buffers: Buffers::default(),
+            routes: ProjectRoutes::default(),
+            dead_letters,
+            metrics,
+            assignment: BTreeSet::new(),
+            durable: BTreeMap::new(),
+            progress,
+            retry: None,
+            commit_retry: None,
+            halted: None,
+            crash_after_flushes,
+            flushes: 0,
+        }
+    }
+
+    /// The store, when the pipeline ends.
+    pub(crate) fn into_store(self) -> Option<S> {
+        self.engine.map(Engine::into_store).or(self.parked)
+    }
+
+    /// How long the loop may wait for the next message.
+    pub(crate) fn poll_timeout(&self, now: Instant) -> Duration {
+        let next = match self.retry {
+            Some(retry) => Some(retry.at),
+            None => self.buffers.deadline(self.limits.flush_interval),
+        };
+        next.map_or(POLL_MAX, |at| at.saturating_duration_since(now))
+            .min(POLL_MAX)
+    }
+
+    /// Buffers one message of an assigned partition.
+    pub(crate) fn push<M: Message>(&mut self, message: &M, now: Instant) {
+        let partition = message.partition();
+        if self.halted.is_some() || !self.assignment.contains(&partition) {
+            return;
+        }
+        let payload = message.payload().unwrap_or_default();
+        if self
+            .buffers
+            .push(partition, message.offset(), message.key(), payload, now)
+        {
+            self.metrics.consumed.inc();
+        }
+    }
+
+    /// Runs a cycle when one is due (the flush interval elapsed, a batch is
+    /// full, or a paused pipeline's retry time came), pausing or resuming
+    /// consumption on its outcome.
+    pub(crate) fn tick<C: ConsumerContext, K: Consumer<C>>(&mut self, consumer: &K, now: Instant) {
+        if self.halted.is_some() {
+            return;
+        }
+        let due = match self.retry {
+            Some(retry) => now >= retry.at,
+            None => self.buffers.due(
+                now,
+                self.limits.flush_interval,
+                self.limits.max_batch_events,
+                self.limits.max_batch_bytes,
+            ),
+        };
+        if !due {
+            if self.commit_retry.is_some_and(|at| now >= at) {
+                self.commit(consumer);
+            }
+            return;
+        }
+        match self.cycle(consumer) {
+            Ok(Cycle::Durable) => self.resume(consumer),
+            Ok(Cycle::Retry(why)) => self.back_off(consumer, now, &why),
+            Err(halt) => self.halted = Some(halt),
+        }
+    }
+
+    fn back_off<C: ConsumerContext, K: Consumer<C>>(
+        &mut self,
+        consumer: &K,
+        now: Instant,
+        why: &str,
+    ) {
+        let delay = self
+            .retry
+            .map_or(BACKOFF_FIRST, |retry| (retry.delay * 2).min(BACKOFF_MAX));
+        if self.retry.is_none() {
+            let assigned = partition_list(&self.topic, self.assignment.iter().copied());
+            if let Err(error) = consumer.pause(&assigned) {
+                warn!(%error, "pausing partitions failed");
+            }
+            self.metrics.paused.set(1);
+            warn!(
+                reason = why,
+                "flush failed: consumption paused, retrying with backoff"
+            );
+        } else {
+            debug!(reason = why, ?delay, "flush failed again");
+        }
+        self.retry = Some(Retry {
+            at: now + delay,
+            delay,
+        });
+    }
+
+    fn resume<C: ConsumerContext, K: Consumer<C>>(&mut self, consumer: &K) {
+        if self.retry.take().is_some() {
+            let assigned = partition_list(&self.topic, self.assignment.iter().copied());
+            if let Err(error) = consumer.resume(&assigned) {
+                warn!(%error, "resuming partitions failed");
+            }
+            self.metrics.paused.set(0);
+            info!("flush succeeded: consumption resumed");
+        }
+    }
+
+    /// One attempt: apply what is buffered, flush, wait for the dead
+    /// letters, mark durable, commit.
+    pub(crate) fn cycle<C: ConsumerContext, K: Consumer<C>>(
+        &mut self,
+        consumer: &K,
+    ) -> Result<Cycle, Halt> {
+        let cycle = self.attempt(consumer);
+        if let Ok(Cycle::Retry(_)) = &cycle {
+            self.metrics.flush_failures.inc();
+        }
+        cycle
+    }
+
+    fn attempt<C: ConsumerContext, K: Consumer<C>>(&mut self, consumer: &K) -> Result<Cycle, Halt> {
+        if self.engine.is_none() {
+            if let Err(why) = self.rebuild_engine() {
+                return Ok(Cycle::Retry(why));
+            }
+        }
+        if let Err(error) = self.apply_buffered() {
+            return match error {
+                EngineError::Store(error) => {
+                    // The engine may hold part of an event: rebuild it from the
+                    // store and apply the buffers again (fenced by version).
+                    self.discard_engine();
+                    Ok(Cycle::Retry(format!("store read failed: {error}")))
+                }
+                other => Err(Halt::Fatal(IngestError::Engine(other.to_string()))),
+            };
+        }
+        let Some(engine) = self.engine.as_mut() else {
+            return Ok(Cycle::Retry("no engine".to_string()));
+        };
+        let started = Instant::now();
+        if let Err(error) = engine.flush() {
+            return Ok(Cycle::Retry(format!("flush failed: {error}")));
+        }
+        let flush_seconds = started.elapsed().as_secs_f64();
+        if let Err(error) = self.dead_letters.wait_all() {
+            return Ok(Cycle::Retry(error.to_string()));
+        }
+        let had_messages = self.buffers.messages() > 0;
+        if had_messages {
+            self.metrics.flush_seconds.observe(flush_seconds);
+            self.metrics.flushes.inc();
+            if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
+                self.metrics.last_flush.set(now.as_secs_f64());
+            }
+            self.durable.extend(self.buffers.next_offsets());
+            self.buffers.clear();
+            self.flushes += 1;
+            if self.crash_after_flushes == Some(self.flushes) {
+                warn!(
+                    flushes = self.flushes,
+                    "fault injection: stopping after a flush, before its commit"
+                );
+                return Err(Halt::Crash);
+            }
+        }
+        self.commit(consumer);
+        Ok(Cycle::Durable)
+    }
+
+    /// Decodes, routes and applies every buffered message not applied yet.
+    fn apply_buffered(&mut self) -> Result<(), EngineError<S::Error>> {
+        let Some(engine) = self.engine.as_mut() else {
+            return Ok(());
+        };
+        for (partition, buffer) in self.buffers.iter_mut() {
+            if buffer.applied >= buffer.len() {
+                continue;
+            }
+            let engine_partition = partition as u32;
+            let position = engine
+                .positions()
+                .get(&engine_partition)
+                .copied()
+                .unwrap_or(0);
+            let mut decoded = Vec::with_capacity(buffer.len() - buffer.applied);
+            for index in buffer.applied..buffer.len() {
+                let Some(message) = buffer.get(index) else {
+                    break;
+                };
+                let Ok(offset) = u64::try_from(message.offset) else {
+                    continue;
+                };
+                let sequence = offset + 1;
+                if sequence <= position {
+                    self.metrics.replayed.inc();
+                    continue;
+                }
+                let first_time = index >= buffer.dead_lettered;
+                let topic = self.topic.as_str();
+                let send =
+                    |producer: &mut DeadLetterProducer, reason: &'static str, detail: &str| {
+                        let letter = DeadLetter {
+                            payload: message.payload,
+                            key: message.key,
+                            reason,
+                            detail,
+                            source_topic: topic,
+                            source_partition: partition,
+                            source_offset: message.offset,
+                        };
+                        if let Err(error) = producer.enqueue(&letter) {
+                            warn!(%error, "dead letter refused; retried before the commit");
+                        }
+                    };
+                if message.payload.len() > self.limits.max_message_bytes {
+                    if first_time {
+                        let detail = format!(
+                            "message of {} bytes exceeds max_message_bytes {}",
+                            message.payload.len(),
+                            self.limits.max_message_bytes
+                        );
+                        send(&mut self.dead_letters, REASON_OVERSIZED, &detail);
+                    }
+                    continue;
+                }
+                match labelpulse_core::decode(message.payload) {
+                    Err(error) => {
+                        if first_time {
+                            let detail = error.to_string();
+                            send(&mut self.dead_letters, error.kind(), &detail);
+                        }
+                    }
+                    Ok(event) => {
+                        let project = match &event.body {
+                            EventBody::MemberUpserted(_) => None,
+                            _ => event.envelope.project_id.as_deref(),
+                        };
+                        if let Some(project) = project {
+                            if let Err(home) = self.routes.check(project, partition) {
+                                if first_time {
+                                    let detail = format!(
+                                        "project `{project}` belongs to partition {home} (seen there first), arrived on partition {partition}"
+                                    );
+                                    send(&mut self.dead_letters, REASON_MISROUTED, &detail);
+                                }
+                                continue;
+                            }
+                        }
+                        decoded.push((sequence, message.payload, event));
+                    }
+                }
+            }
+            let batch: Vec<BatchEvent<'_>> = decoded
+                .iter()
+                .map(|(sequence, raw, event)| BatchEvent {
+                    sequence: *sequence,
+                    raw,
+                    event,
+                })
+                .collect();
+            let before = engine.counters().clone();
+            let applied = engine.apply_batch(engine_partition, &batch);
+            let after = engine.counters();
+            self.metrics.applied.inc_by(after.applied - before.applied);
+            self.metrics.fenced.inc_by(after.fenced - before.fenced);
+            self.metrics
+                .unresolved
+                .inc_by(after.unresolved - before.unresolved);
+            applied?;
+            drop(batch);
+            drop(decoded);
+            buffer.dead_lettered = buffer.dead_lettered.max(buffer.len());
+            buffer.applied = buffer.len();
+        }
+        Ok(())
+    }
+
+    /// Commits, synchronously, the durable offsets of assigned partitions
+    /// that moved since their last commit. A failure is counted and retried
+    /// with the next cycle or after [`COMMIT_RETRY`] (the data is durable;
+    /// a replay of it is skipped or fenced).
+    fn commit<C: ConsumerContext, K: Consumer<C>>(&mut self, consumer: &K) {
+        let mut progress = lock(&self.progress);
+        let committed = &mut progress.committed;
+        let mut list = TopicPartitionList::new();
+        let mut moved = Vec::new();
+        for (&partition, &next) in &self.durable {
+            if self.assignment.contains(&partition) && committed.get(&partition) != Some(&next) {
+                if let Err(error) =
+                    list.add_partition_offset(&self.topic, partition, Offset::Offset(next))
+                {
+                    warn!(%error, partition, "offset not committable");
+                    continue;
+                }
+                moved.push((partition, next));
+            }
+        }
+        if moved.is_empty() {
+            self.commit_retry = None;
+            return;
+        }
+        match consumer.commit(&list, CommitMode::Sync) {
+            Ok(()) => {
+                self.commit_retry = None;
+                self.metrics.commits.inc();
+                for (partition, next) in moved {
+                    committed.insert(partition, next);
+                    self.metrics
+                        .committed_offset
+                        .with_label_values(&[&partition.to_string()])
+                        .set(next);
+                }
+            }
+            Err(error) => {
+                self.commit_retry = Some(Instant::now() + COMMIT_RETRY);
+                self.metrics.commit_failures.inc();
+                warn!(%error, "offset commit failed; retried after the next flush or in 1 s");
+            }
+        }
+    }
+
+    /// Retries cycles until everything buffered is durable and committed,
+    /// or `deadline`. Returns whether it got there.
+    pub(crate) fn drain<C: ConsumerContext, K: Consumer<C>>(
+        &mut self,
+        consumer: &K,
+        deadline: Instant,
+    ) -> Result<bool, Halt> {
+        let mut delay = BACKOFF_FIRST;
+        loop {
+            match self.cycle(consumer)? {
+                Cycle::Durable => {
+                    self.resume(consumer);
+                    return Ok(true);
+                }
+                Cycle::Retry(why) => {
+                    if Instant::now() + delay > deadline {
+                        warn!(
+                            reason = why,
+                            "could not make the in-flight batch durable in time"
+                        );
+                        return Ok(false);
+                    }
+                    debug!(reason = why, ?delay, "draining: retrying");
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    /// Partitions are being revoked: finish the in-flight flush and commit,
+    /// drop the cached state (their keys may change owner) and forget their
+    /// projects. When the flush cannot be made durable in time, the
+    /// engine's unflushed state is discarded (the next owner replays from
+    /// the last commit) and the kept partitions' buffers are applied again.
+    pub(crate) fn on_revoke<C: ConsumerContext, K: Consumer<C>>(
+        &mut self,
+        consumer: &K,
+        partitions: &[i32],
+    ) {
+        self.metrics.rebalances.with_label_values(&["revoke"]).inc();
+        if self.halted.is_some() {
+            return;
+        }
+        info!(?partitions, "partitions revoked: draining");
+        let deadline = Instant::now() + self.limits.drain_timeout;
+        match self.drain(consumer, deadline) {
+            Ok(true) => {
+                if let Some(engine) = self.engine.as_mut() {
+                    if let Err(error) = engine.flush_and_clear() {
+                        warn!(%error, "clearing the engine cache failed; rebuilding the engine");
+                        self.discard_engine();
+                    }
+                }
+            }
+            Ok(false) => {
+                warn!("discarding the unflushed state of the revoked partitions; the next owner replays it");
+                self.discard_engine();
+            }
+            Err(halt) => {
+                self.halted = Some(halt);
+                return;
+            }
+        }
+        self.routes.forget(partitions);
+        self.buffers.remove(partitions);
+        let mut progress = lock(&self.progress);
+        for partition in partitions {
+            self.assignment.remove(partition);
+            self.durable.remove(partition);
+            progress.assigned.remove(partition);
+            progress.committed.remove(partition);
+            let label = partition.to_string();
+            let _ = self.metrics.committed_offset.remove_label_values(&[&label]);
+            let _ = self.metrics.consumer_lag.remove_label_values(&[&label]);
+        }
+    }
+
+    /// Partitions were assigned: nothing is preloaded (state loads lazily);
+    /// while paused, the new partitions are paused too.
+    pub(crate) fn on_assign<C: ConsumerContext, K: Consumer<C>>(
+        &mut self,
+        consumer: &K,
+        partitions: &[i32],
+    ) {
+        self.metrics.rebalances.with_label_values(&["assign"]).inc();
+        info!(?partitions, "partitions assigned");
+        self.assignment.extend(partitions.iter().copied());
+        lock(&self.progress)
+            .assigned
+            .extend(partitions.iter().copied());
+        if self.retry.is_some() {
+            let list = partition_list(&self.topic, partitions.iter().copied());
+            if let Err(error) = consumer.pause(&list) {
+                warn!(%error, "pausing newly assigned partitions failed");
+            }
+        }
+    }
+
+    /// Drops the engine's unflushed state: the store is kept and a new
+    /// engine is built over it (now or at the next cycle); every buffered
+    /// message will be applied again.
+    fn discard_engine(&mut self) {
+        if let Some(engine) = self.engine.take() {
+            self.parked = Some(engine.into_store());
+        }
+        self.buffers.rewind();
+        if let Err(why) = self.rebuild_engine() {
+            debug!(reason = why, "engine rebuild deferred");
+        }
+    }
+
+    /// Builds an engine over the parked store once its reads work again.
+    fn rebuild_engine(&mut self) -> Result<(), String> {
+        let Some(store) = self.parked.as_mut() else {
+            return Ok(());
+        };
+        if let Err(error) = store.positions() {
+            return Err(format!("store unavailable: {error}"));
+        }
+        let Some(store) = self.parked.take() else {
+            return Ok(());
+        };
+        match Engine::new(store, self.settings.clone()) {
+            Ok(engine) => {
+                self.engine = Some(engine);
+                Ok(())
+            }
+            Err(error) => {
+                // The store is gone with the failed constructor: nothing to retry.
+                self.halted = Some(Halt::Fatal(IngestError::Store(Box::new(StoreLost(
+                    error.to_string(),
+                )))));
+                Err(format!("engine rebuild failed: {error}"))
+            }
+        }
+    }
+}
+
+/// The store was consumed by an engine constructor that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("building the engine failed and took the store with it: {0}")]
+struct StoreLost(String);

@@ -1,0 +1,244 @@
+//! Shared pieces of the end-to-end tests: local services, the binary,
+//! processes, readiness, and the API snapshot compared across stores.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Starts Kafka and ClickHouse once per test binary (idempotent script).
+pub fn services() {
+    static UP: OnceLock<()> = OnceLock::new();
+    UP.get_or_init(|| {
+        let status = Command::new("bash")
+            .arg(root().join("deploy/local/services"))
+            .arg("up")
+            .status()
+            .expect("run deploy/local/services");
+        assert!(status.success(), "deploy/local/services up failed");
+    });
+}
+
+/// The `labelpulse` binary, built if missing.
+pub fn binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Ok(path) = std::env::var("LABELPULSE_BIN") {
+            return PathBuf::from(path);
+        }
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root().join("target"));
+        let path = target.join("debug/labelpulse");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "labelpulse", "--bin", "labelpulse"])
+            .current_dir(root())
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building labelpulse failed");
+        path
+    })
+    .clone()
+}
+
+/// A free local port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A child process killed (SIGKILL) when dropped.
+pub struct Process {
+    /// The child.
+    pub child: Child,
+    /// What it is, for messages.
+    pub name: String,
+}
+
+impl Process {
+    /// Starts `labelpulse ARGS`, output to `log` (a file in the test's temp dir).
+    pub fn start(name: &str, args: &[&str], log: &Path) -> Process {
+        let file = std::fs::File::create(log).expect("log file");
+        let child = Command::new(binary())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("spawn labelpulse");
+        Process {
+            child,
+            name: name.to_string(),
+        }
+    }
+
+    /// kill -9 and reap.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Runs `labelpulse ARGS` to completion.
+pub fn run(args: &[&str]) {
+    let output = Command::new(binary())
+        .args(args)
+        .output()
+        .expect("run labelpulse");
+    assert!(
+        output.status.success(),
+        "labelpulse {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Creates a topic with `partitions` partitions on the local broker.
+pub fn create_topic(topic: &str, partitions: u32) {
+    let status = Command::new("bash")
+        .arg(root().join("deploy/local/services"))
+        .args([
+            "kafka-tool",
+            "org.apache.kafka.tools.TopicCommand",
+            "--bootstrap-server",
+            "127.0.0.1:9092",
+            "--create",
+            "--if-not-exists",
+            "--topic",
+            topic,
+            "--partitions",
+            &partitions.to_string(),
+            "--replication-factor",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .expect("kafka-tool");
+    assert!(status.success(), "creating topic {topic} failed");
+}
+
+/// Drops a ClickHouse database (cleanup).
+pub async fn drop_database(client: &reqwest::Client, database: &str) {
+    let _ = client
+        .post("http://127.0.0.1:8123/")
+        .body(format!("DROP DATABASE IF EXISTS {database}"))
+        .send()
+        .await;
+}
+
+/// Waits until `GET base/readyz` answers 200.
+pub async fn ready(client: &reqwest::Client, base: &str, process: &mut Process) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = process.child.try_wait() {
+            panic!("{} exited early: {status}", process.name);
+        }
+        if let Ok(response) = client.get(format!("{base}/readyz")).send().await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} did not become ready", process.name);
+}
+
+/// What the dashboards say, route by route: every project's dashboard in
+/// several ranges, zones and granularities, its members (JSON and CSV), and
+/// every member's performance.
+pub async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<(String, String)> {
+    let get = |path: String| async move {
+        let response = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("GET");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        (path, response.text().await.expect("body"))
+    };
+    let mut out = vec![get("/api/v1/projects".to_string()).await];
+    let projects: Value = serde_json::from_str(&out[0].1).expect("projects JSON");
+    let ranges = [
+        "from=2026-01-01&to=2026-03-01&tz=UTC",
+        "from=2026-01-05&to=2026-01-06&tz=Europe/Berlin&granularity=hour",
+        "from=2026-01-05T10:00:00Z&to=2026-01-07T00:00:00Z&tz=America/New_York&granularity=day",
+        "from=2026-01-01&to=2026-02-28&tz=Asia/Tokyo&granularity=week",
+    ];
+    let mut members = std::collections::BTreeSet::new();
+    for project in projects["projects"].as_array().expect("projects") {
+        let id = project["id"].as_str().expect("id");
+        for range in ranges {
+            out.push(get(format!("/api/v1/projects/{id}/dashboard?{range}")).await);
+        }
+        let view = get(format!("/api/v1/projects/{id}/members?{}", ranges[0])).await;
+        let parsed: Value = serde_json::from_str(&view.1).expect("members JSON");
+        for row in parsed["members"].as_array().expect("members") {
+            members.insert(row["member_id"].as_str().expect("member").to_string());
+        }
+        out.push(view);
+        out.push(get(format!("/api/v1/projects/{id}/members.csv?{}", ranges[2])).await);
+    }
+    for member in members {
+        out.push(
+            get(format!(
+                "/api/v1/members/{member}/performance?{}",
+                ranges[0]
+            ))
+            .await,
+        );
+        out.push(
+            get(format!(
+                "/api/v1/members/{member}/performance.csv?{}",
+                ranges[1]
+            ))
+            .await,
+        );
+    }
+    out
+}
+
+/// Polls `snapshot` until it equals `expected` (the pipeline is eventually
+/// consistent while the ingestor catches up) or the timeout passes; returns
+/// the last snapshot.
+pub async fn converge(
+    client: &reqwest::Client,
+    base: &str,
+    expected: &[(String, String)],
+    timeout: Duration,
+) -> Vec<(String, String)> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let actual = snapshot(client, base).await;
+        if actual == expected || Instant::now() > deadline {
+            return actual;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Asserts two snapshots are equal, naming the first route that differs.
+pub fn assert_same(expected: &[(String, String)], actual: &[(String, String)]) {
+    assert_eq!(expected.len(), actual.len(), "different routes");
+    for ((route, want), (_, got)) in expected.iter().zip(actual) {
+        assert_eq!(want, got, "{route} differs");
+    }
+}
