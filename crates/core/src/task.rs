@@ -22,8 +22,11 @@ use crate::time::{epoch_ms, seconds_to_ms};
 pub struct TaskState {
     /// The task exists (created, or implied by an annotation) and is not deleted.
     pub exists: bool,
-    /// Deleted; events other than `task.created` are ignored.
+    /// Deleted; events other than a later `task.created` are ignored.
     pub deleted: bool,
+    /// `occurred_at` of the latest `task.deleted`, epoch ms: a `task.created`
+    /// not after it is a late duplicate and cannot resurrect the task.
+    pub deleted_ms: Option<i64>,
     /// Per-task overlap override.
     pub overlap: Option<u32>,
     /// The latest producer-sent state, when producers send them.
@@ -202,11 +205,18 @@ impl TaskState {
         }
     }
 
-    /// `task.created`: (re)creates the task; a deleted task starts empty.
-    pub fn create(&mut self, overlap: Option<u32>) -> Change {
+    /// `task.created` at `at_ms`: (re)creates the task; a deleted task starts
+    /// empty, but only when the creation is later than the deletion.
+    pub fn create(&mut self, overlap: Option<u32>, at_ms: i64) -> Change {
+        if self.deleted_ms.is_some_and(|deleted| at_ms <= deleted) {
+            return Change::Unchanged;
+        }
         let before = self.clone();
         if self.deleted {
-            *self = TaskState::default();
+            *self = TaskState {
+                deleted_ms: self.deleted_ms,
+                ..TaskState::default()
+            };
         }
         self.exists = true;
         if overlap.is_some() {
@@ -215,13 +225,15 @@ impl TaskState {
         changed(*self != before)
     }
 
-    /// `task.deleted`: everything the task contributed goes away.
-    pub fn delete(&mut self) -> Change {
-        if self.deleted {
+    /// `task.deleted` at `at_ms`: everything the task contributed goes away.
+    pub fn delete(&mut self, at_ms: i64) -> Change {
+        let deleted_ms = Some(self.deleted_ms.map_or(at_ms, |old| old.max(at_ms)));
+        if self.deleted && deleted_ms == self.deleted_ms {
             return Change::Unchanged;
         }
         *self = TaskState {
             deleted: true,
+            deleted_ms,
             ..TaskState::default()
         };
         Change::Changed

@@ -410,10 +410,14 @@ impl<S: Store> Engine<S> {
                 self.apply_session(sequence, project, &session.member_id, session.kind, at_ms)
             }
             EventBody::TaskCreated { task_id, overlap } => {
-                self.apply_task(sequence, project, task_id, |task| task.create(*overlap))
+                let at_ms = epoch_ms(event.envelope.occurred_at);
+                self.apply_task(sequence, project, task_id, |task| {
+                    task.create(*overlap, at_ms)
+                })
             }
             EventBody::TaskDeleted { task_id } => {
-                self.apply_task(sequence, project, task_id, TaskState::delete)
+                let at_ms = epoch_ms(event.envelope.occurred_at);
+                self.apply_task(sequence, project, task_id, |task| task.delete(at_ms))
             }
             EventBody::TaskStateChanged { task_id, to, .. } => {
                 let at_ms = epoch_ms(event.envelope.occurred_at);

@@ -282,7 +282,7 @@ fn generate(ops: &[Op]) -> Vec<Generated> {
                     continue;
                 }
                 let json = format!(r#"{{{},"task_id":"{task}"}}"#, envelope("task.created"));
-                push(json, None, false, &mut out);
+                push(json, None, true, &mut out);
             }
             Op::DeleteTask { task } => {
                 let task = format!("t{task}");

@@ -48,7 +48,7 @@ pub fn hour_row(seed: i64) -> HourRow {
 
 pub fn task_state(member: &str) -> TaskState {
     let mut task = TaskState::default();
-    task.create(Some(2));
+    task.create(Some(2), 0);
     task.upsert_annotation(AnnotationState {
         id: "a1".into(),
         member_id: member.into(),
