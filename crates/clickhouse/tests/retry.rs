@@ -51,7 +51,9 @@ fn assert_network_unavailable(error: &ClickHouseError, budget: Duration) {
             ..
         } => {
             assert!(*attempts > 2, "{error}");
-            assert!(*elapsed <= budget, "{error}");
+            // No attempt starts after the budget; the last one may end a
+            // little after it (connect time on a loaded machine).
+            assert!(*elapsed <= budget + Duration::from_millis(500), "{error}");
             assert!(
                 matches!(
                     source,
