@@ -9,7 +9,8 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    assert_same, converge, create_topic, free_port, ready, root, run, services, snapshot, Process,
+    assert_same, converge, create_topic, embedded_reference, free_port, ready, root, run, services,
+    Process,
 };
 
 fn clickhouse(action: &str) {
@@ -31,35 +32,7 @@ async fn a_twenty_second_clickhouse_outage_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (seed, events) = ("41", "120000");
 
-    let embedded_port = free_port();
-    let embedded_base = format!("http://127.0.0.1:{embedded_port}");
-    let data = dir.path().join("embedded");
-    let mut embedded = Process::start(
-        "embedded",
-        &[
-            "run",
-            "--embedded",
-            "--addr",
-            &format!("127.0.0.1:{embedded_port}"),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &dir.path().join("embedded.log"),
-    );
-    ready(&client, &embedded_base, &mut embedded).await;
-    run(&[
-        "simulate",
-        "--seed",
-        seed,
-        "--events",
-        events,
-        "--batch",
-        "2000",
-        "--url",
-        &format!("{embedded_base}/api/v1/events"),
-    ]);
-    let expected = snapshot(&client, &embedded_base).await;
-    embedded.kill9();
+    let expected = embedded_reference(&client, dir.path(), seed, events).await;
 
     let tag = format!(
         "{}_{}",

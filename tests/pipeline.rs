@@ -8,7 +8,8 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    assert_same, converge, create_topic, free_port, ready, run, services, snapshot, Process,
+    assert_same, converge, create_topic, embedded_reference, free_port, ready, run, services,
+    Process,
 };
 
 const EVENTS: &str = "200000";
@@ -36,40 +37,7 @@ async fn pipeline_equals_embedded_after_five_kills_of_the_ingestor() {
     create_topic(&topic, 8);
 
     // The reference: the same stream through the embedded mode.
-    let embedded_port = free_port();
-    let embedded_base = format!("http://127.0.0.1:{embedded_port}");
-    let embedded_dir = dir.path().join("embedded");
-    let mut embedded = Process::start(
-        "embedded",
-        &[
-            "run",
-            "--embedded",
-            "--addr",
-            &format!("127.0.0.1:{embedded_port}"),
-            "--data-dir",
-            embedded_dir.to_str().unwrap(),
-        ],
-        &dir.path().join("embedded.log"),
-    );
-    ready(&client, &embedded_base, &mut embedded).await;
-    run(&[
-        "simulate",
-        "--seed",
-        SEED,
-        "--events",
-        EVENTS,
-        "--batch",
-        "2000",
-        "--url",
-        &format!("{embedded_base}/api/v1/events"),
-    ]);
-    let expected = snapshot(&client, &embedded_base).await;
-    embedded.kill9();
-    assert!(
-        expected.len() > 30,
-        "the snapshot covers {} routes",
-        expected.len()
-    );
+    let expected = embedded_reference(&client, dir.path(), SEED, EVENTS).await;
 
     // The pipeline: produce, then ingest with kills.
     run(&[

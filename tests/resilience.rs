@@ -16,7 +16,8 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    assert_same, converge, create_topic, free_port, ready, run, services, snapshot, Process,
+    assert_same, converge, create_topic, embedded_reference, free_port, ready, run, services,
+    snapshot, Process,
 };
 
 fn tag(name: &str) -> String {
@@ -28,45 +29,6 @@ fn tag(name: &str) -> String {
             .unwrap()
             .as_millis()
     )
-}
-
-/// The embedded mode's answers for `labelpulse simulate --seed SEED --events N`.
-async fn embedded_reference(
-    client: &reqwest::Client,
-    dir: &Path,
-    seed: &str,
-    events: &str,
-) -> Vec<(String, String)> {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let data = dir.join("embedded");
-    let mut embedded = Process::start(
-        "embedded",
-        &[
-            "run",
-            "--embedded",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &dir.join("embedded.log"),
-    );
-    ready(client, &base, &mut embedded).await;
-    run(&[
-        "simulate",
-        "--seed",
-        seed,
-        "--events",
-        events,
-        "--batch",
-        "2000",
-        "--url",
-        &format!("{base}/api/v1/events"),
-    ]);
-    let expected = snapshot(client, &base).await;
-    embedded.kill9();
-    expected
 }
 
 /// A config file naming the test's topics and group.

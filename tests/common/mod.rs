@@ -242,3 +242,48 @@ pub fn assert_same(expected: &[(String, String)], actual: &[(String, String)]) {
         assert_eq!(want, got, "{route} differs");
     }
 }
+
+/// The embedded mode's answers for `labelpulse simulate --seed SEED --events N`:
+/// the reference every pipeline test compares against.
+pub async fn embedded_reference(
+    client: &reqwest::Client,
+    dir: &Path,
+    seed: &str,
+    events: &str,
+) -> Vec<(String, String)> {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let data = dir.join("embedded");
+    let mut embedded = Process::start(
+        "embedded",
+        &[
+            "run",
+            "--embedded",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            data.to_str().unwrap_or_default(),
+        ],
+        &dir.join("embedded.log"),
+    );
+    ready(client, &base, &mut embedded).await;
+    run(&[
+        "simulate",
+        "--seed",
+        seed,
+        "--events",
+        events,
+        "--batch",
+        "2000",
+        "--url",
+        &format!("{base}/api/v1/events"),
+    ]);
+    let expected = snapshot(client, &base).await;
+    embedded.kill9();
+    assert!(
+        expected.len() > 30,
+        "the snapshot covers {} routes",
+        expected.len()
+    );
+    expected
+}
