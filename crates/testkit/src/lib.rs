@@ -6,6 +6,8 @@
 //! Never a dependency of product code: only `[dev-dependencies]` use it.
 #![allow(missing_docs)]
 
+pub mod fixtures;
+
 use std::collections::BTreeSet;
 use std::ops::Range;
 
