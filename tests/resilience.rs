@@ -52,6 +52,55 @@ fn config_file(
     path.to_str().unwrap().to_string()
 }
 
+/// A test's own topics, group, database and config file, with the seeded
+/// stream already produced to the topic.
+struct Pipeline {
+    topic: String,
+    dlq: String,
+    database: String,
+    config: String,
+}
+
+impl Pipeline {
+    fn prepare(
+        dir: &Path,
+        name: &str,
+        seed: &str,
+        events: &str,
+        max_message_bytes: usize,
+    ) -> Pipeline {
+        let name = tag(name);
+        let (topic, dlq, group, database) = (
+            format!("e2e.{name}"),
+            format!("e2e.{name}.dlq"),
+            format!("e2e-{name}"),
+            format!("lp_{name}"),
+        );
+        create_topic(&topic, 8);
+        create_topic(&dlq, 1);
+        let config = config_file(dir, &topic, &dlq, &group, &database, max_message_bytes);
+        run(&[
+            "simulate",
+            "--seed",
+            seed,
+            "--events",
+            events,
+            "--batch",
+            "5000",
+            "--kafka",
+            kafka_io::BROKERS,
+            "--kafka-topic",
+            &topic,
+        ]);
+        Pipeline {
+            topic,
+            dlq,
+            database,
+            config,
+        }
+    }
+}
+
 async fn start_serve(client: &reqwest::Client, dir: &Path, config: &str) -> (Process, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -87,29 +136,12 @@ async fn bad_input_lands_in_the_dead_letter_topic_and_changes_no_number() {
     let (seed, events) = ("21", "30000");
     let expected = embedded_reference(&client, dir.path(), seed, events).await;
 
-    let name = tag("bad");
-    let (topic, dlq, group, database) = (
-        format!("e2e.{name}"),
-        format!("e2e.{name}.dlq"),
-        format!("e2e-{name}"),
-        format!("lp_{name}"),
-    );
-    create_topic(&topic, 8);
-    create_topic(&dlq, 1);
-    let config = config_file(dir.path(), &topic, &dlq, &group, &database, 65_536);
-    run(&[
-        "simulate",
-        "--seed",
-        seed,
-        "--events",
-        events,
-        "--batch",
-        "5000",
-        "--kafka",
-        kafka_io::BROKERS,
-        "--kafka-topic",
-        &topic,
-    ]);
+    let Pipeline {
+        topic,
+        dlq,
+        database,
+        config,
+    } = Pipeline::prepare(dir.path(), "bad", seed, events, 65_536);
     // Duplicates: the first 500 events once more.
     run(&[
         "simulate",
@@ -220,29 +252,9 @@ async fn a_second_ingestor_joins_and_the_first_leaves_mid_stream() {
     let (seed, events) = ("31", "100000");
     let expected = embedded_reference(&client, dir.path(), seed, events).await;
 
-    let name = tag("scale");
-    let (topic, dlq, group, database) = (
-        format!("e2e.{name}"),
-        format!("e2e.{name}.dlq"),
-        format!("e2e-{name}"),
-        format!("lp_{name}"),
-    );
-    create_topic(&topic, 8);
-    create_topic(&dlq, 1);
-    let config = config_file(dir.path(), &topic, &dlq, &group, &database, 1_048_576);
-    run(&[
-        "simulate",
-        "--seed",
-        seed,
-        "--events",
-        events,
-        "--batch",
-        "5000",
-        "--kafka",
-        kafka_io::BROKERS,
-        "--kafka-topic",
-        &topic,
-    ]);
+    let Pipeline {
+        database, config, ..
+    } = Pipeline::prepare(dir.path(), "scale", seed, events, 1_048_576);
 
     let mut first = Process::start(
         "ingest-1",
