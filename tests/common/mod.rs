@@ -159,8 +159,8 @@ pub async fn ready(client: &reqwest::Client, base: &str, process: &mut Process) 
 }
 
 /// What the dashboards say, route by route: every project's dashboard in
-/// several ranges, zones and granularities, its members (JSON and CSV), and
-/// every member's performance.
+/// several ranges, zones and granularities, its members (JSON and CSV), its
+/// agreement (scopes, dimensions, a label), and every member's performance.
 pub async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<(String, String)> {
     let get = |path: String| async move {
         let response = client
@@ -196,6 +196,24 @@ pub async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<(String, Stri
         }
         out.push(view);
         out.push(get(format!("/api/v1/projects/{id}/members.csv?{}", ranges[2])).await);
+        let agreement = get(format!("/api/v1/projects/{id}/agreement")).await;
+        let parsed: Value = serde_json::from_str(&agreement.1).expect("agreement JSON");
+        out.push(agreement);
+        for query in ["participants=all&mode=consensus", "participants=models"] {
+            out.push(get(format!("/api/v1/projects/{id}/agreement?{query}")).await);
+        }
+        for dimension in parsed["statistics"].as_array().expect("statistics") {
+            let name = dimension["dimension"].as_str().expect("dimension");
+            out.push(get(format!("/api/v1/projects/{id}/agreement?dimension={name}")).await);
+            if let Some(label) = dimension["per_label"][0]["label"].as_str() {
+                out.push(
+                    get(format!(
+                        "/api/v1/projects/{id}/agreement?dimension={name}&label={label}"
+                    ))
+                    .await,
+                );
+            }
+        }
     }
     for member in members {
         out.push(

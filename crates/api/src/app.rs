@@ -138,6 +138,8 @@ pub enum Endpoint {
     Projects,
     /// The Project dashboard.
     ProjectDashboard,
+    /// The agreement page (summary, matrix, confusion, statistics).
+    ProjectAgreement,
     /// The Members dashboard (JSON or CSV by `format`).
     ProjectMembers,
     /// The Members dashboard as CSV.
@@ -188,6 +190,11 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     route(
         Verb::Get,
+        "/api/v1/projects/{id}/agreement",
+        Endpoint::ProjectAgreement,
+    ),
+    route(
+        Verb::Get,
         "/api/v1/projects/{id}/members",
         Endpoint::ProjectMembers,
     ),
@@ -218,6 +225,7 @@ fn method_router<R: ReadStore, W: EventSink>(spec: &RouteSpec) -> MethodRouter<A
     match spec.endpoint {
         Endpoint::Projects => on(filter, routes::projects::list::<R, W>),
         Endpoint::ProjectDashboard => on(filter, routes::projects::dashboard::<R, W>),
+        Endpoint::ProjectAgreement => on(filter, routes::agreement::agreement::<R, W>),
         Endpoint::ProjectMembers => on(filter, routes::members::members::<R, W>),
         Endpoint::ProjectMembersCsv => on(filter, routes::members::members_csv::<R, W>),
         Endpoint::MemberPerformance => on(filter, routes::performance::performance::<R, W>),
@@ -291,6 +299,6 @@ mod tests {
         );
         let endpoints: HashSet<String> =
             ROUTES.iter().map(|r| format!("{:?}", r.endpoint)).collect();
-        assert_eq!(endpoints.len(), 11);
+        assert_eq!(endpoints.len(), 12);
     }
 }

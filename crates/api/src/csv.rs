@@ -47,6 +47,12 @@ pub struct MemberCsvRow<'a> {
     pub lead_time_seconds_median: Option<f64>,
     /// Agreement.
     pub agreement: Option<f64>,
+    /// Agreement with the ground truth.
+    pub gt_agreement: Option<f64>,
+    /// Agreement with the models.
+    pub prediction_agreement: Option<f64>,
+    /// Outlier flags joined by `;`.
+    pub outlier_flags: String,
     /// Reviews performed.
     pub reviews_performed: i64,
     /// `review_time_seconds.total`.
@@ -77,6 +83,9 @@ impl<'a> From<&'a MemberRow> for MemberCsvRow<'a> {
             lead_time_seconds_mean: row.lead_time_seconds.mean,
             lead_time_seconds_median: row.lead_time_seconds.median,
             agreement: row.agreement,
+            gt_agreement: row.gt_agreement,
+            prediction_agreement: row.prediction_agreement,
+            outlier_flags: row.outlier_flags.join(";"),
             reviews_performed: row.reviews_performed,
             review_time_seconds_total: row.review_time_seconds.total,
             review_time_seconds_mean: row.review_time_seconds.mean,
@@ -114,6 +123,9 @@ pub const MEMBER_COLUMNS: &[&str] = &[
     "lead_time_seconds_mean",
     "lead_time_seconds_median",
     "agreement",
+    "gt_agreement",
+    "prediction_agreement",
+    "outlier_flags",
     "reviews_performed",
     "review_time_seconds_total",
     "review_time_seconds_mean",
@@ -215,6 +227,9 @@ mod tests {
             lead_time_seconds_mean: None,
             lead_time_seconds_median: None,
             agreement: None,
+            gt_agreement: None,
+            prediction_agreement: None,
+            outlier_flags: String::new(),
             reviews_performed: 0,
             review_time_seconds_total: 0.0,
             review_time_seconds_mean: None,

@@ -162,6 +162,8 @@ fn cell(value: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
+        // Lists (outlier flags) are joined by `;`.
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
         other => other.to_string(),
     }
 }

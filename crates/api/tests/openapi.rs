@@ -105,6 +105,11 @@ fn parameters_match_the_code() {
         "format",
         "workspace",
         "project",
+        // AgreementParams
+        "dimension",
+        "label",
+        "participants",
+        "mode",
     ]
     .into();
     for route in ROUTES {
@@ -161,7 +166,21 @@ fn parameters_match_the_code() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(named, ["from", "to", "tz", "granularity", "format"].into());
+    assert_eq!(
+        named,
+        [
+            "from",
+            "to",
+            "tz",
+            "granularity",
+            "format",
+            "dimension",
+            "label",
+            "participants",
+            "mode"
+        ]
+        .into()
+    );
 }
 
 fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
@@ -281,6 +300,7 @@ async fn real_answers_validate_against_the_document() {
     let server = Embedded::with_dataset().await;
     let dashboard = "/api/v1/projects/{id}/dashboard";
     let members = "/api/v1/projects/{id}/members";
+    let agreement = "/api/v1/projects/{id}/agreement";
     let members_csv = "/api/v1/projects/{id}/members.csv";
     let performance = "/api/v1/members/{id}/performance";
     let performance_csv = "/api/v1/members/{id}/performance.csv";
@@ -294,6 +314,15 @@ async fn real_answers_validate_against_the_document() {
         get(dashboard, "/api/v1/projects/p1/dashboard?tz=Nowhere", 400),
         get(dashboard, "/api/v1/projects/p1/dashboard?tz=UTC&tz=UTC", 400),
         get(dashboard, "/api/v1/projects/nope/dashboard", 404),
+        get(agreement, "/api/v1/projects/p1/agreement", 200),
+        get(agreement, "/api/v1/projects/p1/agreement?participants=all&mode=consensus", 200),
+        get(agreement, "/api/v1/projects/p1/agreement?participants=models", 200),
+        get(agreement, "/api/v1/projects/p1/agreement?dimension=sentiment", 200),
+        get(agreement, "/api/v1/projects/p1/agreement?dimension=sentiment&label=positive", 200),
+        get(agreement, "/api/v1/projects/p1/agreement?mode=majority", 400),
+        get(agreement, "/api/v1/projects/p1/agreement?participants=robots", 400),
+        get(agreement, "/api/v1/projects/p1/agreement?label=positive", 400),
+        get(agreement, "/api/v1/projects/nope/agreement", 404),
         get(members, "/api/v1/projects/p1/members", 200),
         get(members, "/api/v1/projects/p2/members?tz=America/New_York", 200),
         get(members, "/api/v1/projects/p1/members?format=csv", 200),
@@ -346,6 +375,7 @@ async fn real_answers_validate_against_the_document() {
         get("/api/v1/projects", "/api/v1/projects", 503),
         get(dashboard, "/api/v1/projects/p1/dashboard", 503),
         get(members, "/api/v1/projects/p1/members", 503),
+        get(agreement, "/api/v1/projects/p1/agreement", 503),
         get(members_csv, "/api/v1/projects/p1/members.csv", 503),
         get(performance, "/api/v1/members/m1/performance", 503),
         get(performance_csv, "/api/v1/members/m1/performance.csv", 503),

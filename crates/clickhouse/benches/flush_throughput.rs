@@ -59,6 +59,7 @@ fn synthetic_flush(version: u64) -> Flush {
             aggregates.push((
                 AggKey::AgreementHour {
                     project: project.clone(),
+                    scope: labelpulse_core::participant::AgreementScope::DEFAULT,
                     dimension: "sentiment".into(),
                     hour,
                 },

@@ -10,9 +10,12 @@
 use std::collections::BTreeMap;
 
 use labelpulse_core::aggregate::{
-    ActivityRow, AggKey, AggRow, AgreementRow, HourRow, LabelRow, PairRow, TotalsRow,
+    ActivityRow, AggKey, AggRow, AgreementRow, CellKind, CellRow, HourRow, LabelRow, PairRow,
+    TotalsRow,
 };
+use labelpulse_core::participant::{AgreementScope, Mode, Participants};
 use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::read::CellAddress;
 use labelpulse_core::sketch::Sketch;
 use labelpulse_core::task::TaskState;
 use labelpulse_engine::entity::{IndexKey, IndexKind, MemberState, SessionState};
@@ -23,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::tables::{
-    names, AgreementHourRow, IdIndexRow, LabelsRow, MemberActivityRow, MemberHourRow, MembersRow,
-    PairsRow, ProjectHourRow, ProjectTotalsRow, ProjectsRow, SessionsRow, TasksRow,
+    names, AgreementHourRow, CellsRow, IdIndexRow, LabelsRow, MemberActivityRow, MemberHourRow,
+    MembersRow, PairsRow, ProjectHourRow, ProjectTotalsRow, ProjectsRow, SessionsRow, TasksRow,
 };
 
 /// A value that could not be encoded for, or decoded from, a table.
@@ -234,8 +237,10 @@ pub struct AggregateRows {
     pub labels: Vec<LabelsRow>,
     /// `pairs`.
     pub pairs: Vec<PairsRow>,
-    /// `agreement_hour`.
+    /// `task_agreement_hour`.
     pub agreement_hour: Vec<AgreementHourRow>,
+    /// `agreement_cells`.
+    pub cells: Vec<CellsRow>,
 }
 
 /// The table an aggregate key lives in.
@@ -248,6 +253,7 @@ pub fn table_of(key: &AggKey) -> &'static str {
         AggKey::Label { .. } => names::LABELS,
         AggKey::Pair { .. } => names::PAIRS,
         AggKey::AgreementHour { .. } => names::AGREEMENT_HOUR,
+        AggKey::Cell { .. } => names::CELLS,
     }
 }
 
@@ -320,11 +326,14 @@ impl AggregateRows {
                 AggKey::AgreementHour {
                     project,
                     dimension,
+                    scope,
                     hour,
                 },
                 AggRow::Agreement(row),
             ) => self.agreement_hour.push(AgreementHourRow {
                 project: project.clone(),
+                participants: scope.participants.as_str().to_string(),
+                mode: scope.mode.as_str().to_string(),
                 dimension: dimension.clone(),
                 hour: *hour,
                 version,
@@ -332,6 +341,30 @@ impl AggregateRows {
                 score_sum: row.score_sum,
                 histogram: row.histogram.to_vec(),
                 low: row.low,
+            }),
+            (
+                AggKey::Cell {
+                    project,
+                    dimension,
+                    kind,
+                    m,
+                    a,
+                    b,
+                    c,
+                    k,
+                },
+                AggRow::Cell(row),
+            ) => self.cells.push(CellsRow {
+                project: project.clone(),
+                dimension: dimension.clone(),
+                kind: kind.as_str().to_string(),
+                a: a.clone(),
+                b: b.clone(),
+                m: *m,
+                c: c.clone(),
+                k: k.clone(),
+                version,
+                count: row.count,
             }),
             (key, _) => {
                 return Err(CodecError::RowKind {
@@ -518,15 +551,71 @@ impl AgreementHourRow {
         })
     }
 
+    /// The scope named by `participants` and `mode`.
+    pub fn scope(&self) -> Result<AgreementScope, CodecError> {
+        let bad = |column: &'static str, value: &str| CodecError::Value {
+            table: names::AGREEMENT_HOUR,
+            column,
+            detail: format!("unknown value {value:?}"),
+        };
+        Ok(AgreementScope {
+            participants: Participants::parse(&self.participants)
+                .ok_or_else(|| bad("participants", &self.participants))?,
+            mode: Mode::parse(&self.mode).ok_or_else(|| bad("mode", &self.mode))?,
+        })
+    }
+
     /// Key and value.
     pub fn decode(&self) -> Result<(AggKey, Versioned<AggRow>), CodecError> {
         Ok((
             AggKey::AgreementHour {
                 project: self.project.clone(),
                 dimension: self.dimension.clone(),
+                scope: self.scope()?,
                 hour: self.hour,
             },
             versioned(self.version, AggRow::Agreement(self.agreement_row()?)),
+        ))
+    }
+}
+
+impl CellsRow {
+    /// The cell's kind.
+    pub fn cell_kind(&self) -> Result<CellKind, CodecError> {
+        CellKind::parse(&self.kind).ok_or_else(|| CodecError::Value {
+            table: names::CELLS,
+            column: "kind",
+            detail: format!("unknown value {:?}", self.kind),
+        })
+    }
+
+    /// The cell's address within its project.
+    pub fn address(&self) -> Result<CellAddress, CodecError> {
+        Ok(CellAddress {
+            dimension: self.dimension.clone(),
+            kind: self.cell_kind()?,
+            m: self.m,
+            a: self.a.clone(),
+            b: self.b.clone(),
+            c: self.c.clone(),
+            k: self.k.clone(),
+        })
+    }
+
+    /// Key and value.
+    pub fn decode(&self) -> Result<(AggKey, Versioned<AggRow>), CodecError> {
+        Ok((
+            AggKey::Cell {
+                project: self.project.clone(),
+                dimension: self.dimension.clone(),
+                kind: self.cell_kind()?,
+                m: self.m,
+                a: self.a.clone(),
+                b: self.b.clone(),
+                c: self.c.clone(),
+                k: self.k.clone(),
+            },
+            versioned(self.version, AggRow::Cell(CellRow { count: self.count })),
         ))
     }
 }
@@ -815,6 +904,8 @@ mod tests {
                 min: Some(1.0),
                 max: None,
                 weight: 1.0 / 3.0,
+                label_weights: Default::default(),
+                threshold: labelpulse_core::event::DEFAULT_THRESHOLD,
             }],
         };
         let row = project_row("p", &versioned(4, config.clone())).unwrap();
@@ -878,6 +969,8 @@ mod tests {
 
         let bad = AgreementHourRow {
             project: "p".into(),
+            participants: "annotators".into(),
+            mode: "pairwise".into(),
             dimension: String::new(),
             hour: 0,
             version: 1,
@@ -887,6 +980,30 @@ mod tests {
             low: 0,
         };
         assert!(bad.decode().is_err());
+        let bad_scope = AgreementHourRow {
+            mode: "majority".into(),
+            histogram: vec![0; 10],
+            ..bad.clone()
+        };
+        assert!(bad_scope.decode().is_err());
+        let good = AgreementHourRow {
+            histogram: vec![0; 10],
+            ..bad
+        };
+        assert!(good.decode().is_ok());
+        let bad_cell = CellsRow {
+            project: "p".into(),
+            dimension: "d".into(),
+            kind: "triple".into(),
+            a: String::new(),
+            b: String::new(),
+            m: 0,
+            c: "x".into(),
+            k: String::new(),
+            version: 1,
+            count: 1,
+        };
+        assert!(bad_cell.decode().is_err());
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::error::ClickHouseError;
 use crate::queries;
 use crate::retry::RetryPolicy;
 use crate::tables::{
-    AgreementHourRow, LabelsRow, MemberActivityRow, MemberHourRow, PairsRow, ProjectHourRow,
-    ProjectTotalsRow,
+    AgreementHourRow, CellsRow, LabelsRow, MemberActivityRow, MemberHourRow, PairsRow,
+    ProjectHourRow, ProjectTotalsRow,
 };
 
 /// Most keys in one query.
@@ -96,6 +96,7 @@ pub async fn load_aggregates(
     let mut labels = Vec::new();
     let mut pairs = Vec::new();
     let mut agreement = Vec::new();
+    let mut cells = Vec::new();
     for key in keys {
         match key {
             AggKey::ProjectHour { project, hour } => project_hour.push((project.as_str(), *hour)),
@@ -122,8 +123,34 @@ pub async fn load_aggregates(
             AggKey::AgreementHour {
                 project,
                 dimension,
+                scope,
                 hour,
-            } => agreement.push((project.as_str(), dimension.as_str(), *hour)),
+            } => agreement.push((
+                project.as_str(),
+                scope.participants.as_str(),
+                scope.mode.as_str(),
+                dimension.as_str(),
+                *hour,
+            )),
+            AggKey::Cell {
+                project,
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+            } => cells.push((
+                project.as_str(),
+                dimension.as_str(),
+                kind.as_str(),
+                a.as_str(),
+                b.as_str(),
+                *m,
+                c.as_str(),
+                k.as_str(),
+            )),
         }
     }
     let mut out = Vec::with_capacity(keys.len());
@@ -207,9 +234,23 @@ pub async fn load_aggregates(
         let rows: Vec<AgreementHourRow> = fetch_keys(
             client,
             queries::LOAD_AGREEMENT,
-            "load agreement_hour",
+            "load task_agreement_hour",
             &agreement,
-            |k| k.0.len() + k.1.len() + 20,
+            |k| k.0.len() + k.3.len() + 40,
+            policy,
+        )
+        .await?;
+        for row in rows {
+            out.push(row.decode()?);
+        }
+    }
+    if !cells.is_empty() {
+        let rows: Vec<CellsRow> = fetch_keys(
+            client,
+            queries::LOAD_CELLS,
+            "load agreement_cells",
+            &cells,
+            |k| k.0.len() + k.1.len() + k.3.len() + k.4.len() + k.6.len() + k.7.len() + 40,
             policy,
         )
         .await?;

@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_aggregates", ""),
     migration!(2, "0002_entities", ""),
     migration!(3, "0003_ingest", ""),
+    migration!(4, "0004_agreement", ""),
 ];
 
 /// The cluster variant of [`MIGRATIONS`] (`schemas/clickhouse/cluster/`):
@@ -57,6 +58,7 @@ pub const CLUSTER_MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_aggregates", "cluster/"),
     migration!(2, "0002_entities", "cluster/"),
     migration!(3, "0003_ingest", "cluster/"),
+    migration!(4, "0004_agreement", "cluster/"),
 ];
 
 /// What [`migrate`] did.

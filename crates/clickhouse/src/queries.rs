@@ -70,8 +70,15 @@ macro_rules! pairs_select {
 
 macro_rules! agreement_select {
     () => {
-        "SELECT project, dimension, hour, version, tasks, score_sum, histogram, low \
-         FROM agreement_hour FINAL"
+        "SELECT project, participants, mode, dimension, hour, version, tasks, score_sum, \
+         histogram, low FROM task_agreement_hour FINAL"
+    };
+}
+
+macro_rules! cells_select {
+    () => {
+        "SELECT project, dimension, kind, a, b, m, c, k, version, count \
+         FROM agreement_cells FINAL"
     };
 }
 
@@ -151,10 +158,15 @@ pub const LOAD_ACTIVITY: &str = concat!(activity_select!(), " WHERE (project, me
 pub const LOAD_LABELS: &str = concat!(labels_select!(), " WHERE (project, dimension, label) IN ?");
 /// Pair rows by `(project, dimension, a, b)`.
 pub const LOAD_PAIRS: &str = concat!(pairs_select!(), " WHERE (project, dimension, a, b) IN ?");
-/// Agreement rows by `(project, dimension, hour)`.
+/// Agreement rows by `(project, participants, mode, dimension, hour)`.
 pub const LOAD_AGREEMENT: &str = concat!(
     agreement_select!(),
-    " WHERE (project, dimension, hour) IN ?"
+    " WHERE (project, participants, mode, dimension, hour) IN ?"
+);
+/// Statistics cells by `(project, dimension, kind, a, b, m, c, k)`.
+pub const LOAD_CELLS: &str = concat!(
+    cells_select!(),
+    " WHERE (project, dimension, kind, a, b, m, c, k) IN ?"
 );
 /// The durable position of every partition.
 pub const POSITIONS: &str =
@@ -182,10 +194,22 @@ pub const MEMBER_HOURS: &str = concat!(
     member_hour_select!("member_hour_by_member"),
     " WHERE member = ? AND hour >= ? AND hour < ? ORDER BY hour, project"
 );
-/// Agreement rows of one dimension; bind project, dimension, first hour, end hour.
+/// Agreement rows of one dimension and scope; bind project, participants,
+/// mode, dimension, first hour, end hour.
 pub const AGREEMENT_HOURS: &str = concat!(
     agreement_select!(),
-    " WHERE project = ? AND dimension = ? AND hour >= ? AND hour < ? ORDER BY hour"
+    " WHERE project = ? AND participants = ? AND mode = ? AND dimension = ? \
+     AND hour >= ? AND hour < ? ORDER BY hour"
+);
+/// Every agreement row of one scope; bind project, participants, mode.
+pub const AGREEMENT_ROWS: &str = concat!(
+    agreement_select!(),
+    " WHERE project = ? AND participants = ? AND mode = ? ORDER BY dimension, hour"
+);
+/// A project's non-zero statistics cells; bind the project.
+pub const PROJECT_CELLS: &str = concat!(
+    cells_select!(),
+    " WHERE project = ? AND count != 0 ORDER BY dimension, kind, m, a, b, c, k"
 );
 /// A project's label rows; bind the project.
 pub const PROJECT_LABELS: &str = concat!(
@@ -227,7 +251,15 @@ pub const SCAN_LABELS: &str = concat!(labels_select!(), " ORDER BY project, dime
 /// Every pair row.
 pub const SCAN_PAIRS: &str = concat!(pairs_select!(), " ORDER BY project, dimension, a, b");
 /// Every agreement row.
-pub const SCAN_AGREEMENT: &str = concat!(agreement_select!(), " ORDER BY project, dimension, hour");
+pub const SCAN_AGREEMENT: &str = concat!(
+    agreement_select!(),
+    " ORDER BY project, participants, mode, dimension, hour"
+);
+/// Every statistics cell.
+pub const SCAN_CELLS: &str = concat!(
+    cells_select!(),
+    " ORDER BY project, dimension, kind, a, b, m, c, k"
+);
 /// Every task.
 pub const SCAN_TASKS: &str = concat!(tasks_select!(), " ORDER BY project, task");
 /// Every session.
@@ -260,6 +292,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("LOAD_LABELS", LOAD_LABELS),
     ("LOAD_PAIRS", LOAD_PAIRS),
     ("LOAD_AGREEMENT", LOAD_AGREEMENT),
+    ("LOAD_CELLS", LOAD_CELLS),
     ("POSITIONS", POSITIONS),
     ("ALL_PROJECTS", ALL_PROJECTS),
     ("ALL_TOTALS", ALL_TOTALS),
@@ -267,6 +300,8 @@ pub const ALL: &[(&str, &str)] = &[
     ("PROJECT_MEMBER_HOURS", PROJECT_MEMBER_HOURS),
     ("MEMBER_HOURS", MEMBER_HOURS),
     ("AGREEMENT_HOURS", AGREEMENT_HOURS),
+    ("AGREEMENT_ROWS", AGREEMENT_ROWS),
+    ("PROJECT_CELLS", PROJECT_CELLS),
     ("PROJECT_LABELS", PROJECT_LABELS),
     ("PROJECT_PAIRS", PROJECT_PAIRS),
     ("PROJECT_ACTIVITY", PROJECT_ACTIVITY),
@@ -278,6 +313,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("SCAN_LABELS", SCAN_LABELS),
     ("SCAN_PAIRS", SCAN_PAIRS),
     ("SCAN_AGREEMENT", SCAN_AGREEMENT),
+    ("SCAN_CELLS", SCAN_CELLS),
     ("SCAN_TASKS", SCAN_TASKS),
     ("SCAN_SESSIONS", SCAN_SESSIONS),
     ("SCAN_MEMBERS", SCAN_MEMBERS),
@@ -321,7 +357,13 @@ mod tests {
         check::<MemberActivityRow>(&[LOAD_ACTIVITY, PROJECT_ACTIVITY, SCAN_ACTIVITY]);
         check::<LabelsRow>(&[LOAD_LABELS, PROJECT_LABELS, SCAN_LABELS]);
         check::<PairsRow>(&[LOAD_PAIRS, PROJECT_PAIRS, SCAN_PAIRS]);
-        check::<AgreementHourRow>(&[LOAD_AGREEMENT, AGREEMENT_HOURS, SCAN_AGREEMENT]);
+        check::<AgreementHourRow>(&[
+            LOAD_AGREEMENT,
+            AGREEMENT_HOURS,
+            AGREEMENT_ROWS,
+            SCAN_AGREEMENT,
+        ]);
+        check::<CellsRow>(&[LOAD_CELLS, PROJECT_CELLS, SCAN_CELLS]);
         check::<TasksRow>(&[LOAD_TASKS, PROJECT_TASKS, SCAN_TASKS]);
         check::<SessionsRow>(&[LOAD_SESSIONS, SCAN_SESSIONS]);
         check::<ProjectsRow>(&[LOAD_PROJECTS, ALL_PROJECTS]);

@@ -13,8 +13,9 @@ use labelpulse_core::aggregate::{
     ActivityRow, AgreementRow, HourRow, LabelRow, PairRow, TotalsRow,
 };
 use labelpulse_core::member::MemberState;
+use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::project::ProjectConfig;
-use labelpulse_core::read::{ProjectRecord, ReadStore};
+use labelpulse_core::read::{CellAddress, ProjectRecord, ReadStore};
 use labelpulse_core::time::Hour;
 use labelpulse_engine::memory::MemoryContents;
 use serde::Serialize;
@@ -26,9 +27,9 @@ use crate::queries;
 use crate::retry::RetryPolicy;
 use crate::store::decode_all;
 use crate::tables::{
-    AgreementHourRow, EventArchiveRow, IdIndexRow, IngestProgressRow, LabelsRow, MemberActivityRow,
-    MemberHourRow, MembersRow, PairsRow, ProjectHourRow, ProjectTotalsRow, ProjectsRow,
-    SessionsRow, TasksRow,
+    AgreementHourRow, CellsRow, EventArchiveRow, IdIndexRow, IngestProgressRow, LabelsRow,
+    MemberActivityRow, MemberHourRow, MembersRow, PairsRow, ProjectHourRow, ProjectTotalsRow,
+    ProjectsRow, SessionsRow, TasksRow,
 };
 
 /// Read access for the query service. Cheap to clone.
@@ -37,7 +38,7 @@ pub struct ClickHouseReader {
     ch: ClickHouse,
 }
 
-/// A statement and its bound values (at most four, all serializable).
+/// One bound value of a statement.
 enum Arg<'a> {
     Str(&'a str),
     Int(i64),
@@ -192,6 +193,10 @@ impl ClickHouseReader {
             c.aggregates.insert(key, value);
         }
         for row in scan!(AgreementHourRow, queries::SCAN_AGREEMENT) {
+            let (key, value) = row.decode()?;
+            c.aggregates.insert(key, value);
+        }
+        for row in scan!(CellsRow, queries::SCAN_CELLS) {
             let (key, value) = row.decode()?;
             c.aggregates.insert(key, value);
         }
@@ -350,6 +355,7 @@ impl ReadStore for ClickHouseReader {
         &self,
         project: &str,
         dimension: &str,
+        scope: AgreementScope,
         hours: Range<Hour>,
     ) -> Result<Vec<(Hour, AgreementRow)>, ClickHouseError> {
         if hours.start >= hours.end {
@@ -357,10 +363,12 @@ impl ReadStore for ClickHouseReader {
         }
         let rows: Vec<AgreementHourRow> = self
             .read(
-                "read agreement_hour",
+                "read task_agreement_hour",
                 queries::AGREEMENT_HOURS,
                 &[
                     Arg::Str(project),
+                    Arg::Str(scope.participants.as_str()),
+                    Arg::Str(scope.mode.as_str()),
                     Arg::Str(dimension),
                     Arg::Int(hours.start),
                     Arg::Int(hours.end),
@@ -370,6 +378,49 @@ impl ReadStore for ClickHouseReader {
         rows.into_iter()
             .map(|row| Ok((row.hour, row.agreement_row()?)))
             .collect()
+    }
+
+    async fn agreement_rows(
+        &self,
+        project: &str,
+        scope: AgreementScope,
+    ) -> Result<Vec<(String, Hour, AgreementRow)>, ClickHouseError> {
+        let rows: Vec<AgreementHourRow> = self
+            .read(
+                "read task_agreement_hour",
+                queries::AGREEMENT_ROWS,
+                &[
+                    Arg::Str(project),
+                    Arg::Str(scope.participants.as_str()),
+                    Arg::Str(scope.mode.as_str()),
+                ],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let value = row.agreement_row()?;
+                Ok((row.dimension, row.hour, value))
+            })
+            .collect()
+    }
+
+    async fn agreement_cells(
+        &self,
+        project: &str,
+    ) -> Result<Vec<(CellAddress, i64)>, ClickHouseError> {
+        let rows: Vec<CellsRow> = self
+            .read(
+                "read agreement_cells",
+                queries::PROJECT_CELLS,
+                &[Arg::Str(project)],
+            )
+            .await?;
+        let mut out = rows
+            .iter()
+            .map(|row| Ok((row.address()?, row.count)))
+            .collect::<Result<Vec<_>, ClickHouseError>>()?;
+        out.sort_by(|x, y| x.0.cmp(&y.0));
+        Ok(out)
     }
 
     async fn labels(

@@ -26,8 +26,10 @@ pub mod names {
     pub const LABELS: &str = "labels";
     /// Participant pairs.
     pub const PAIRS: &str = "pairs";
-    /// Task agreement per hour.
-    pub const AGREEMENT_HOUR: &str = "agreement_hour";
+    /// Task agreement per scope and hour.
+    pub const AGREEMENT_HOUR: &str = "task_agreement_hour";
+    /// Sufficient-statistics cells of the chance-corrected agreement.
+    pub const CELLS: &str = "agreement_cells";
     /// Task states.
     pub const TASKS: &str = "tasks";
     /// Heartbeat sessions.
@@ -205,11 +207,15 @@ pub struct PairsRow {
     pub tasks: i64,
 }
 
-/// A row of `agreement_hour`.
+/// A row of `task_agreement_hour`.
 #[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct AgreementHourRow {
     /// Project.
     pub project: String,
+    /// `annotators`, `models` or `all`.
+    pub participants: String,
+    /// `pairwise` or `consensus`.
+    pub mode: String,
     /// Control tag, or `""` for the overall dimension.
     pub dimension: String,
     /// Hour bucket.
@@ -224,6 +230,31 @@ pub struct AgreementHourRow {
     pub histogram: Vec<i64>,
     /// Tasks below the project's threshold.
     pub low: i64,
+}
+
+/// A row of `agreement_cells`.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
+pub struct CellsRow {
+    /// Project.
+    pub project: String,
+    /// Control tag.
+    pub dimension: String,
+    /// `single`, `coincidence` or `confusion`.
+    pub kind: String,
+    /// First participant (confusion), else empty.
+    pub a: String,
+    /// Second participant (confusion), else empty.
+    pub b: String,
+    /// Values per task (coincidence), else 0.
+    pub m: u32,
+    /// First category.
+    pub c: String,
+    /// Second category, else empty.
+    pub k: String,
+    /// Version.
+    pub version: u64,
+    /// The count.
+    pub count: i64,
 }
 
 /// A row of `tasks`.

@@ -181,6 +181,7 @@ pub async fn write_flush(
     w.insert(names::LABELS, &a.labels).await?;
     w.insert(names::PAIRS, &a.pairs).await?;
     w.insert(names::AGREEMENT_HOUR, &a.agreement_hour).await?;
+    w.insert(names::CELLS, &a.cells).await?;
     w.insert(names::MEMBERS, &flush.members).await?;
     w.insert(names::SESSIONS, &flush.sessions).await?;
     w.insert(names::ID_INDEX, &flush.index).await?;

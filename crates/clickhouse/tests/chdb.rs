@@ -68,6 +68,7 @@ fn inserted_tables() -> Vec<(&'static str, &'static [&'static str])> {
         (names::LABELS, LabelsRow::COLUMN_NAMES),
         (names::PAIRS, PairsRow::COLUMN_NAMES),
         (names::AGREEMENT_HOUR, AgreementHourRow::COLUMN_NAMES),
+        (names::CELLS, CellsRow::COLUMN_NAMES),
         (names::MEMBERS, MembersRow::COLUMN_NAMES),
         (names::SESSIONS, SessionsRow::COLUMN_NAMES),
         (names::ID_INDEX, IdIndexRow::COLUMN_NAMES),
@@ -161,7 +162,27 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
         ),
         (
             "LOAD_AGREEMENT",
-            q(LOAD_AGREEMENT).bind(InList(&[("p", "sentiment", -2i64), ("p1", "", 490_001)])),
+            q(LOAD_AGREEMENT).bind(InList(&[
+                ("p", "annotators", "pairwise", "sentiment", -2i64),
+                ("p1", "annotators", "consensus", "", 490_001),
+            ])),
+            true,
+        ),
+        (
+            "LOAD_CELLS",
+            q(LOAD_CELLS).bind(InList(&[
+                ("p", "sentiment", "single", "", "", 0u32, "pos", ""),
+                (
+                    "p1",
+                    "stars",
+                    "confusion",
+                    "m1",
+                    "model:v1",
+                    0,
+                    "a\u{1f}b",
+                    "a",
+                ),
+            ])),
             true,
         ),
         ("POSITIONS", q(POSITIONS), true),
@@ -189,11 +210,22 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
             "AGREEMENT_HOURS",
             q(AGREEMENT_HOURS)
                 .bind("p")
+                .bind("annotators")
+                .bind("pairwise")
                 .bind("")
                 .bind(-10i64)
                 .bind(10i64),
             true,
         ),
+        (
+            "AGREEMENT_ROWS",
+            q(AGREEMENT_ROWS)
+                .bind("p")
+                .bind("annotators")
+                .bind("consensus"),
+            true,
+        ),
+        ("PROJECT_CELLS", q(PROJECT_CELLS).bind("p1"), true),
         ("PROJECT_LABELS", q(PROJECT_LABELS).bind("p"), true),
         (
             "PROJECT_PAIRS",
@@ -217,6 +249,7 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
         ("SCAN_LABELS", q(SCAN_LABELS), true),
         ("SCAN_PAIRS", q(SCAN_PAIRS), true),
         ("SCAN_AGREEMENT", q(SCAN_AGREEMENT), true),
+        ("SCAN_CELLS", q(SCAN_CELLS), true),
         ("SCAN_TASKS", q(SCAN_TASKS), true),
         ("SCAN_SESSIONS", q(SCAN_SESSIONS), true),
         ("SCAN_MEMBERS", q(SCAN_MEMBERS), true),

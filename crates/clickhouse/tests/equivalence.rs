@@ -100,7 +100,7 @@ fn simulator_stream_equals_memory() {
         .keys()
         .map(std::mem::discriminant)
         .collect();
-    assert_eq!(kinds.len(), 7, "every AggKey kind present");
+    assert_eq!(kinds.len(), 8, "every AggKey kind present");
 
     let db = TestDb::new("equivalence");
     let (restarts, evictions) = clickhouse_run(

@@ -13,6 +13,7 @@ use common::flush::{full_flush, hour_row, v};
 use common::TestDb;
 use labelpulse_clickhouse::{ClickHouseError, CodecError};
 use labelpulse_core::aggregate::{AggKey, AggRow, LabelRow};
+use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::read::ReadStore;
 use labelpulse_core::task::TaskState;
 use labelpulse_engine::entity::IndexKind;
@@ -192,7 +193,7 @@ fn every_row_and_key_kind_round_trips() {
     );
     assert_eq!(
         db.runtime
-            .block_on(reader.agreement_hours("p", "sentiment", -2..0))
+            .block_on(reader.agreement_hours("p", "sentiment", AgreementScope::DEFAULT, -2..0))
             .unwrap()
             .len(),
         2
@@ -316,7 +317,8 @@ fn corrupt_values_are_errors_not_panics() {
     ));
     assert!(store.project_tasks("p").is_err());
     assert!(matches!(
-        db.runtime.block_on(reader.agreement_hours("p", "", 0..10)),
+        db.runtime
+            .block_on(reader.agreement_hours("p", "", AgreementScope::DEFAULT, 0..10)),
         Err(ClickHouseError::Codec(CodecError::Value {
             column: "histogram",
             ..

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contribution::{Contribution, Counter, LabelSource};
 use crate::event::TaskStatus;
+use crate::participant::AgreementScope;
 use crate::sketch::Sketch;
 use crate::time::Hour;
 
@@ -63,15 +64,69 @@ pub enum AggKey {
         /// Second participant.
         b: String,
     },
-    /// project x dimension x hour: task-agreement statistics.
+    /// project x scope x dimension x hour: task-agreement statistics.
     AgreementHour {
         /// Project.
         project: String,
         /// Control tag, or the overall dimension `""`.
         dimension: String,
+        /// Which pairs, combined how.
+        scope: AgreementScope,
         /// Hour bucket.
         hour: Hour,
     },
+    /// project x dimension x cell: one integer of the exact sufficient
+    /// statistics behind the chance-corrected agreement and the confusion
+    /// matrices (see [`CellKind`]).
+    Cell {
+        /// Project.
+        project: String,
+        /// Control tag.
+        dimension: String,
+        /// Which statistic.
+        kind: CellKind,
+        /// Values per task (coincidences), else 0.
+        m: u32,
+        /// First participant (confusion), else empty.
+        a: String,
+        /// Second participant (confusion), else empty.
+        b: String,
+        /// First category.
+        c: String,
+        /// Second category (coincidence, confusion), else empty.
+        k: String,
+    },
+}
+
+/// What a [`AggKey::Cell`] counts. Categories are the values of a
+/// categorical dimension (`crate::reliability` defines them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CellKind {
+    /// Tasks whose only value is `c` (m = 1; Fleiss' π uses them).
+    Single,
+    /// Σ over tasks with `m` values of `n_c·n_k − [c = k]·n_c` (Krippendorff's
+    /// coincidences, bucketed by m).
+    Coincidence,
+    /// Common tasks where participant `a` said `c` and `b` said `k`.
+    Confusion,
+}
+
+impl CellKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellKind::Single => "single",
+            CellKind::Coincidence => "coincidence",
+            CellKind::Confusion => "confusion",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<CellKind> {
+        [CellKind::Single, CellKind::Coincidence, CellKind::Confusion]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
 }
 
 /// A borrowed [`AggKey`], for cache lookups without allocating. It hashes
@@ -133,8 +188,29 @@ pub enum AggKeyRef<'a> {
         project: &'a str,
         /// Control tag.
         dimension: &'a str,
+        /// Which pairs, combined how.
+        scope: AgreementScope,
         /// Hour bucket.
         hour: Hour,
+    },
+    /// See [`AggKey::Cell`].
+    Cell {
+        /// Project.
+        project: &'a str,
+        /// Control tag.
+        dimension: &'a str,
+        /// Which statistic.
+        kind: CellKind,
+        /// Values per task.
+        m: u32,
+        /// First participant.
+        a: &'a str,
+        /// Second participant.
+        b: &'a str,
+        /// First category.
+        c: &'a str,
+        /// Second category.
+        k: &'a str,
     },
 }
 
@@ -185,11 +261,32 @@ impl AggKeyRef<'_> {
             AggKeyRef::AgreementHour {
                 project,
                 dimension,
+                scope,
                 hour,
             } => AggKey::AgreementHour {
                 project: project.into(),
                 dimension: dimension.into(),
+                scope,
                 hour,
+            },
+            AggKeyRef::Cell {
+                project,
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+            } => AggKey::Cell {
+                project: project.into(),
+                dimension: dimension.into(),
+                kind,
+                m,
+                a: a.into(),
+                b: b.into(),
+                c: c.into(),
+                k: k.into(),
             },
         }
     }
@@ -239,11 +336,32 @@ impl AggKey {
             AggKey::AgreementHour {
                 project,
                 dimension,
+                scope,
                 hour,
             } => AggKeyRef::AgreementHour {
                 project,
                 dimension,
+                scope: *scope,
                 hour: *hour,
+            },
+            AggKey::Cell {
+                project,
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+            } => AggKeyRef::Cell {
+                project,
+                dimension,
+                kind: *kind,
+                m: *m,
+                a,
+                b,
+                c,
+                k,
             },
         }
     }
@@ -435,6 +553,13 @@ impl AgreementRow {
     }
 }
 
+/// One integer of the sufficient statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellRow {
+    /// The count.
+    pub count: i64,
+}
+
 /// The value of one aggregate row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AggRow {
@@ -450,6 +575,8 @@ pub enum AggRow {
     Pair(PairRow),
     /// For `AgreementHour`.
     Agreement(AgreementRow),
+    /// For `Cell`.
+    Cell(CellRow),
 }
 
 impl AggKey {
@@ -462,7 +589,8 @@ impl AggKey {
             | AggKey::MemberActivity { project, .. }
             | AggKey::Label { project, .. }
             | AggKey::Pair { project, .. }
-            | AggKey::AgreementHour { project, .. } => project,
+            | AggKey::AgreementHour { project, .. }
+            | AggKey::Cell { project, .. } => project,
         }
     }
 
@@ -477,6 +605,7 @@ impl AggKey {
             AggKey::Label { .. } => AggRow::Label(LabelRow::default()),
             AggKey::Pair { .. } => AggRow::Pair(PairRow::default()),
             AggKey::AgreementHour { .. } => AggRow::Agreement(AgreementRow::default()),
+            AggKey::Cell { .. } => AggRow::Cell(CellRow::default()),
         }
     }
 }
@@ -547,11 +676,34 @@ pub fn targets_ref<'a>(
             b,
         }),
         Contribution::TaskAgreement {
-            dimension, hour, ..
+            dimension,
+            scope,
+            hour,
+            ..
         } => out.push(AggKeyRef::AgreementHour {
             project,
             dimension,
+            scope: *scope,
             hour: *hour,
+        }),
+        Contribution::Cell {
+            dimension,
+            kind,
+            m,
+            a,
+            b,
+            c,
+            k,
+            ..
+        } => out.push(AggKeyRef::Cell {
+            project,
+            dimension,
+            kind: *kind,
+            m: *m,
+            a,
+            b,
+            c,
+            k,
         }),
         Contribution::Status { .. } => out.push(AggKeyRef::ProjectTotals { project }),
     }
@@ -609,12 +761,21 @@ pub fn targets(project: &str, contribution: &Contribution<'_>, out: &mut Vec<Agg
             b: b.to_string(),
         }),
         Contribution::TaskAgreement {
-            dimension, hour, ..
+            dimension,
+            scope,
+            hour,
+            ..
         } => out.push(AggKey::AgreementHour {
             project: project.to_string(),
             dimension: dimension.to_string(),
+            scope: *scope,
             hour: *hour,
         }),
+        Contribution::Cell { .. } => {
+            let mut borrowed = Vec::with_capacity(1);
+            targets_ref(project, contribution, &mut borrowed);
+            out.extend(borrowed.iter().map(AggKeyRef::to_key));
+        }
         Contribution::Status { .. } => out.push(AggKey::ProjectTotals {
             project: project.to_string(),
         }),
@@ -664,6 +825,9 @@ impl AggRow {
                 if *low {
                     row.low += sign;
                 }
+            }
+            (AggRow::Cell(row), Contribution::Cell { amount, .. }) => {
+                row.count += sign * amount;
             }
             (AggRow::Totals(row), Contribution::Status { status }) => {
                 row.tasks_by_status[status.index()] += sign;

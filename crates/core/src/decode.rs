@@ -169,6 +169,10 @@ struct WireControl {
     max: Option<f64>,
     #[serde(default)]
     weight: Option<f64>,
+    #[serde(default)]
+    label_weights: Option<LabelWeights>,
+    #[serde(default)]
+    threshold: Option<f64>,
 }
 
 /// JSON Schema's `integer`: a whole number, also when written `2.0`.
@@ -498,6 +502,23 @@ fn controls(wire: Vec<WireControl>) -> Result<Vec<Control>, DecodeError> {
                     Reason::OutOfRange("must be >= 0"),
                 ));
             }
+            let label_weights = control.label_weights.unwrap_or_default();
+            if let Some((label, _)) = label_weights
+                .iter()
+                .find(|(_, w)| **w < 0.0 || !w.is_finite())
+            {
+                return Err(DecodeError::invalid(
+                    field(&format!("label_weights.{label}")),
+                    Reason::OutOfRange("must be >= 0"),
+                ));
+            }
+            let threshold = control.threshold.unwrap_or(DEFAULT_THRESHOLD);
+            if !(0.0..=1.0).contains(&threshold) {
+                return Err(DecodeError::invalid(
+                    field("threshold"),
+                    Reason::OutOfRange("must be within 0..1"),
+                ));
+            }
             Ok(Control {
                 name,
                 kind,
@@ -506,6 +527,8 @@ fn controls(wire: Vec<WireControl>) -> Result<Vec<Control>, DecodeError> {
                 min: control.min,
                 max: control.max,
                 weight,
+                label_weights,
+                threshold,
             })
         })
         .collect()
@@ -561,4 +584,40 @@ fn check_result(items: &[ResultItem<'_>], field: &str) -> Result<(), DecodeError
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn controls_of(controls: &str) -> Result<Vec<Control>, DecodeError> {
+        let line = format!(
+            r#"{{"event_id":"e","type":"project.upserted","schema_version":1,"occurred_at":"2026-03-01T10:00:00Z","project_id":"p","title":"t","overlap":1,"agreement_threshold":0.5,"review_criteria":"none","controls":{controls}}}"#
+        );
+        match decode(line.as_bytes())?.body {
+            EventBody::ProjectUpserted(project) => Ok(project.controls),
+            other => panic!("not a project: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn control_threshold_and_label_weights() {
+        let controls = controls_of(
+            r#"[{"name":"a","kind":"rectanglelabels","label_weights":{"car":2,"bus":0},"threshold":0.75},
+                {"name":"b","kind":"choices","label_weights":null,"threshold":null}]"#,
+        )
+        .unwrap();
+        assert_eq!(controls[0].threshold, 0.75);
+        assert_eq!(controls[0].label_weights.get("car"), Some(&2.0));
+        assert_eq!(controls[0].label_weights.get("bus"), Some(&0.0));
+        assert_eq!(controls[1].threshold, DEFAULT_THRESHOLD);
+        assert!(controls[1].label_weights.is_empty());
+        let error = controls_of(r#"[{"name":"a","kind":"choices","threshold":-0.1}]"#);
+        assert_eq!(error.unwrap_err().field(), Some("controls.0.threshold"));
+        let error = controls_of(r#"[{"name":"a","kind":"labels","label_weights":{"x":-1}}]"#);
+        assert_eq!(
+            error.unwrap_err().field(),
+            Some("controls.0.label_weights.x")
+        );
+    }
 }

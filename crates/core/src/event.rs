@@ -6,6 +6,7 @@
 //! Ids borrow from the input where the JSON string has no escapes.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
@@ -200,6 +201,25 @@ pub struct Control {
     pub max: Option<f64>,
     /// Weight in the overall agreement (0 drops the tag).
     pub weight: f64,
+    /// Per-label weights inside the tag (each >= 0): 0 drops that label from
+    /// region and choice scoring; a label not listed weighs 1.
+    #[serde(default)]
+    pub label_weights: LabelWeights,
+    /// In `0..=1`: the IoU threshold of the region threshold variants and of
+    /// precision/recall/F1, and the pair score at or above which two
+    /// annotations agree in this tag (consensus).
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+}
+
+/// Label → weight (>= 0) inside one control tag; a missing label weighs 1.
+pub type LabelWeights = BTreeMap<String, f64>;
+
+/// The threshold of a control that does not set one.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+
+fn default_threshold() -> f64 {
+    DEFAULT_THRESHOLD
 }
 
 /// `review_criteria` of a project.

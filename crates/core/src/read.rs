@@ -8,8 +8,11 @@
 use std::future::Future;
 use std::ops::Range;
 
-use crate::aggregate::{ActivityRow, AgreementRow, HourRow, LabelRow, PairRow, TotalsRow};
+use crate::aggregate::{
+    ActivityRow, AgreementRow, CellKind, HourRow, LabelRow, PairRow, TotalsRow,
+};
 use crate::member::MemberState;
+use crate::participant::AgreementScope;
 use crate::project::ProjectConfig;
 use crate::time::Hour;
 
@@ -22,6 +25,26 @@ pub struct ProjectRecord {
     pub config: ProjectConfig,
     /// Snapshot counts.
     pub totals: TotalsRow,
+}
+
+/// Where a sufficient-statistics cell is, within a project (the fields of
+/// [`crate::aggregate::AggKey::Cell`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellAddress {
+    /// Control tag.
+    pub dimension: String,
+    /// Which statistic.
+    pub kind: CellKind,
+    /// Values per task (coincidences), else 0.
+    pub m: u32,
+    /// First participant (confusion), else empty.
+    pub a: String,
+    /// Second participant (confusion), else empty.
+    pub b: String,
+    /// First category.
+    pub c: String,
+    /// Second category, else empty.
+    pub k: String,
 }
 
 /// Read access to the aggregates. Hour ranges are half-open `[start, end)`.
@@ -59,13 +82,29 @@ pub trait ReadStore: Send + Sync + 'static {
         hours: Range<Hour>,
     ) -> impl Future<Output = Result<Vec<(String, Hour, HourRow)>, Self::Error>> + Send;
 
-    /// Task-agreement rows of one dimension (`""` = overall), sorted by hour.
+    /// Task-agreement rows of one dimension (`""` = overall) and scope, sorted by hour.
     fn agreement_hours(
         &self,
         project: &str,
         dimension: &str,
+        scope: AgreementScope,
         hours: Range<Hour>,
     ) -> impl Future<Output = Result<Vec<(Hour, AgreementRow)>, Self::Error>> + Send;
+
+    /// Every task-agreement row of a scope, all dimensions and hours:
+    /// `(dimension, hour, row)`, sorted.
+    fn agreement_rows(
+        &self,
+        project: &str,
+        scope: AgreementScope,
+    ) -> impl Future<Output = Result<Vec<(String, Hour, AgreementRow)>, Self::Error>> + Send;
+
+    /// Every sufficient-statistics cell of the project with a non-zero
+    /// count, sorted by address.
+    fn agreement_cells(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<(CellAddress, i64)>, Self::Error>> + Send;
 
     /// Label occurrences: `(dimension, label, row)`, sorted.
     fn labels(
@@ -73,7 +112,8 @@ pub trait ReadStore: Send + Sync + 'static {
         project: &str,
     ) -> impl Future<Output = Result<Vec<(String, String, LabelRow)>, Self::Error>> + Send;
 
-    /// Pair rows of one dimension: `(a, b, row)` with `a < b`, sorted.
+    /// Pair rows of one dimension: `(a, b, row)` with `a` before `b` in
+    /// [`crate::participant::canonical_order`], sorted by `(a, b)` bytes.
     fn pairs(
         &self,
         project: &str,

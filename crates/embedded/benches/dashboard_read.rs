@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use labelpulse_core::aggregate::{AggKey, AggRow, AgreementRow, HourRow, TotalsRow};
+use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::read::ReadStore;
 use labelpulse_embedded::EmbeddedStore;
 use labelpulse_engine::{Flush, Store, Versioned};
@@ -101,6 +102,7 @@ fn build(store: &mut EmbeddedStore) -> usize {
                 aggregates.push((
                     AggKey::AgreementHour {
                         project: project.clone(),
+                        scope: labelpulse_core::participant::AgreementScope::DEFAULT,
                         dimension: dimension.into(),
                         hour,
                     },
@@ -176,7 +178,9 @@ fn bench(c: &mut Criterion) {
             HOURS as usize * ACTIVE_PER_HOUR
         );
         assert_eq!(
-            s.agreement_hours(project, "", hours.clone()).unwrap().len(),
+            s.agreement_hours(project, "", AgreementScope::DEFAULT, hours.clone())
+                .unwrap()
+                .len(),
             HOURS as usize
         );
     }
@@ -243,7 +247,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("agreement_hours", |b| {
         b.iter(|| {
             let s = store.snapshot().unwrap();
-            black_box(s.agreement_hours(project, "", hours.clone()).unwrap())
+            black_box(
+                s.agreement_hours(project, "", AgreementScope::DEFAULT, hours.clone())
+                    .unwrap(),
+            )
         })
     });
     group.bench_function("dashboard_all_three", |b| {
@@ -252,7 +259,8 @@ fn bench(c: &mut Criterion) {
             black_box((
                 s.project_hours(project, hours.clone()).unwrap(),
                 s.project_member_hours(project, hours.clone()).unwrap(),
-                s.agreement_hours(project, "", hours.clone()).unwrap(),
+                s.agreement_hours(project, "", AgreementScope::DEFAULT, hours.clone())
+                    .unwrap(),
             ))
         })
     });
@@ -284,7 +292,7 @@ fn bench(c: &mut Criterion) {
                     .await
                     .unwrap();
                 let g = store
-                    .agreement_hours(project, "", hours.clone())
+                    .agreement_hours(project, "", AgreementScope::DEFAULT, hours.clone())
                     .await
                     .unwrap();
                 black_box((a, m, g))
@@ -297,7 +305,7 @@ fn bench(c: &mut Criterion) {
                 black_box(tokio::join!(
                     store.project_hours(project, hours.clone()),
                     store.project_member_hours(project, hours.clone()),
-                    store.agreement_hours(project, "", hours.clone()),
+                    store.agreement_hours(project, "", AgreementScope::DEFAULT, hours.clone()),
                 ))
             })
         })

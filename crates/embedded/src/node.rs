@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use labelpulse_core::aggregate::{ActivityRow, AgreementRow, HourRow, LabelRow, PairRow};
 use labelpulse_core::ingest::{EventSink, IngestReceipt};
 use labelpulse_core::member::MemberState;
-use labelpulse_core::read::{ProjectRecord, ReadStore};
+use labelpulse_core::participant::AgreementScope;
+use labelpulse_core::read::{CellAddress, ProjectRecord, ReadStore};
 use labelpulse_core::time::Hour;
 use labelpulse_engine::{BatchEvent, Engine, EngineError, EngineSettings};
 use tokio::sync::{mpsc, oneshot};
@@ -580,9 +581,25 @@ impl ReadStore for EmbeddedReader {
         &self,
         project: &str,
         dimension: &str,
+        scope: AgreementScope,
         hours: std::ops::Range<Hour>,
     ) -> impl Future<Output = Result<Vec<(Hour, AgreementRow)>, StoreError>> + Send {
-        self.store.agreement_hours(project, dimension, hours)
+        self.store.agreement_hours(project, dimension, scope, hours)
+    }
+
+    fn agreement_rows(
+        &self,
+        project: &str,
+        scope: AgreementScope,
+    ) -> impl Future<Output = Result<Vec<(String, Hour, AgreementRow)>, StoreError>> + Send {
+        self.store.agreement_rows(project, scope)
+    }
+
+    fn agreement_cells(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<(CellAddress, i64)>, StoreError>> + Send {
+        self.store.agreement_cells(project)
     }
 
     fn labels(

@@ -11,11 +11,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use labelpulse_core::aggregate::{
-    ActivityRow, AggKey, AggRow, AgreementRow, HourRow, LabelRow, PairRow, TotalsRow,
+    ActivityRow, AggKey, AggRow, AgreementRow, CellRow, HourRow, LabelRow, PairRow, TotalsRow,
 };
 use labelpulse_core::member::MemberState;
+use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::project::ProjectConfig;
-use labelpulse_core::read::{ProjectRecord, ReadStore};
+use labelpulse_core::read::{CellAddress, ProjectRecord, ReadStore};
 use labelpulse_core::task::TaskState;
 use labelpulse_core::time::Hour;
 use labelpulse_engine::entity::{IndexKey, SessionState};
@@ -222,14 +223,41 @@ impl Snapshot {
             AggKey::AgreementHour {
                 project,
                 dimension,
+                scope,
                 hour,
             } => aggregate(
                 self.get(
                     tables::AGREEMENT_HOUR,
                     names::AGREEMENT_HOUR,
-                    (project.as_str(), dimension.as_str(), *hour),
+                    (project.as_str(), scope.code(), dimension.as_str(), *hour),
                 )?,
                 AggRow::Agreement,
+            ),
+            AggKey::Cell {
+                project,
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+            } => aggregate(
+                self.get(
+                    tables::CELLS,
+                    names::CELLS,
+                    (
+                        project.as_str(),
+                        dimension.as_str(),
+                        tables::cell_kind_code(*kind),
+                        a.as_str(),
+                        b.as_str(),
+                        *m,
+                        c.as_str(),
+                        k.as_str(),
+                    ),
+                )?,
+                AggRow::Cell,
             ),
         })
     }
@@ -349,11 +377,12 @@ impl Snapshot {
         Ok(out)
     }
 
-    /// Task-agreement rows of one dimension (`""` = overall), sorted by hour.
+    /// Task-agreement rows of one dimension (`""` = overall) and scope, sorted by hour.
     pub fn agreement_hours(
         &self,
         project: &str,
         dimension: &str,
+        scope: AgreementScope,
         hours: Range<Hour>,
     ) -> Result<Vec<(Hour, AgreementRow)>, StoreError> {
         if hours.start >= hours.end {
@@ -361,14 +390,69 @@ impl Snapshot {
         }
         let table = self.txn.open_table(tables::AGREEMENT_HOUR)?;
         let mut out = Vec::with_capacity(hours_hint(&hours));
-        for entry in
-            table.range((project, dimension, hours.start)..(project, dimension, hours.end))?
+        let code = scope.code();
+        for entry in table
+            .range((project, code, dimension, hours.start)..(project, code, dimension, hours.end))?
         {
             let (key, value) = entry?;
-            let (_, _, hour) = key.value();
+            let (_, _, _, hour) = key.value();
             let row: Versioned<AgreementRow> = decode(names::AGREEMENT_HOUR, value.value())?;
             out.push((hour, row.value));
         }
+        Ok(out)
+    }
+
+    /// Every task-agreement row of a scope: `(dimension, hour, row)`, sorted.
+    pub fn agreement_rows(
+        &self,
+        project: &str,
+        scope: AgreementScope,
+    ) -> Result<Vec<(String, Hour, AgreementRow)>, StoreError> {
+        let table = self.txn.open_table(tables::AGREEMENT_HOUR)?;
+        let code = scope.code();
+        let mut out = Vec::new();
+        for entry in table.range((project, code, "", Hour::MIN)..)? {
+            let (key, value) = entry?;
+            let (p, c, dimension, hour) = key.value();
+            if p != project || c != code {
+                break;
+            }
+            let row: Versioned<AgreementRow> = decode(names::AGREEMENT_HOUR, value.value())?;
+            out.push((dimension.to_string(), hour, row.value));
+        }
+        Ok(out)
+    }
+
+    /// Every sufficient-statistics cell of the project, sorted by address.
+    pub fn agreement_cells(&self, project: &str) -> Result<Vec<(CellAddress, i64)>, StoreError> {
+        let table = self.txn.open_table(tables::CELLS)?;
+        let mut out = Vec::new();
+        for entry in table.range((project, "", 0u8, "", "", 0u32, "", "")..)? {
+            let (key, value) = entry?;
+            let (p, dimension, code, a, b, m, c, k) = key.value();
+            if p != project {
+                break;
+            }
+            let kind = tables::cell_kind_from_code(code).ok_or(StoreError::BadKey {
+                table: names::CELLS,
+            })?;
+            let row: Versioned<CellRow> = decode(names::CELLS, value.value())?;
+            if row.value.count != 0 {
+                out.push((
+                    CellAddress {
+                        dimension: dimension.to_string(),
+                        kind,
+                        m,
+                        a: a.to_string(),
+                        b: b.to_string(),
+                        c: c.to_string(),
+                        k: k.to_string(),
+                    },
+                    row.value.count,
+                ));
+            }
+        }
+        out.sort_by(|x, y| x.0.cmp(&y.0));
         Ok(out)
     }
 
@@ -562,17 +646,44 @@ impl Snapshot {
             b,
             AggRow::Pair
         )?);
-        scan!(tables::AGREEMENT_HOUR, |k, b| put(
-            &mut c,
-            names::AGREEMENT_HOUR,
-            AggKey::AgreementHour {
-                project: k.0.to_string(),
-                dimension: k.1.to_string(),
-                hour: k.2
-            },
-            b,
-            AggRow::Agreement
-        )?);
+        for entry in self.txn.open_table(tables::AGREEMENT_HOUR)?.iter()? {
+            let (k, v) = entry?;
+            let (project, code, dimension, hour) = k.value();
+            let scope = AgreementScope::from_code(code).ok_or(StoreError::BadKey {
+                table: names::AGREEMENT_HOUR,
+            })?;
+            let key = AggKey::AgreementHour {
+                project: project.to_string(),
+                dimension: dimension.to_string(),
+                scope,
+                hour,
+            };
+            put(
+                &mut c,
+                names::AGREEMENT_HOUR,
+                key,
+                v.value(),
+                AggRow::Agreement,
+            )?;
+        }
+        for entry in self.txn.open_table(tables::CELLS)?.iter()? {
+            let (k, v) = entry?;
+            let (project, dimension, code, a, b, m, cat_c, cat_k) = k.value();
+            let kind = tables::cell_kind_from_code(code).ok_or(StoreError::BadKey {
+                table: names::CELLS,
+            })?;
+            let key = AggKey::Cell {
+                project: project.to_string(),
+                dimension: dimension.to_string(),
+                kind,
+                m,
+                a: a.to_string(),
+                b: b.to_string(),
+                c: cat_c.to_string(),
+                k: cat_k.to_string(),
+            };
+            put(&mut c, names::CELLS, key, v.value(), AggRow::Cell)?;
+        }
         scan!(tables::TASKS, |k, b| {
             c.tasks
                 .insert((k.0.to_string(), k.1.to_string()), decode(names::TASKS, b)?);
@@ -669,11 +780,27 @@ impl ReadStore for EmbeddedStore {
         &self,
         project: &str,
         dimension: &str,
+        scope: AgreementScope,
         hours: Range<Hour>,
     ) -> Result<Vec<(Hour, AgreementRow)>, StoreError> {
         let (project, dimension) = (project.to_string(), dimension.to_string());
-        self.blocking(move |s| s.agreement_hours(&project, &dimension, hours))
+        self.blocking(move |s| s.agreement_hours(&project, &dimension, scope, hours))
             .await
+    }
+
+    async fn agreement_rows(
+        &self,
+        project: &str,
+        scope: AgreementScope,
+    ) -> Result<Vec<(String, Hour, AgreementRow)>, StoreError> {
+        let project = project.to_string();
+        self.blocking(move |s| s.agreement_rows(&project, scope))
+            .await
+    }
+
+    async fn agreement_cells(&self, project: &str) -> Result<Vec<(CellAddress, i64)>, StoreError> {
+        let project = project.to_string();
+        self.blocking(move |s| s.agreement_cells(&project)).await
     }
 
     async fn labels(&self, project: &str) -> Result<Vec<(String, String, LabelRow)>, StoreError> {

@@ -5,6 +5,7 @@
 //! contiguous range scan. redb orders tuples field by field, `i64` hours
 //! numerically, strings by bytes.
 
+use labelpulse_core::aggregate::CellKind;
 use labelpulse_engine::entity::IndexKind;
 use redb::TableDefinition;
 
@@ -28,8 +29,25 @@ pub const MEMBER_ACTIVITY: BytesTable<(&str, &str)> = TableDefinition::new("memb
 pub const LABELS: BytesTable<(&str, &str, &str)> = TableDefinition::new("labels");
 /// `(project, dimension, a, b)` -> `Versioned<PairRow>`.
 pub const PAIRS: BytesTable<(&str, &str, &str, &str)> = TableDefinition::new("pairs");
-/// `(project, dimension, hour)` -> `Versioned<AgreementRow>`.
-pub const AGREEMENT_HOUR: BytesTable<(&str, &str, i64)> = TableDefinition::new("agreement_hour");
+/// `(project, scope code, dimension, hour)` -> `Versioned<AgreementRow>`
+/// (scope codes: `AgreementScope::code`).
+pub const AGREEMENT_HOUR: BytesTable<(&str, u8, &str, i64)> =
+    TableDefinition::new("agreement_hour");
+/// `(project, dimension, kind code, a, b, m, c, k)` -> `Versioned<CellRow>`;
+/// kind from [`cell_kind_code`].
+pub const CELLS: BytesTable<CellKey> = TableDefinition::new("agreement_cells");
+
+/// The key tuple of [`CELLS`].
+pub type CellKey = (
+    &'static str,
+    &'static str,
+    u8,
+    &'static str,
+    &'static str,
+    u32,
+    &'static str,
+    &'static str,
+);
 /// `(project, task)` -> `Versioned<TaskState>`.
 pub const TASKS: BytesTable<(&str, &str)> = TableDefinition::new("tasks");
 /// `(project, member)` -> `Versioned<SessionState>`.
@@ -50,7 +68,7 @@ pub const META_FORMAT: &str = "format";
 /// Meta key of the durable positions (postcard `BTreeMap<u32, u64>`).
 pub const META_POSITIONS: &str = "positions";
 /// The format this crate writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Names of the tables, for error messages.
 pub mod names {
@@ -68,6 +86,8 @@ pub mod names {
     pub const PAIRS: &str = "pairs";
     /// See [`super::AGREEMENT_HOUR`].
     pub const AGREEMENT_HOUR: &str = "agreement_hour";
+    /// See [`super::CELLS`].
+    pub const CELLS: &str = "agreement_cells";
     /// See [`super::TASKS`].
     pub const TASKS: &str = "tasks";
     /// See [`super::SESSIONS`].
@@ -99,6 +119,25 @@ pub fn index_kind_from_code(code: u8) -> Option<IndexKind> {
     }
 }
 
+/// The stored code of a [`CellKind`].
+pub fn cell_kind_code(kind: CellKind) -> u8 {
+    match kind {
+        CellKind::Single => 0,
+        CellKind::Coincidence => 1,
+        CellKind::Confusion => 2,
+    }
+}
+
+/// The [`CellKind`] of a stored code, if valid.
+pub fn cell_kind_from_code(code: u8) -> Option<CellKind> {
+    match code {
+        0 => Some(CellKind::Single),
+        1 => Some(CellKind::Coincidence),
+        2 => Some(CellKind::Confusion),
+        _ => None,
+    }
+}
+
 /// Creates every table that does not exist yet (redb creates on open in a
 /// write transaction).
 pub(crate) fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
@@ -109,6 +148,7 @@ pub(crate) fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::Table
     txn.open_table(MEMBER_ACTIVITY)?;
     txn.open_table(LABELS)?;
     txn.open_table(PAIRS)?;
+    txn.open_table(CELLS)?;
     txn.open_table(AGREEMENT_HOUR)?;
     txn.open_table(TASKS)?;
     txn.open_table(SESSIONS)?;

@@ -21,7 +21,8 @@ struct Tables<'t> {
     member_activity: Bytes<'t, (&'static str, &'static str)>,
     labels: Bytes<'t, (&'static str, &'static str, &'static str)>,
     pairs: Bytes<'t, (&'static str, &'static str, &'static str, &'static str)>,
-    agreement_hour: Bytes<'t, (&'static str, &'static str, i64)>,
+    agreement_hour: Bytes<'t, (&'static str, u8, &'static str, i64)>,
+    cells: Bytes<'t, tables::CellKey>,
     tasks: Bytes<'t, (&'static str, &'static str)>,
     sessions: Bytes<'t, (&'static str, &'static str)>,
     projects: Bytes<'t, &'static str>,
@@ -42,6 +43,7 @@ impl<'t> Tables<'t> {
             labels: txn.open_table(tables::LABELS)?,
             pairs: txn.open_table(tables::PAIRS)?,
             agreement_hour: txn.open_table(tables::AGREEMENT_HOUR)?,
+            cells: txn.open_table(tables::CELLS)?,
             tasks: txn.open_table(tables::TASKS)?,
             sessions: txn.open_table(tables::SESSIONS)?,
             projects: txn.open_table(tables::PROJECTS)?,
@@ -118,13 +120,42 @@ impl<'t> Tables<'t> {
                 AggKey::AgreementHour {
                     project,
                     dimension,
+                    scope,
                     hour,
                 },
                 AggRow::Agreement(row),
             ) => {
                 let bytes = encode(names::AGREEMENT_HOUR, version, row)?;
                 self.agreement_hour.insert(
-                    (project.as_str(), dimension.as_str(), *hour),
+                    (project.as_str(), scope.code(), dimension.as_str(), *hour),
+                    bytes.as_slice(),
+                )?;
+            }
+            (
+                AggKey::Cell {
+                    project,
+                    dimension,
+                    kind,
+                    m,
+                    a,
+                    b,
+                    c,
+                    k,
+                },
+                AggRow::Cell(row),
+            ) => {
+                let bytes = encode(names::CELLS, version, row)?;
+                self.cells.insert(
+                    (
+                        project.as_str(),
+                        dimension.as_str(),
+                        tables::cell_kind_code(*kind),
+                        a.as_str(),
+                        b.as_str(),
+                        *m,
+                        c.as_str(),
+                        k.as_str(),
+                    ),
                     bytes.as_slice(),
                 )?;
             }
@@ -165,6 +196,7 @@ fn table_of(key: &AggKey) -> &'static str {
         AggKey::Label { .. } => names::LABELS,
         AggKey::Pair { .. } => names::PAIRS,
         AggKey::AgreementHour { .. } => names::AGREEMENT_HOUR,
+        AggKey::Cell { .. } => names::CELLS,
     }
 }
 

@@ -102,7 +102,7 @@ fn a_long_stream_with_crashes_equals_memory() {
         .keys()
         .map(std::mem::discriminant)
         .collect();
-    assert_eq!(kinds.len(), 7, "every AggKey kind present");
+    assert_eq!(kinds.len(), 8, "every AggKey kind present");
     runtime().block_on(common::assert_reads_match(&store, &expected));
 }
 

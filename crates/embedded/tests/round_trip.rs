@@ -6,6 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use labelpulse_core::aggregate::{AggKey, AggRow, LabelRow};
+use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::read::ReadStore;
 use labelpulse_embedded::{EmbeddedStore, StoreError};
 use labelpulse_engine::entity::IndexKind;
@@ -141,7 +142,7 @@ async fn every_row_and_key_kind_round_trips() {
     );
     assert_eq!(
         store
-            .agreement_hours("p", "sentiment", -2..0)
+            .agreement_hours("p", "sentiment", AgreementScope::DEFAULT, -2..0)
             .await
             .unwrap()
             .len(),

@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use labelpulse_core::aggregate::{
-    ActivityRow, AggKey, AggRow, AgreementRow, HourRow, LabelRow, PairRow, TotalsRow,
+    ActivityRow, AggKey, AggRow, AgreementRow, CellKind, CellRow, HourRow, LabelRow, PairRow,
+    TotalsRow,
 };
 use labelpulse_core::dims::Dims;
 use labelpulse_core::event::{Control, ReviewCriteria, ReviewOutcome, Role};
+use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::{AnnotationState, ReviewState, TaskState};
 use labelpulse_engine::entity::{IndexKind, MemberState, SessionState};
@@ -94,12 +96,17 @@ pub fn full_flush() -> Flush {
                     v(11, AggRow::Hour(hour_row(hour * 7 + i))),
                 ));
             }
-            for dimension in ["", "sentiment", "sentiment2"] {
+            for (dimension, scope) in ["", "sentiment", "sentiment2"]
+                .into_iter()
+                .flat_map(|d| AgreementScope::all().map(move |s| (d, s)))
+                .filter(|(d, s)| d.is_empty() || s.code() < 2)
+            {
                 aggregates.push((
                     AggKey::AgreementHour {
                         project: project.into(),
                         dimension: dimension.into(),
-                        hour,
+                        scope,
+                        hour: hour + i64::from(scope.code()),
                     },
                     v(
                         12,
@@ -179,6 +186,34 @@ pub fn full_flush() -> Flush {
                 ));
             }
         }
+        let cells = [
+            (CellKind::Single, 0, "", "", "pos", ""),
+            (CellKind::Coincidence, 2, "", "", "neg", "pos"),
+            (CellKind::Coincidence, 3, "", "", "pos", "pos"),
+            (CellKind::Confusion, 0, "m1", "m2", "pos", "neg"),
+            (CellKind::Confusion, 0, "m1", "model:v1", "a\u{1f}b", "a"),
+            (CellKind::Confusion, 0, "m2", "ground_truth", "3", "4.5"),
+        ];
+        for (n, (kind, m, a, b, c, k)) in cells.into_iter().enumerate() {
+            aggregates.push((
+                AggKey::Cell {
+                    project: project.into(),
+                    dimension: if n % 2 == 0 { "sentiment" } else { "stars" }.into(),
+                    kind,
+                    m,
+                    a: a.into(),
+                    b: b.into(),
+                    c: c.into(),
+                    k: k.into(),
+                },
+                v(
+                    18,
+                    AggRow::Cell(CellRow {
+                        count: n as i64 + i - 1,
+                    }),
+                ),
+            ));
+        }
     }
     // A project with totals only (no settings row).
     aggregates.push((
@@ -203,6 +238,8 @@ pub fn full_flush() -> Flush {
             min: None,
             max: Some(5.0),
             weight: 0.5,
+            label_weights: Default::default(),
+            threshold: labelpulse_core::event::DEFAULT_THRESHOLD,
         }],
     };
     Flush {

@@ -13,7 +13,8 @@ use std::ops::Range;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use labelpulse_core::aggregate::{AggKey, AggRow};
-use labelpulse_core::read::{ProjectRecord, ReadStore};
+use labelpulse_core::participant::AgreementScope;
+use labelpulse_core::read::{CellAddress, ProjectRecord, ReadStore};
 use labelpulse_core::time::Hour;
 use labelpulse_engine::memory::{MemoryContents, MemoryStore};
 use labelpulse_engine::{Engine, EngineSettings};
@@ -467,7 +468,10 @@ where
         assert_eq!(reader.activity(project).await.unwrap(), expect);
     }
     for (project, dimension) in &dimensions {
-        for range in &ranges {
+        for (range, scope) in ranges
+            .iter()
+            .flat_map(|r| AgreementScope::all().map(move |s| (r, s)))
+        {
             let expect: Vec<_> = c
                 .aggregates
                 .iter()
@@ -476,10 +480,15 @@ where
                         AggKey::AgreementHour {
                             project: p,
                             dimension: d,
+                            scope: s,
                             hour,
                         },
                         AggRow::Agreement(row),
-                    ) if p == project && d == dimension && in_range(*hour, range) => {
+                    ) if p == project
+                        && d == dimension
+                        && *s == scope
+                        && in_range(*hour, range) =>
+                    {
                         Some((*hour, row.clone()))
                     }
                     _ => None,
@@ -487,7 +496,7 @@ where
                 .collect();
             assert_eq!(
                 reader
-                    .agreement_hours(project, dimension, range.clone())
+                    .agreement_hours(project, dimension, scope, range.clone())
                     .await
                     .unwrap(),
                 expect
@@ -510,6 +519,63 @@ where
             })
             .collect();
         assert_eq!(reader.pairs(project, dimension).await.unwrap(), expect);
+    }
+    for project in ids.iter().map(String::as_str).chain(["no-such-project"]) {
+        for scope in AgreementScope::all() {
+            let mut expect: Vec<_> = c
+                .aggregates
+                .iter()
+                .filter_map(|(k, v)| match (k, &v.value) {
+                    (
+                        AggKey::AgreementHour {
+                            project: p,
+                            dimension,
+                            scope: s,
+                            hour,
+                        },
+                        AggRow::Agreement(row),
+                    ) if p == project && *s == scope => {
+                        Some((dimension.clone(), *hour, row.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            expect.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+            assert_eq!(reader.agreement_rows(project, scope).await.unwrap(), expect);
+        }
+        let mut expect: Vec<_> = c
+            .aggregates
+            .iter()
+            .filter_map(|(k, v)| match (k, &v.value) {
+                (
+                    AggKey::Cell {
+                        project: p,
+                        dimension,
+                        kind,
+                        m,
+                        a,
+                        b,
+                        c,
+                        k,
+                    },
+                    AggRow::Cell(row),
+                ) if p == project && row.count != 0 => Some((
+                    CellAddress {
+                        dimension: dimension.clone(),
+                        kind: *kind,
+                        m: *m,
+                        a: a.clone(),
+                        b: b.clone(),
+                        c: c.clone(),
+                        k: k.clone(),
+                    },
+                    row.count,
+                )),
+                _ => None,
+            })
+            .collect();
+        expect.sort_by(|x, y| x.0.cmp(&y.0));
+        assert_eq!(reader.agreement_cells(project).await.unwrap(), expect);
     }
     for member in &members {
         for range in &ranges {

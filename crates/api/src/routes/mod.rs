@@ -4,6 +4,7 @@
 //!
 //! [`ReadStore`]: labelpulse_core::read::ReadStore
 
+pub mod agreement;
 pub mod health;
 pub mod ingest;
 pub mod members;

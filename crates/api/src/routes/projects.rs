@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use labelpulse_core::ingest::EventSink;
+use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::read::ReadStore;
 use serde::Serialize;
 
@@ -46,7 +47,7 @@ pub async fn dashboard<R: ReadStore, W: EventSink>(
         .ok_or_else(|| ApiError::not_found("project", &id))?;
     let (hours, agreement, labels) = tokio::try_join!(
         reader.project_hours(&id, range.hours.clone()),
-        reader.agreement_hours(&id, "", range.hours.clone()),
+        reader.agreement_hours(&id, "", AgreementScope::DEFAULT, range.hours.clone()),
         reader.labels(&id),
     )
     .map_err(store_error)?;

@@ -10,6 +10,10 @@ use labelpulse_core::read::ProjectRecord;
 use labelpulse_core::time::Hour;
 use serde::Serialize;
 
+use labelpulse_core::participant::{ParticipantKind, Participants};
+
+use super::agreement::{participant_matrix, ParticipantMatrix};
+use super::outliers::{flags, Side};
 use super::project::sum_hours;
 use super::stats::{ratio, score_mean, time_stats, TimeStats};
 use crate::range::QueryRange;
@@ -29,8 +33,9 @@ pub struct MembersView {
     pub members: Vec<MemberRow>,
     /// The project's totals over the range (same fields).
     pub totals: MemberTotals,
-    /// Pairwise agreement between members, over all their common tasks.
-    pub agreement_matrix: AgreementMatrix,
+    /// Pairwise agreement between members and models over all their common
+    /// tasks, with a ground-truth column.
+    pub agreement_matrix: ParticipantMatrix,
 }
 
 /// One member's row.
@@ -62,6 +67,14 @@ pub struct MemberRow {
     pub lead_time_seconds: TimeStats,
     /// Mean pair score with other members over common tasks (all time).
     pub agreement: Option<f64>,
+    /// Mean pair score with the tasks' ground truth (all time).
+    pub gt_agreement: Option<f64>,
+    /// Mean pair score with the models' predictions (all time).
+    pub prediction_agreement: Option<f64>,
+    /// Ways the member is far from the project's cohort (see the README):
+    /// `low_agreement`, `slow_lead_time`, `fast_lead_time`,
+    /// `high_rejection_rate`.
+    pub outlier_flags: Vec<&'static str>,
     /// Review actions they performed.
     pub reviews_performed: i64,
     /// Duration of the reviews they performed.
@@ -99,17 +112,6 @@ pub struct MemberTotals {
     pub review_time_seconds: TimeStats,
 }
 
-/// The agreement matrix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AgreementMatrix {
-    /// Participant ids, sorted; rows and columns follow this order.
-    pub participants: Vec<String>,
-    /// Mean pair score; `null` on the diagonal and for pairs with no common task.
-    pub score: Vec<Vec<Option<f64>>>,
-    /// Common tasks.
-    pub common_tasks: Vec<Vec<i64>>,
-}
-
 /// Everything the members view is computed from.
 pub struct MembersInputs<'a> {
     /// The project.
@@ -126,51 +128,67 @@ pub struct MembersInputs<'a> {
     pub members: &'a HashMap<String, MemberState>,
 }
 
-/// The matrix from pair rows.
-pub fn agreement_matrix(pairs: &[(String, String, PairRow)]) -> AgreementMatrix {
-    let live: Vec<&(String, String, PairRow)> =
-        pairs.iter().filter(|(_, _, row)| row.tasks > 0).collect();
-    let participants: Vec<String> = live
-        .iter()
-        .flat_map(|(a, b, _)| [a.clone(), b.clone()])
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let position: HashMap<&str, usize> = participants
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.as_str(), i))
-        .collect();
-    let n = participants.len();
-    let mut score = vec![vec![None; n]; n];
-    let mut common_tasks = vec![vec![0; n]; n];
-    for (a, b, row) in live {
-        let (Some(&i), Some(&j)) = (position.get(a.as_str()), position.get(b.as_str())) else {
-            continue;
-        };
-        let mean = score_mean(row.score_sum, row.tasks);
-        score[i][j] = mean;
-        score[j][i] = mean;
-        common_tasks[i][j] = row.tasks;
-        common_tasks[j][i] = row.tasks;
-    }
-    AgreementMatrix {
-        participants,
-        score,
-        common_tasks,
-    }
+/// Per member, `(score_sum, tasks)` against other members, against the
+/// ground truth, and against models.
+#[derive(Default)]
+struct MemberPairs {
+    members: (i64, i64),
+    ground_truth: (i64, i64),
+    models: (i64, i64),
 }
 
-fn member_agreement(pairs: &[(String, String, PairRow)]) -> HashMap<&str, (i64, i64)> {
-    let mut sums: HashMap<&str, (i64, i64)> = HashMap::new();
+fn member_agreement(pairs: &[(String, String, PairRow)]) -> HashMap<&str, MemberPairs> {
+    let mut sums: HashMap<&str, MemberPairs> = HashMap::new();
+    let add = |slot: &mut (i64, i64), row: &PairRow| {
+        slot.0 += row.score_sum;
+        slot.1 += row.tasks;
+    };
     for (a, b, row) in pairs {
-        for member in [a, b] {
-            let entry = sums.entry(member.as_str()).or_default();
-            entry.0 += row.score_sum;
-            entry.1 += row.tasks;
+        if ParticipantKind::of(a) != ParticipantKind::Member {
+            continue;
+        }
+        match ParticipantKind::of(b) {
+            ParticipantKind::Member => {
+                add(&mut sums.entry(a.as_str()).or_default().members, row);
+                add(&mut sums.entry(b.as_str()).or_default().members, row);
+            }
+            ParticipantKind::GroundTruth => {
+                add(&mut sums.entry(a.as_str()).or_default().ground_truth, row)
+            }
+            ParticipantKind::Model => add(&mut sums.entry(a.as_str()).or_default().models, row),
         }
     }
     sums
+}
+
+/// The outlier flags of each row (see [`super::outliers`]).
+fn outlier_flags(rows: &[MemberRow]) -> Vec<Vec<&'static str>> {
+    let agreement: Vec<Option<f64>> = rows.iter().map(|r| r.agreement).collect();
+    let lead: Vec<Option<f64>> = rows.iter().map(|r| r.lead_time_seconds.median).collect();
+    let rejection: Vec<Option<f64>> = rows
+        .iter()
+        .map(|r| ratio(r.rejected, r.accepted + r.fixed_and_accepted + r.rejected))
+        .collect();
+    let agreement = flags(&agreement, Side::Low);
+    let lead = flags(&lead, Side::Both);
+    let rejection = flags(&rejection, Side::High);
+    (0..rows.len())
+        .map(|i| {
+            let mut out = Vec::new();
+            if agreement[i].is_some() {
+                out.push("low_agreement");
+            }
+            match lead[i] {
+                Some(Side::High) => out.push("slow_lead_time"),
+                Some(_) => out.push("fast_lead_time"),
+                None => {}
+            }
+            if rejection[i].is_some() {
+                out.push("high_rejection_rate");
+            }
+            out
+        })
+        .collect()
 }
 
 /// Computes the Members view.
@@ -183,16 +201,23 @@ pub fn members_view(inputs: &MembersInputs<'_>, range: &QueryRange) -> MembersVi
     }
     per_member.retain(|_, row| row.has_activity() || row.lead_time_count != 0);
     let agreement = member_agreement(inputs.pairs);
-    let matrix = agreement_matrix(inputs.pairs);
+    let matrix = participant_matrix(inputs.pairs, Participants::All);
     let mut ids: BTreeSet<&str> = per_member.keys().copied().collect();
-    ids.extend(matrix.participants.iter().map(String::as_str));
+    ids.extend(
+        matrix
+            .participants
+            .iter()
+            .map(String::as_str)
+            .filter(|id| ParticipantKind::of(id) == ParticipantKind::Member),
+    );
+    ids.extend(agreement.keys().copied());
     let activity: HashMap<&str, i64> = inputs
         .activity
         .iter()
         .map(|(member, row)| (member.as_str(), row.last_active_ms))
         .collect();
     let empty = HourRow::default();
-    let members = ids
+    let mut members: Vec<MemberRow> = ids
         .into_iter()
         .map(|id| {
             let row = per_member.get(id).unwrap_or(&empty);
@@ -217,7 +242,14 @@ pub fn members_view(inputs: &MembersInputs<'_>, range: &QueryRange) -> MembersVi
                 ),
                 agreement: agreement
                     .get(id)
-                    .and_then(|(sum, tasks)| score_mean(*sum, *tasks)),
+                    .and_then(|p| score_mean(p.members.0, p.members.1)),
+                gt_agreement: agreement
+                    .get(id)
+                    .and_then(|p| score_mean(p.ground_truth.0, p.ground_truth.1)),
+                prediction_agreement: agreement
+                    .get(id)
+                    .and_then(|p| score_mean(p.models.0, p.models.1)),
+                outlier_flags: Vec::new(),
                 reviews_performed: row.reviews_performed(),
                 review_time_seconds: time_stats(
                     row.review_time_ms,
@@ -232,6 +264,10 @@ pub fn members_view(inputs: &MembersInputs<'_>, range: &QueryRange) -> MembersVi
             }
         })
         .collect();
+    let flags = outlier_flags(&members);
+    for (row, flags) in members.iter_mut().zip(flags) {
+        row.outlier_flags = flags;
+    }
     let total = sum_hours(
         inputs
             .project_hours
@@ -240,9 +276,16 @@ pub fn members_view(inputs: &MembersInputs<'_>, range: &QueryRange) -> MembersVi
             .map(|(_, r)| r),
     );
     let reviewed = total.accepted + total.fixed_and_accepted + total.rejected;
-    let (pair_sum, pair_tasks) = inputs.pairs.iter().fold((0, 0), |(s, t), (_, _, row)| {
-        (s + row.score_sum, t + row.tasks)
-    });
+    let (pair_sum, pair_tasks) = inputs
+        .pairs
+        .iter()
+        .filter(|(a, b, _)| {
+            ParticipantKind::of(a) == ParticipantKind::Member
+                && ParticipantKind::of(b) == ParticipantKind::Member
+        })
+        .fold((0, 0), |(s, t), (_, _, row)| {
+            (s + row.score_sum, t + row.tasks)
+        });
     MembersView {
         project_id: inputs.project.id.clone(),
         from: range.format(range.from),

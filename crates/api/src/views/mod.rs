@@ -2,7 +2,9 @@
 //! "serialize it" in the routes: JSON now, HTML pages later, over the same
 //! functions.
 
+pub mod agreement;
 pub mod members;
+pub mod outliers;
 pub mod performance;
 pub mod project;
 pub mod projects;

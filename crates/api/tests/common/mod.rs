@@ -11,7 +11,8 @@ use labelpulse_api::{app, AppState, Settings};
 use labelpulse_core::aggregate::{ActivityRow, AgreementRow, HourRow, LabelRow, PairRow};
 use labelpulse_core::ingest::{EventSink, IngestReceipt};
 use labelpulse_core::member::MemberState;
-use labelpulse_core::read::{ProjectRecord, ReadStore};
+use labelpulse_core::participant::AgreementScope;
+use labelpulse_core::read::{CellAddress, ProjectRecord, ReadStore};
 use labelpulse_core::time::Hour;
 use labelpulse_embedded::{EmbeddedNode, EmbeddedReader, NodeSettings};
 use serde_json::{json, Value};
@@ -414,10 +415,21 @@ impl<R: ReadStore> ReadStore for Faulty<R> {
         &self,
         project: &str,
         dimension: &str,
+        scope: AgreementScope,
         hours: std::ops::Range<Hour>,
     ) -> Result<Vec<(Hour, AgreementRow)>, Injected> {
-        self.run(self.inner.agreement_hours(project, dimension, hours))
+        self.run(self.inner.agreement_hours(project, dimension, scope, hours))
             .await
+    }
+    async fn agreement_rows(
+        &self,
+        project: &str,
+        scope: AgreementScope,
+    ) -> Result<Vec<(String, Hour, AgreementRow)>, Injected> {
+        self.run(self.inner.agreement_rows(project, scope)).await
+    }
+    async fn agreement_cells(&self, project: &str) -> Result<Vec<(CellAddress, i64)>, Injected> {
+        self.run(self.inner.agreement_cells(project)).await
     }
     async fn labels(&self, project: &str) -> Result<Vec<(String, String, LabelRow)>, Injected> {
         self.run(self.inner.labels(project)).await

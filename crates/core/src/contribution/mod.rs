@@ -9,10 +9,17 @@
 
 use std::borrow::Cow;
 
-use crate::agreement::{dimension_score, dimension_used, pair_score, scored_dimensions};
+mod agreement;
+
+use agreement::agreement_contributions;
+pub use agreement::participants;
+
+use crate::aggregate::CellKind;
+use crate::agreement::{pair_score, scored_dimensions};
 use crate::event::{ReviewCriteria, ReviewOutcome, TaskStatus};
+use crate::participant::AgreementScope;
 use crate::project::ProjectConfig;
-use crate::score::{mean_fixed, to_fixed, SCORE_ONE};
+use crate::score::SCORE_ONE;
 use crate::task::{AnnotationState, TaskState};
 use crate::time::{hour_of_ms, Hour};
 
@@ -116,16 +123,38 @@ pub enum Contribution<'a> {
         /// Fixed-point score.
         score: i64,
     },
-    /// One task's agreement (mean pair score) in a dimension.
+    /// One task's agreement in a dimension and scope.
     TaskAgreement {
         /// Control tag, or [`OVERALL`].
         dimension: Cow<'a, str>,
+        /// Which pairs, combined how.
+        scope: AgreementScope,
         /// Hour of the task's latest participating annotation.
         hour: Hour,
         /// Fixed-point score.
         score: i64,
         /// Below the project's agreement threshold.
         low: bool,
+    },
+    /// `amount` on one cell of a dimension's sufficient statistics (see
+    /// [`crate::aggregate::AggKey::Cell`]).
+    Cell {
+        /// Control tag.
+        dimension: Cow<'a, str>,
+        /// Which statistic.
+        kind: CellKind,
+        /// Values per task (coincidences), else 0.
+        m: u32,
+        /// First participant (confusion), else empty.
+        a: Cow<'a, str>,
+        /// Second participant (confusion), else empty.
+        b: Cow<'a, str>,
+        /// First category.
+        c: Cow<'a, str>,
+        /// Second category, else empty.
+        k: Cow<'a, str>,
+        /// How much.
+        amount: i64,
     },
     /// The task is in this state (snapshot counts).
     Status {
@@ -185,14 +214,35 @@ impl Contribution<'_> {
             },
             Contribution::TaskAgreement {
                 dimension,
+                scope,
                 hour,
                 score,
                 low,
             } => Contribution::TaskAgreement {
                 dimension: owned(dimension),
+                scope,
                 hour,
                 score,
                 low,
+            },
+            Contribution::Cell {
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+                amount,
+            } => Contribution::Cell {
+                dimension: owned(dimension),
+                kind,
+                m,
+                a: owned(a),
+                b: owned(b),
+                c: owned(c),
+                k: owned(k),
+                amount,
             },
             Contribution::Status { status } => Contribution::Status { status },
         }
@@ -372,103 +422,6 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
         ReviewCriteria::All if accepting.len() == counted.len() => (TaskStatus::Done, done_ms),
         ReviewCriteria::All if accepting.is_empty() => (TaskStatus::NeedsReview, None),
         ReviewCriteria::All => (TaskStatus::InReview, None),
-    }
-}
-
-/// The agreement participants of a task: one non-skipped annotation per
-/// member (the newest), sorted by member id.
-pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
-    let mut chosen: Vec<&AnnotationState> = Vec::new();
-    for annotation in task.annotations.iter().filter(|a| !a.skipped) {
-        match chosen
-            .iter()
-            .position(|c| c.member_id == annotation.member_id)
-        {
-            Some(index) if annotation.completed_ms > chosen[index].completed_ms => {
-                chosen[index] = annotation
-            }
-            Some(_) => {}
-            None => chosen.push(annotation),
-        }
-    }
-    chosen.sort_by(|a, b| a.member_id.cmp(&b.member_id));
-    chosen
-}
-
-fn agreement_contributions<'a>(
-    task: &'a TaskState,
-    config: &'a ProjectConfig,
-    out: &mut Vec<Contribution<'a>>,
-) {
-    let people = participants(task);
-    if people.len() < 2 {
-        return;
-    }
-    let dimensions = scored_dimensions(config, people.iter().map(|a| &a.dims));
-    if dimensions.is_empty() {
-        return;
-    }
-    let hour = hour_of_ms(
-        people
-            .iter()
-            .map(|a| a.completed_ms)
-            .max()
-            .unwrap_or_default(),
-    );
-    let threshold = to_fixed(config.agreement_threshold);
-    let push_task = |dimension: &'a str, sum: i64, pairs: i64, out: &mut Vec<Contribution<'a>>| {
-        if let Some(score) = mean_fixed(sum, pairs) {
-            out.push(Contribution::TaskAgreement {
-                dimension: Cow::Borrowed(dimension),
-                hour,
-                score,
-                low: score < threshold,
-            });
-        }
-    };
-    let (mut overall_sum, mut pairs) = (0, 0);
-    for (i, a) in people.iter().enumerate() {
-        for b in &people[i + 1..] {
-            let score = pair_score(&dimensions, &a.dims, &b.dims).unwrap_or(0);
-            overall_sum += score;
-            pairs += 1;
-            out.push(Contribution::Pair {
-                dimension: Cow::Borrowed(OVERALL),
-                a: Cow::Borrowed(&a.member_id),
-                b: Cow::Borrowed(&b.member_id),
-                score,
-            });
-        }
-    }
-    push_task(OVERALL, overall_sum, pairs, out);
-    for dimension in &dimensions {
-        let used = people.iter().enumerate().any(|(i, a)| {
-            people[i + 1..]
-                .iter()
-                .any(|b| dimension_used(dimension, &a.dims, &b.dims))
-        });
-        if !used {
-            continue;
-        }
-        let (mut sum, mut pairs) = (0, 0);
-        for (i, a) in people.iter().enumerate() {
-            for b in &people[i + 1..] {
-                let score = to_fixed(dimension_score(
-                    dimension.metric,
-                    a.dims.get(dimension.name),
-                    b.dims.get(dimension.name),
-                ));
-                sum += score;
-                pairs += 1;
-                out.push(Contribution::Pair {
-                    dimension: Cow::Borrowed(dimension.name),
-                    a: Cow::Borrowed(&a.member_id),
-                    b: Cow::Borrowed(&b.member_id),
-                    score,
-                });
-            }
-        }
-        push_task(dimension.name, sum, pairs, out);
     }
 }
 

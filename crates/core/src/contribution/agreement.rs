@@ -1,0 +1,417 @@
+//! What a task contributes to agreement: one pair row per pair of
+//! participants and dimension, one task agreement per dimension and scope,
+//! and the cells of the exact sufficient statistics of its categorical
+//! dimensions.
+
+use std::borrow::Cow;
+
+use super::{Contribution, OVERALL};
+use crate::aggregate::CellKind;
+use crate::agreement::{
+    dimension_agrees, dimension_score, dimension_used, pair_score, scored_dimensions,
+    ScoredDimension,
+};
+use crate::dims::{DimValue, Dims};
+use crate::participant::{
+    canonical_order, model_participant, AgreementScope, Mode, ParticipantKind, Participants,
+    GROUND_TRUTH,
+};
+use crate::project::ProjectConfig;
+use crate::reliability::{set_category, unit_cells, StatCell};
+use crate::score::{mean_fixed, to_fixed};
+use crate::task::{AnnotationState, TaskState};
+use crate::time::hour_of_ms;
+
+/// The annotator participants of a task: one non-skipped annotation per
+/// member (the newest), sorted by member id.
+pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
+    let mut chosen: Vec<&AnnotationState> = Vec::new();
+    for annotation in task.annotations.iter().filter(|a| !a.skipped) {
+        match chosen
+            .iter()
+            .position(|c| c.member_id == annotation.member_id)
+        {
+            Some(index) if annotation.completed_ms > chosen[index].completed_ms => {
+                chosen[index] = annotation
+            }
+            Some(_) => {}
+            None => chosen.push(annotation),
+        }
+    }
+    chosen.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    chosen
+}
+
+/// The task's ground truth: its newest non-skipped annotation marked as
+/// ground truth (ties by annotation id).
+pub fn ground_truth(task: &TaskState) -> Option<&AnnotationState> {
+    task.annotations
+        .iter()
+        .filter(|a| a.ground_truth && !a.skipped)
+        .max_by(|a, b| (a.completed_ms, &a.id).cmp(&(b.completed_ms, &b.id)))
+        .map(|a| &**a)
+}
+
+/// One participant of a task's agreement.
+#[derive(Debug, Clone)]
+pub struct Participant<'a> {
+    /// Participant id: member id, `model:<version>` or `ground_truth`.
+    pub id: Cow<'a, str>,
+    /// What the id names.
+    pub kind: ParticipantKind,
+    /// The annotation it stands for (members and the ground truth).
+    pub annotation_id: Option<&'a str>,
+    /// Its normalized result.
+    pub dims: &'a Dims,
+}
+
+/// Every participant of a task in canonical order: the annotators, one
+/// model participant per model version (its prediction with the greatest
+/// id), and the ground truth.
+pub fn agreement_participants(task: &TaskState) -> Vec<Participant<'_>> {
+    let mut all: Vec<Participant> = participants(task)
+        .into_iter()
+        .map(|a| Participant {
+            id: Cow::Borrowed(a.member_id.as_str()),
+            kind: ParticipantKind::Member,
+            annotation_id: Some(a.id.as_str()),
+            dims: &a.dims,
+        })
+        .collect();
+    // Predictions are sorted by id: the last one of a version wins.
+    let mut models: Vec<(&str, &Dims)> = Vec::new();
+    for prediction in &task.predictions {
+        let version = prediction.model_version.as_str();
+        match models.iter_mut().find(|(v, _)| *v == version) {
+            Some(entry) => entry.1 = &prediction.dims,
+            None => models.push((version, &prediction.dims)),
+        }
+    }
+    all.extend(models.into_iter().map(|(version, dims)| Participant {
+        id: Cow::Owned(model_participant(version)),
+        kind: ParticipantKind::Model,
+        annotation_id: None,
+        dims,
+    }));
+    if let Some(truth) = ground_truth(task) {
+        all.push(Participant {
+            id: Cow::Borrowed(GROUND_TRUTH),
+            kind: ParticipantKind::GroundTruth,
+            annotation_id: Some(truth.id.as_str()),
+            dims: &truth.dims,
+        });
+    }
+    all.sort_by(|a, b| canonical_order(&a.id, &b.id));
+    all
+}
+
+/// The scored pairs of a task: every pair of participants, except the
+/// ground truth with the very annotation it is.
+fn pairs(people: &[Participant<'_>]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for i in 0..people.len() {
+        for j in i + 1..people.len() {
+            let same_annotation = people[i].annotation_id.is_some()
+                && people[i].annotation_id == people[j].annotation_id;
+            if !same_annotation {
+                out.push((i, j));
+            }
+        }
+    }
+    out
+}
+
+/// The scores of one pair: overall, and per used dimension.
+struct PairScores {
+    overall: i64,
+    /// Fixed-point score per dimension (`None` for unused dimensions).
+    by_dimension: Vec<Option<i64>>,
+    /// Whether the pair agrees (threshold variant) per dimension.
+    agrees: Vec<bool>,
+}
+
+/// Appends a task's agreement contributions to `out`.
+pub(super) fn agreement_contributions<'a>(
+    task: &'a TaskState,
+    config: &'a ProjectConfig,
+    out: &mut Vec<Contribution<'a>>,
+) {
+    let people = agreement_participants(task);
+    if people.is_empty() {
+        return;
+    }
+    let dimensions = scored_dimensions(config, people.iter().map(|p| p.dims));
+    if dimensions.is_empty() {
+        return;
+    }
+    let used: Vec<bool> = dimensions
+        .iter()
+        .map(|d| people.iter().any(|p| dimension_used(d, p.dims, p.dims)))
+        .collect();
+    let pairs = pairs(&people);
+    // Statistics cells also come from tasks with a single value (Fleiss' pi).
+    for (dimension, _) in dimensions.iter().zip(&used).filter(|(_, used)| **used) {
+        statistics_cells(dimension, &people, &pairs, out);
+    }
+    if pairs.is_empty() {
+        return;
+    }
+    let scores: Vec<PairScores> = pairs
+        .iter()
+        .map(|&(i, j)| score_pair(&dimensions, &used, people[i].dims, people[j].dims))
+        .collect();
+    for (&(i, j), score) in pairs.iter().zip(&scores) {
+        push_pair(out, OVERALL, &people[i], &people[j], score.overall);
+        for (dimension, fixed) in dimensions.iter().zip(&score.by_dimension) {
+            if let Some(fixed) = fixed {
+                push_pair(out, dimension.name, &people[i], &people[j], *fixed);
+            }
+        }
+    }
+    let hour = hour_of_ms(
+        people
+            .iter()
+            .filter(|p| p.kind == ParticipantKind::Member)
+            .filter_map(|p| task_annotation_ms(task, p.annotation_id))
+            .max()
+            .unwrap_or_default(),
+    );
+    let threshold = to_fixed(config.agreement_threshold);
+    for participants in Participants::ALL {
+        let selected: Vec<usize> = pairs
+            .iter()
+            .enumerate()
+            .filter(|(_, (i, j))| participants.includes(people[*i].kind, people[*j].kind))
+            .map(|(index, _)| index)
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        for mode in Mode::ALL {
+            let scope = AgreementScope { participants, mode };
+            let task_scores = match mode {
+                Mode::Pairwise => pairwise(&dimensions, &scores, &selected),
+                Mode::Consensus => consensus(&dimensions, &used, &pairs, &scores, &selected),
+            };
+            for (dimension, score) in task_scores {
+                out.push(Contribution::TaskAgreement {
+                    dimension: Cow::Borrowed(dimension.map_or(OVERALL, |d| d.name)),
+                    scope,
+                    hour,
+                    score,
+                    low: score < threshold,
+                });
+            }
+        }
+    }
+}
+
+/// Completion time of one of the task's annotations.
+fn task_annotation_ms(task: &TaskState, annotation_id: Option<&str>) -> Option<i64> {
+    let id = annotation_id?;
+    task.annotations
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| a.completed_ms)
+}
+
+fn push_pair<'a>(
+    out: &mut Vec<Contribution<'a>>,
+    dimension: &'a str,
+    a: &Participant<'a>,
+    b: &Participant<'a>,
+    score: i64,
+) {
+    out.push(Contribution::Pair {
+        dimension: Cow::Borrowed(dimension),
+        a: a.id.clone(),
+        b: b.id.clone(),
+        score,
+    });
+}
+
+fn score_pair(dimensions: &[ScoredDimension<'_>], used: &[bool], a: &Dims, b: &Dims) -> PairScores {
+    let mut by_dimension = Vec::with_capacity(dimensions.len());
+    let mut agrees = Vec::with_capacity(dimensions.len());
+    for (dimension, used) in dimensions.iter().zip(used) {
+        let (x, y) = (a.get(dimension.name), b.get(dimension.name));
+        by_dimension.push(used.then(|| to_fixed(dimension_score(dimension, x, y))));
+        agrees.push(*used && dimension_agrees(dimension, x, y));
+    }
+    PairScores {
+        overall: pair_score(dimensions, a, b).unwrap_or(0),
+        by_dimension,
+        agrees,
+    }
+}
+
+/// Pairwise task agreement over the selected pairs: `(None, overall)` and
+/// one entry per used dimension.
+fn pairwise<'d, 'a>(
+    dimensions: &'d [ScoredDimension<'a>],
+    scores: &[PairScores],
+    selected: &[usize],
+) -> Vec<(Option<&'d ScoredDimension<'a>>, i64)> {
+    let count = selected.len() as i64;
+    let mut out = Vec::with_capacity(dimensions.len() + 1);
+    let overall: i64 = selected.iter().map(|&p| scores[p].overall).sum();
+    if let Some(mean) = mean_fixed(overall, count) {
+        out.push((None, mean));
+    }
+    for (index, dimension) in dimensions.iter().enumerate() {
+        let sum: Option<i64> = selected
+            .iter()
+            .map(|&p| scores[p].by_dimension[index])
+            .sum();
+        if let Some(mean) = sum.and_then(|sum| mean_fixed(sum, count)) {
+            out.push((Some(dimension), mean));
+        }
+    }
+    out
+}
+
+/// Consensus task agreement (see [`Mode::Consensus`]).
+fn consensus<'d, 'a>(
+    dimensions: &'d [ScoredDimension<'a>],
+    used: &[bool],
+    pairs: &[(usize, usize)],
+    scores: &[PairScores],
+    selected: &[usize],
+) -> Vec<(Option<&'d ScoredDimension<'a>>, i64)> {
+    let mut members: Vec<usize> = selected
+        .iter()
+        .flat_map(|&p| [pairs[p].0, pairs[p].1])
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+    let mut out = Vec::with_capacity(dimensions.len() + 1);
+    let (mut weighted, mut weights) = (0.0, 0.0);
+    for (index, dimension) in dimensions.iter().enumerate() {
+        let share = if used[index] {
+            let edges = selected
+                .iter()
+                .filter(|&&p| scores[p].agrees[index])
+                .map(|&p| pairs[p]);
+            let share = largest_group(&members, edges) as f64 / members.len() as f64;
+            out.push((Some(dimension), to_fixed(share)));
+            share
+        } else {
+            // Nobody answered: like both-empty pairs, everyone agrees.
+            1.0
+        };
+        weighted += share * dimension.weight;
+        weights += dimension.weight;
+    }
+    if weights > 0.0 {
+        out.insert(0, (None, to_fixed(weighted / weights)));
+    }
+    out
+}
+
+/// The size of the largest connected component of `members` under `edges`.
+fn largest_group(members: &[usize], edges: impl Iterator<Item = (usize, usize)>) -> usize {
+    let position = |participant: usize| members.binary_search(&participant).ok();
+    let mut parent: Vec<usize> = (0..members.len()).collect();
+    fn root(parent: &mut [usize], mut node: usize) -> usize {
+        while parent[node] != node {
+            parent[node] = parent[parent[node]];
+            node = parent[node];
+        }
+        node
+    }
+    for (a, b) in edges {
+        if let (Some(a), Some(b)) = (position(a), position(b)) {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            if ra != rb {
+                parent[ra] = rb;
+            }
+        }
+    }
+    let mut sizes = vec![0usize; members.len()];
+    for node in 0..members.len() {
+        let r = root(&mut parent, node);
+        sizes[r] += 1;
+    }
+    sizes.into_iter().max().unwrap_or(0)
+}
+
+/// The category of a categorical value: the label set (one label: the
+/// label itself) or the number; `None` when the value is empty or the
+/// dimension is not categorical.
+pub fn category<'a>(dimension: &ScoredDimension<'_>, value: &'a DimValue) -> Option<Cow<'a, str>> {
+    if !dimension.is_categorical() || !value.regions.is_empty() {
+        return None;
+    }
+    if let Some(number) = value.number {
+        return Some(Cow::Owned(number.to_string()));
+    }
+    match value.labels.as_slice() {
+        [] => None,
+        [one] => Some(Cow::Borrowed(one.as_str())),
+        many => {
+            let labels: Vec<&str> = many.iter().map(String::as_str).collect();
+            Some(Cow::Owned(set_category(&labels)))
+        }
+    }
+}
+
+/// The statistics cells of one categorical dimension: the annotators'
+/// values as one unit (coincidences), and a confusion cell per pair of
+/// participants that both have a value.
+fn statistics_cells<'a>(
+    dimension: &ScoredDimension<'a>,
+    people: &[Participant<'a>],
+    pairs: &[(usize, usize)],
+    out: &mut Vec<Contribution<'a>>,
+) {
+    if !dimension.is_categorical() {
+        return;
+    }
+    let categories: Vec<Option<Cow<'a, str>>> = people
+        .iter()
+        .map(|p| {
+            p.dims
+                .get(dimension.name)
+                .and_then(|value| category(dimension, value))
+        })
+        .collect();
+    let values: Vec<&str> = people
+        .iter()
+        .zip(&categories)
+        .filter(|(p, _)| p.kind == ParticipantKind::Member)
+        .filter_map(|(_, c)| c.as_deref())
+        .collect();
+    let mut cells = Vec::new();
+    unit_cells(&values, &mut cells);
+    let empty = || Cow::Borrowed("");
+    for (cell, amount) in cells {
+        let (kind, m, c, k) = match cell {
+            StatCell::Single { c } => (CellKind::Single, 0, c, empty()),
+            StatCell::Coincidence { m, c, k } => (CellKind::Coincidence, m, c, k),
+        };
+        out.push(Contribution::Cell {
+            dimension: Cow::Borrowed(dimension.name),
+            kind,
+            m,
+            a: empty(),
+            b: empty(),
+            c: Cow::Owned(c.into_owned()),
+            k: Cow::Owned(k.into_owned()),
+            amount,
+        });
+    }
+    for &(i, j) in pairs {
+        if let (Some(c), Some(k)) = (&categories[i], &categories[j]) {
+            out.push(Contribution::Cell {
+                dimension: Cow::Borrowed(dimension.name),
+                kind: CellKind::Confusion,
+                m: 0,
+                a: people[i].id.clone(),
+                b: people[j].id.clone(),
+                c: c.clone(),
+                k: k.clone(),
+                amount: 1,
+            });
+        }
+    }
+}
