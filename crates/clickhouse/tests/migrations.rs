@@ -7,7 +7,8 @@ use common::TestDb;
 use labelpulse_clickhouse::migrate::{migrate_with, Migration, CLUSTER_MIGRATIONS};
 use labelpulse_clickhouse::{migrate, ClickHouseError, RetryPolicy, MIGRATIONS};
 
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 19] = [
+    "agreement_cells",
     "agreement_hour",
     "event_archive",
     "id_index",
@@ -24,6 +25,7 @@ const TABLES: [&str; 17] = [
     "projects",
     "schema_migrations",
     "sessions",
+    "task_agreement_hour",
     "tasks",
 ];
 
@@ -45,7 +47,12 @@ fn migrations_apply_and_reapply_idempotently() {
         .unwrap();
     assert_eq!(
         report.applied,
-        ["0001_aggregates", "0002_entities", "0003_ingest"]
+        [
+            "0001_aggregates",
+            "0002_entities",
+            "0003_ingest",
+            "0004_agreement"
+        ]
     );
     assert_eq!(report.already_applied, 0);
     assert_eq!(tables(&db), TABLES);
@@ -53,10 +60,10 @@ fn migrations_apply_and_reapply_idempotently() {
     for _ in 0..2 {
         let again = db.runtime.block_on(db.ch.migrate()).unwrap();
         assert!(again.applied.is_empty());
-        assert_eq!(again.already_applied, 3);
+        assert_eq!(again.already_applied, 4);
     }
     assert_eq!(tables(&db), TABLES);
-    assert_eq!(db.count("SELECT count() FROM schema_migrations FINAL"), 3);
+    assert_eq!(db.count("SELECT count() FROM schema_migrations FINAL"), 4);
 }
 
 #[test]
@@ -77,7 +84,10 @@ fn an_interrupted_migration_is_finished_by_the_next_run() {
          ENGINE = ReplacingMergeTree(version) ORDER BY (project, task)",
     );
     let report = db.runtime.block_on(db.ch.migrate()).unwrap();
-    assert_eq!(report.applied, ["0002_entities", "0003_ingest"]);
+    assert_eq!(
+        report.applied,
+        ["0002_entities", "0003_ingest", "0004_agreement"]
+    );
     assert_eq!(tables(&db), TABLES);
 }
 
@@ -122,8 +132,8 @@ fn a_new_migration_applies_on_top() {
     let db = TestDb::new("newmigration");
     let mut more: Vec<Migration> = MIGRATIONS.to_vec();
     more.push(Migration {
-        version: 4,
-        name: "0004_extra",
+        version: 5,
+        name: "0005_extra",
         sql: "-- a comment\nCREATE TABLE IF NOT EXISTS extra (x UInt8) ENGINE = Memory;\n\
               CREATE TABLE IF NOT EXISTS extra2 (y String) ENGINE = Memory;",
     });
@@ -136,13 +146,13 @@ fn a_new_migration_applies_on_top() {
             &RetryPolicy::default(),
         ))
         .unwrap();
-    assert_eq!(report.applied, ["0004_extra"]);
-    assert_eq!(report.already_applied, 3);
+    assert_eq!(report.applied, ["0005_extra"]);
+    assert_eq!(report.already_applied, 4);
     assert!(tables(&db).contains(&"extra2".to_string()));
     // A failing statement names its migration and statement.
     more.push(Migration {
-        version: 5,
-        name: "0005_broken",
+        version: 6,
+        name: "0006_broken",
         sql: "CREATE TABLE IF NOT EXISTS ok (x UInt8) ENGINE = Memory; CREATE TABLE nope (x NoSuchType) ENGINE = Memory;",
     });
     let error = db
@@ -155,7 +165,7 @@ fn a_new_migration_applies_on_top() {
         ))
         .unwrap_err();
     assert!(
-        matches!(&error, ClickHouseError::Migration { name, statement: 2, .. } if name == "0005_broken"),
+        matches!(&error, ClickHouseError::Migration { name, statement: 2, .. } if name == "0006_broken"),
         "{error}"
     );
 }

@@ -196,7 +196,7 @@ fn a_server_that_answers_within_the_budget_gets_the_flush() {
     let start = Instant::now();
     late.write(&flush).unwrap();
     assert!(start.elapsed() >= Duration::from_millis(800));
-    assert_eq!(late.last_write().inserts, 14);
+    assert_eq!(late.last_write().inserts, 15);
     assert_eq!(late.positions().unwrap(), flush.positions);
     stop.store(true, Ordering::Relaxed);
     proxy.join().unwrap();

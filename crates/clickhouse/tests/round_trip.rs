@@ -35,7 +35,7 @@ fn every_row_and_key_kind_round_trips() {
     let reader = db.reader();
     let flush = full_flush();
     store.write(&flush).unwrap();
-    assert_eq!(store.last_write().inserts, 14, "one INSERT per table");
+    assert_eq!(store.last_write().inserts, 15, "one INSERT per table");
     assert_eq!(
         store.last_write().rows,
         flush.rows() + flush.positions.len()
@@ -301,8 +301,8 @@ fn corrupt_values_are_errors_not_panics() {
     let db = TestDb::new("corrupt");
     db.execute("INSERT INTO tasks (project, task, version, state) VALUES ('p', 't', 1, 'garbage')");
     db.execute(
-        "INSERT INTO agreement_hour (project, dimension, hour, version, tasks, score_sum, histogram, low) \
-         VALUES ('p', '', 5, 1, 1, 1, [1, 2, 3], 0)",
+        "INSERT INTO task_agreement_hour (project, participants, mode, dimension, hour, version, tasks, score_sum, histogram, low) \
+         VALUES ('p', 'annotators', 'pairwise', '', 5, 1, 1, 1, [1, 2, 3], 0)",
     );
     db.execute(
         "INSERT INTO project_hour (project, hour, version, lead_time_buckets, lead_time_counts) \
@@ -400,8 +400,8 @@ fn batch_loads_are_one_query_per_kind_and_chunk() {
         finished("%FROM tasks FINAL WHERE (project, task) IN%"),
         chunks
     );
-    // Seven aggregate kinds: seven queries (six with tuple keys).
-    assert_eq!(finished("%FINAL WHERE (%) IN%") - chunks, 6);
+    // Eight aggregate kinds: eight queries (seven with tuple keys).
+    assert_eq!(finished("%FINAL WHERE (%) IN%") - chunks, 7);
     assert_eq!(finished("%FROM project_totals FINAL WHERE project IN%"), 1);
-    assert_eq!(finished("%FINAL%"), chunks + 7);
+    assert_eq!(finished("%FINAL%"), chunks + 8);
 }
