@@ -8,8 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use labelpulse_core::aggregate::{AggKey, AggRow};
-use labelpulse_core::task::TaskState;
+use labelpulse_core::aggregate::{AggKey, AggRow, CellKind};
+use labelpulse_core::agreement::{pair_score, scored_dimensions};
+use labelpulse_core::dims::Dims;
+use labelpulse_core::reliability::{self, Coincidences, Level, StatCell};
+use labelpulse_core::task::{AnnotationState, TaskState};
 use labelpulse_engine::memory::{MemoryContents, MemoryStore};
 use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 use proptest::prelude::*;
@@ -527,4 +530,204 @@ fn a_dropped_flush_without_replay_would_differ() {
     let clean = run_clean(&stream, 1_000_000);
     let truncated = run_clean(&stream[..stream.len() - 1], 1_000_000);
     assert_ne!(values(&clean), values(&truncated));
+}
+
+/// The agreement state recomputed in one batch from the final task states,
+/// written independently of `core::contribution`: per task, each member's
+/// newest non-skipped annotation and the v1 model's newest prediction; the
+/// statistics cells of `sentiment` and `stars` (`reliability::unit_cells` over
+/// the members' values, a confusion cell per pair with both values) and the
+/// overall pair rows (`(score_sum, tasks)` per participant pair).
+type CellMap = BTreeMap<(String, CellKind, u32, String, String, String, String), i64>;
+type PairMap = BTreeMap<(String, String), (i64, i64)>;
+
+fn batch_agreement(contents: &MemoryContents) -> (CellMap, PairMap) {
+    let mut cells = CellMap::new();
+    let mut pairs = PairMap::new();
+    let config = contents
+        .projects
+        .get("p1")
+        .map(|p| p.value.clone())
+        .unwrap_or_default();
+    for task in contents
+        .tasks
+        .values()
+        .map(|t| &t.value)
+        .filter(|t| t.exists)
+    {
+        let mut newest: BTreeMap<&str, &AnnotationState> = BTreeMap::new();
+        for annotation in task.annotations.iter().filter(|a| !a.skipped) {
+            let slot = newest
+                .entry(annotation.member_id.as_str())
+                .or_insert(annotation);
+            if annotation.completed_ms > slot.completed_ms {
+                *slot = annotation;
+            }
+        }
+        let mut people: Vec<(String, &Dims)> = newest
+            .iter()
+            .map(|(member, a)| (member.to_string(), &a.dims))
+            .collect();
+        if let Some(prediction) = task.predictions.iter().max_by(|a, b| a.id.cmp(&b.id)) {
+            people.push((
+                format!("model:{}", prediction.model_version),
+                &prediction.dims,
+            ));
+        }
+        let value = |dims: &Dims, dimension: &str| -> Option<String> {
+            let value = dims.get(dimension)?;
+            match value.number {
+                Some(number) => Some(number.to_string()),
+                None => value.labels.first().cloned(),
+            }
+        };
+        for dimension in ["sentiment", "stars"] {
+            let values: Vec<Option<String>> = people
+                .iter()
+                .map(|(_, dims)| value(dims, dimension))
+                .collect();
+            let member_values: Vec<&str> = people
+                .iter()
+                .zip(&values)
+                .filter(|((id, _), _)| !id.starts_with("model:"))
+                .filter_map(|(_, v)| v.as_deref())
+                .collect();
+            let mut unit = Vec::new();
+            reliability::unit_cells(&member_values, &mut unit);
+            for (cell, amount) in unit {
+                let key = match cell {
+                    StatCell::Single { c } => (CellKind::Single, 0, c.into_owned(), String::new()),
+                    StatCell::Coincidence { m, c, k } => {
+                        (CellKind::Coincidence, m, c.into_owned(), k.into_owned())
+                    }
+                };
+                *cells
+                    .entry((
+                        dimension.into(),
+                        key.0,
+                        key.1,
+                        String::new(),
+                        String::new(),
+                        key.2,
+                        key.3,
+                    ))
+                    .or_default() += amount;
+            }
+            for i in 0..people.len() {
+                for j in i + 1..people.len() {
+                    if let (Some(c), Some(k)) = (&values[i], &values[j]) {
+                        let key = (
+                            dimension.to_string(),
+                            CellKind::Confusion,
+                            0,
+                            people[i].0.clone(),
+                            people[j].0.clone(),
+                            c.clone(),
+                            k.clone(),
+                        );
+                        *cells.entry(key).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let scored = scored_dimensions(&config, people.iter().map(|(_, d)| *d));
+        for i in 0..people.len() {
+            for j in i + 1..people.len() {
+                let score = pair_score(&scored, people[i].1, people[j].1).unwrap_or(0);
+                let entry = pairs
+                    .entry((people[i].0.clone(), people[j].0.clone()))
+                    .or_default();
+                entry.0 += score;
+                entry.1 += 1;
+            }
+        }
+    }
+    (cells, pairs)
+}
+
+/// The same two maps as stored by the engine (zero rows left out).
+fn stored_agreement(contents: &MemoryContents) -> (CellMap, PairMap) {
+    let mut cells = CellMap::new();
+    let mut pairs = PairMap::new();
+    for (key, row) in &contents.aggregates {
+        match (key, &row.value) {
+            (
+                AggKey::Cell {
+                    dimension,
+                    kind,
+                    m,
+                    a,
+                    b,
+                    c,
+                    k,
+                    ..
+                },
+                AggRow::Cell(row),
+            ) if row.count != 0 => {
+                cells.insert(
+                    (
+                        dimension.clone(),
+                        *kind,
+                        *m,
+                        a.clone(),
+                        b.clone(),
+                        c.clone(),
+                        k.clone(),
+                    ),
+                    row.count,
+                );
+            }
+            (
+                AggKey::Pair {
+                    dimension, a, b, ..
+                },
+                AggRow::Pair(row),
+            ) if dimension.is_empty() && row.tasks != 0 => {
+                pairs.insert((a.clone(), b.clone()), (row.score_sum, row.tasks));
+            }
+            _ => {}
+        }
+    }
+    (cells, pairs)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Issue 4's exactness property: after any sequence of creates, updates,
+    /// deletes (of annotations, tasks, predictions' tasks) and threshold
+    /// changes, the incrementally maintained agreement state equals a batch
+    /// recomputation from the final annotations, exactly, and so does every
+    /// statistic read from it.
+    #[test]
+    fn incremental_agreement_state_equals_a_batch_recomputation(
+        ops in prop::collection::vec(op(), 1..120),
+        flush_every in 1usize..20,
+    ) {
+        let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+        let contents = run_clean(&stream, flush_every);
+        let (expected_cells, expected_pairs) = batch_agreement(&contents);
+        let (cells, pairs) = stored_agreement(&contents);
+        prop_assert_eq!(&cells, &expected_cells);
+        prop_assert_eq!(&pairs, &expected_pairs);
+        for dimension in ["sentiment", "stars"] {
+            let of = |map: &CellMap| {
+                Coincidences::from_cells(
+                    map.iter()
+                        .filter(|(key, _)| key.0 == dimension && key.1 != CellKind::Confusion)
+                        .map(|((_, kind, m, _, _, c, k), n)| {
+                            let cell = match kind {
+                                CellKind::Single => StatCell::Single { c: c.as_str().into() },
+                                _ => StatCell::Coincidence { m: *m, c: c.as_str().into(), k: k.as_str().into() },
+                            };
+                            (cell, *n)
+                        }),
+                )
+            };
+            let (stored, batch) = (of(&cells), of(&expected_cells));
+            prop_assert_eq!(stored.alpha(&Level::Nominal), batch.alpha(&Level::Nominal));
+            prop_assert_eq!(stored.fleiss_kappa(), batch.fleiss_kappa());
+            prop_assert_eq!(stored.percent_agreement(), batch.percent_agreement());
+        }
+    }
 }
