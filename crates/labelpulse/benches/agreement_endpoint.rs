@@ -35,7 +35,11 @@ fn events() -> Vec<String> {
     ];
     let sentiments = ["pos", "neg", "neu", "mixed"];
     let result = |rng: &mut rand_chacha::ChaCha8Rng, truth: usize| {
-        let sentiment = if rng.gen_bool(0.7) { truth % 4 } else { rng.gen_range(0..4) };
+        let sentiment = if rng.gen_bool(0.7) {
+            truth % 4
+        } else {
+            rng.gen_range(0..4)
+        };
         let tags: Vec<String> = ["a", "b", "c", "d", "e"]
             .iter()
             .filter(|_| rng.gen_bool(0.3))
@@ -112,7 +116,13 @@ fn bench(c: &mut Criterion) {
                 .await
                 .expect("response");
             assert_eq!(response.status(), 200, "{uri}");
-            response.into_body().collect().await.expect("body").to_bytes().len()
+            response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes()
+                .len()
         }
     };
     for uri in [
@@ -123,11 +133,19 @@ fn bench(c: &mut Criterion) {
         eprintln!("{uri}: {bytes} bytes");
     }
     let mut group = c.benchmark_group("agreement_endpoint_1000_members");
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     for (name, uri) in [
         ("default", "/api/v1/projects/big/agreement"),
-        ("one_dimension", "/api/v1/projects/big/agreement?dimension=sentiment"),
-        ("members", "/api/v1/projects/big/members?from=2026-03-01&to=2026-03-03"),
+        (
+            "one_dimension",
+            "/api/v1/projects/big/agreement?dimension=sentiment",
+        ),
+        (
+            "members",
+            "/api/v1/projects/big/members?from=2026-03-01&to=2026-03-03",
+        ),
     ] {
         group.bench_function(name, |b| b.iter(|| runtime.block_on(get(uri))));
     }

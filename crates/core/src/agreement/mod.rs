@@ -328,7 +328,16 @@ pub fn dimension_agrees(
     a: Option<&DimValue>,
     b: Option<&DimValue>,
 ) -> bool {
-    let score = dimension_score(dimension, a, b);
+    agrees_at(dimension, a, b, dimension_score(dimension, a, b))
+}
+
+/// [`dimension_agrees`] given the already computed [`dimension_score`].
+fn agrees_at(
+    dimension: &ScoredDimension<'_>,
+    a: Option<&DimValue>,
+    b: Option<&DimValue>,
+    score: f64,
+) -> bool {
     let exact = match (dimension.metric, a, b) {
         (Metric::ExactSet, Some(a), Some(b)) => !per_region(dimension, a, b),
         (Metric::ExactSet | Metric::TaxonomyExact | Metric::ExactNumber, _, _) => true,
@@ -372,6 +381,38 @@ fn regions_of(value: Option<&DimValue>) -> &[Region] {
 /// True when either side has a value for the dimension.
 pub fn dimension_used(dimension: &ScoredDimension<'_>, a: &Dims, b: &Dims) -> bool {
     present(dimension, a.get(dimension.name)) || present(dimension, b.get(dimension.name))
+}
+
+/// Everything agreement needs about one pair, each dimension scored once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairEvaluation {
+    /// [`pair_score`].
+    pub overall: Option<i64>,
+    /// [`dimension_score`] per dimension, in the order of the dimensions.
+    pub scores: Vec<f64>,
+    /// [`dimension_agrees`] per dimension.
+    pub agrees: Vec<bool>,
+}
+
+/// [`pair_score`], [`dimension_score`] and [`dimension_agrees`] of every
+/// dimension for one pair, scoring each dimension once.
+pub fn evaluate_pair(dimensions: &[ScoredDimension<'_>], a: &Dims, b: &Dims) -> PairEvaluation {
+    let mut scores = Vec::with_capacity(dimensions.len());
+    let mut agrees = Vec::with_capacity(dimensions.len());
+    let (mut weighted, mut weights) = (0.0, 0.0);
+    for dimension in dimensions {
+        let (x, y) = (a.get(dimension.name), b.get(dimension.name));
+        let score = dimension_score(dimension, x, y);
+        weighted += score * dimension.weight;
+        weights += dimension.weight;
+        scores.push(score);
+        agrees.push(agrees_at(dimension, x, y, score));
+    }
+    PairEvaluation {
+        overall: (!dimensions.is_empty()).then(|| to_fixed(weighted / weights)),
+        scores,
+        agrees,
+    }
 }
 
 /// The overall pair score in fixed point: the weighted mean of the

@@ -7,10 +7,7 @@ use std::borrow::Cow;
 
 use super::{Contribution, OVERALL};
 use crate::aggregate::CellKind;
-use crate::agreement::{
-    dimension_agrees, dimension_score, dimension_used, pair_score, scored_dimensions,
-    ScoredDimension,
-};
+use crate::agreement::{dimension_used, evaluate_pair, scored_dimensions, ScoredDimension};
 use crate::dims::{DimValue, Dims};
 use crate::participant::{
     canonical_order, model_participant, AgreementScope, Mode, ParticipantKind, Participants,
@@ -231,17 +228,21 @@ fn push_pair<'a>(
 }
 
 fn score_pair(dimensions: &[ScoredDimension<'_>], used: &[bool], a: &Dims, b: &Dims) -> PairScores {
-    let mut by_dimension = Vec::with_capacity(dimensions.len());
-    let mut agrees = Vec::with_capacity(dimensions.len());
-    for (dimension, used) in dimensions.iter().zip(used) {
-        let (x, y) = (a.get(dimension.name), b.get(dimension.name));
-        by_dimension.push(used.then(|| to_fixed(dimension_score(dimension, x, y))));
-        agrees.push(*used && dimension_agrees(dimension, x, y));
-    }
+    let evaluation = evaluate_pair(dimensions, a, b);
     PairScores {
-        overall: pair_score(dimensions, a, b).unwrap_or(0),
-        by_dimension,
-        agrees,
+        overall: evaluation.overall.unwrap_or(0),
+        by_dimension: evaluation
+            .scores
+            .iter()
+            .zip(used)
+            .map(|(score, used)| used.then(|| to_fixed(*score)))
+            .collect(),
+        agrees: evaluation
+            .agrees
+            .iter()
+            .zip(used)
+            .map(|(agrees, used)| *used && *agrees)
+            .collect(),
     }
 }
 

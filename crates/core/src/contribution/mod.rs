@@ -8,6 +8,8 @@
 //! no special cases in the aggregates.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 
 mod agreement;
 
@@ -71,7 +73,7 @@ pub enum LabelSource {
 /// One element of a task's contribution multiset. Strings borrow from the
 /// task state they were derived from (no allocation on the hot path);
 /// [`Contribution::into_owned`] detaches one.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Contribution<'a> {
     /// `amount` on a counter of the hour row of the project and, when
     /// `member` is set, of that member.
@@ -426,38 +428,67 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
 }
 
 /// The net change between two contribution lists, as `(contribution, sign)`:
-/// entries present on both sides cancel. Both inputs are sorted in place.
+/// entries present on both sides cancel (as multisets).
+///
+/// Both lists are matched in one order that needs no string comparison
+/// in the common case: by a 64-bit hash of each entry, full comparison
+/// breaking ties. Any consistent order works for a multiset difference, and
+/// sorting `(hash, index)` pairs moves no entry. The output order follows
+/// that order; applying it is commutative.
 pub fn diff<'a>(
     before: &mut [Contribution<'a>],
     after: &mut [Contribution<'a>],
     out: &mut Vec<(Contribution<'a>, i64)>,
 ) {
-    before.sort_unstable();
-    after.sort_unstable();
+    let order = |list: &[Contribution<'a>]| -> Vec<(u64, u32)> {
+        let mut keys: Vec<(u64, u32)> = list
+            .iter()
+            .enumerate()
+            .map(|(index, c)| (hash_of(c), index as u32))
+            .collect();
+        keys.sort_unstable_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then_with(|| list[x.1 as usize].cmp(&list[y.1 as usize]))
+        });
+        keys
+    };
+    let (old, new) = (order(before), order(after));
+    let compare = |x: &(u64, u32), y: &(u64, u32)| {
+        x.0.cmp(&y.0)
+            .then_with(|| before[x.1 as usize].cmp(&after[y.1 as usize]))
+    };
     let (mut i, mut j) = (0, 0);
-    while i < before.len() || j < after.len() {
-        match (before.get(i), after.get(j)) {
-            (Some(old), Some(new)) if old == new => {
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(x), Some(y)) => match compare(x, y) {
+                Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                }
+                Ordering::Less => {
+                    out.push((before[x.1 as usize].clone(), -1));
+                    i += 1;
+                }
+                Ordering::Greater => {
+                    out.push((after[y.1 as usize].clone(), 1));
+                    j += 1;
+                }
+            },
+            (Some(x), None) => {
+                out.push((before[x.1 as usize].clone(), -1));
                 i += 1;
-                j += 1;
             }
-            (Some(old), Some(new)) if old < new => {
-                out.push((old.clone(), -1));
-                i += 1;
-            }
-            (Some(_), Some(new)) => {
-                out.push((new.clone(), 1));
-                j += 1;
-            }
-            (Some(old), None) => {
-                out.push((old.clone(), -1));
-                i += 1;
-            }
-            (None, Some(new)) => {
-                out.push((new.clone(), 1));
+            (None, Some(y)) => {
+                out.push((after[y.1 as usize].clone(), 1));
                 j += 1;
             }
             (None, None) => break,
         }
     }
+}
+
+fn hash_of(contribution: &Contribution<'_>) -> u64 {
+    let mut hasher = rustc_hash::FxHasher::default();
+    contribution.hash(&mut hasher);
+    hasher.finish()
 }
