@@ -2,12 +2,17 @@
 //! annotators whose annotations hold `r` boxes each; one annotator moves
 //! every box. Measured is what the engine does per event: the task's
 //! contributions before and after, and their difference (pair scores, task
-//! agreement in every scope, statistics cells, counters).
+//! agreement in every scope, statistics cells, counters), with the pair
+//! memo as the engine keeps it (`agreement_change`) and without it
+//! (`agreement_change_cold`).
+//!
+//! Run: `cargo bench -p labelpulse-core --bench agreement_change`
 
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use labelpulse_core::contribution::{diff, task_contributions};
+use labelpulse_core::agreement::PairMemo;
+use labelpulse_core::contribution::{diff, task_contributions, task_contributions_memo};
 use labelpulse_core::dims::Dims;
 use labelpulse_core::event::Control;
 use labelpulse_core::project::ProjectConfig;
@@ -83,8 +88,8 @@ fn states(n: usize, r: usize) -> (TaskState, TaskState) {
     (before, after)
 }
 
-fn change(c: &mut Criterion) {
-    let config = ProjectConfig {
+fn config() -> ProjectConfig {
+    ProjectConfig {
         overlap: 2,
         agreement_threshold: 0.5,
         controls: vec![
@@ -92,8 +97,45 @@ fn change(c: &mut Criterion) {
             control("weather", "choices", &["sunny", "rain"]),
         ],
         ..ProjectConfig::default()
-    };
+    }
+}
+
+/// As the engine runs it: the pair memo holds the pairs of the state before
+/// (the previous change left them there); each change is a new annotation
+/// (a new `Arc`), so only its pairs are scored.
+fn change(c: &mut Criterion) {
+    let config = config();
     let mut group = c.benchmark_group("agreement_change");
+    for n in [2usize, 5, 10] {
+        for r in [1usize, 20, 200] {
+            let (before, after) = states(n, r);
+            let changed = Arc::clone(&after.annotations[0]);
+            let mut memo = PairMemo::default();
+            group.bench_function(
+                BenchmarkId::new(format!("{n}_annotators"), format!("{r}_boxes")),
+                |b| {
+                    // As in the engine: fresh lists per event.
+                    b.iter(|| {
+                        let mut after = after.clone();
+                        after.annotations[0] = Arc::new((*changed).clone());
+                        let (mut old, mut new, mut out) = (Vec::new(), Vec::new(), Vec::new());
+                        task_contributions_memo(&before, &config, &mut memo, &mut old);
+                        task_contributions_memo(&after, &config, &mut memo, &mut new);
+                        diff(&mut old, &mut new, &mut out);
+                        std::hint::black_box(out.len())
+                    })
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+/// A task whose pairs are not memoized (just loaded from the store, or
+/// after a settings change): every pair of both states is scored.
+fn change_cold(c: &mut Criterion) {
+    let config = config();
+    let mut group = c.benchmark_group("agreement_change_cold");
     for n in [2usize, 5, 10] {
         for r in [1usize, 20, 200] {
             let (before, after) = states(n, r);
@@ -118,5 +160,5 @@ fn change(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, change);
+criterion_group!(benches, change, change_cold);
 criterion_main!(benches);

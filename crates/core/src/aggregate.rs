@@ -810,9 +810,9 @@ impl AggRow {
                 row.review_time_count += sign;
                 row.review_time_sketch.add(*ms, sign);
             }
-            (AggRow::Label(row), Contribution::Label { source, .. }) => match source {
-                LabelSource::Annotation => row.annotations += sign,
-                LabelSource::Prediction => row.predictions += sign,
+            (AggRow::Label(row), Contribution::Label { source, count, .. }) => match source {
+                LabelSource::Annotation => row.annotations += sign * count,
+                LabelSource::Prediction => row.predictions += sign * count,
             },
             (AggRow::Pair(row), Contribution::Pair { score, .. }) => {
                 row.score_sum += sign * score;

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use crate::map::HashMap;
 
 use labelpulse_core::aggregate::{targets_ref, AggKey, AggKeyRef, AggRow};
-use labelpulse_core::contribution::{diff, task_contributions, Contribution, Counter};
+use labelpulse_core::agreement::PairMemo;
+use labelpulse_core::contribution::{diff, task_contributions_memo, Contribution, Counter};
 use labelpulse_core::event::{EventBody, SessionKind};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::{AnnotationState, Change, ReviewState, TaskState};
@@ -190,6 +191,9 @@ pub struct Engine<S: Store> {
     touched: std::collections::BTreeSet<u32>,
     pending: bool,
     counters: EngineCounters,
+    /// Pair evaluations of cached tasks: a change rescores only the pairs
+    /// of the result that changed. Cleared with the cache.
+    pair_memo: PairMemo,
 }
 
 type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
@@ -215,6 +219,7 @@ impl<S: Store> Engine<S> {
             touched: std::collections::BTreeSet::new(),
             pending: false,
             counters: EngineCounters::default(),
+            pair_memo: PairMemo::default(),
         })
     }
 
@@ -563,6 +568,7 @@ impl<S: Store> Engine<S> {
             projects,
             aggregates,
             deferred,
+            pair_memo,
             ..
         } = self;
         let (Some(entry), Some(config)) = (tasks.get_mut(&key), projects.get(project)) else {
@@ -579,9 +585,9 @@ impl<S: Store> Engine<S> {
         }
         entry.stamp(sequence);
         let mut before = Vec::new();
-        task_contributions(&old, config, &mut before);
+        task_contributions_memo(&old, config, pair_memo, &mut before);
         let mut after = Vec::new();
-        task_contributions(&entry.value.value, config, &mut after);
+        task_contributions_memo(&entry.value.value, config, pair_memo, &mut after);
         let mut changes = Vec::new();
         diff(&mut before, &mut after, &mut changes);
         add_diff(aggregates, deferred, sequence, project, &changes);
@@ -704,9 +710,9 @@ impl<S: Store> Engine<S> {
             }
             entry.stamp(sequence);
             let mut before = Vec::new();
-            task_contributions(&entry.value.value, &old, &mut before);
+            task_contributions_memo(&entry.value.value, &old, &mut self.pair_memo, &mut before);
             let mut after = Vec::new();
-            task_contributions(&entry.value.value, &config, &mut after);
+            task_contributions_memo(&entry.value.value, &config, &mut self.pair_memo, &mut after);
             let mut changes = Vec::new();
             diff(&mut before, &mut after, &mut changes);
             add_diff(
@@ -788,6 +794,7 @@ impl<S: Store> Engine<S> {
         self.aggregates.clear();
         self.index.clear();
         self.projects.clear();
+        self.pair_memo.clear();
         Ok(rows)
     }
 
@@ -803,6 +810,7 @@ impl<S: Store> Engine<S> {
         self.members.clear();
         self.aggregates.clear();
         self.index.clear();
+        self.pair_memo.clear();
         self.counters.evictions += 1;
     }
 

@@ -23,12 +23,14 @@
 
 mod choices;
 mod geometry;
+mod memo;
 mod numeric;
 mod region;
 mod text;
 
 pub use choices::{exact_set, jaccard, taxonomy_exact, taxonomy_path_match};
 pub use geometry::{box_iou, iou, polygon_iou, span_iou, PreparedPolygon};
+pub use memo::{fingerprint, Owner, PairMemo};
 pub use numeric::numeric_difference;
 pub use region::{
     detection_counts, directional_region_score, region_score, region_weight, DetectionCounts,

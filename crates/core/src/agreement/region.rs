@@ -212,8 +212,9 @@ pub(crate) fn match_regions(
     threshold: Option<f64>,
 ) -> (Direction, Direction) {
     let (shapes_a, shapes_b) = (Shapes::new(a), Shapes::new(b));
+    let (class_a, class_b) = label_classes(a, b);
     let value = |i: usize, j: usize| {
-        (a[i].labels == b[j].labels).then(|| {
+        (class_a[i] == class_b[j]).then(|| {
             let f = factor(&a[i], &b[j]);
             if f == 0.0 {
                 0.0
@@ -230,6 +231,26 @@ pub(crate) fn match_regions(
         value,
         threshold,
     )
+}
+
+/// A small id per distinct label set of `a` and `b` (regions match only
+/// with equal label sets), so the matching loop compares integers instead
+/// of strings.
+fn label_classes(a: &[Region], b: &[Region]) -> (Vec<u32>, Vec<u32>) {
+    fn class<'r>(seen: &mut Vec<&'r [String]>, labels: &'r [String]) -> u32 {
+        let index = match seen.iter().position(|s| *s == labels) {
+            Some(index) => index,
+            None => {
+                seen.push(labels);
+                seen.len() - 1
+            }
+        };
+        index as u32
+    }
+    let mut seen: Vec<&[String]> = Vec::new();
+    let class_a = a.iter().map(|r| class(&mut seen, &r.labels)).collect();
+    let class_b = b.iter().map(|r| class(&mut seen, &r.labels)).collect();
+    (class_a, class_b)
 }
 
 /// The core of the matching, over indices: `value(i, j)` is `None` for

@@ -4,10 +4,14 @@
 //! dimensions.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::{Contribution, OVERALL};
 use crate::aggregate::CellKind;
-use crate::agreement::{dimension_used, evaluate_pair, scored_dimensions, ScoredDimension};
+use crate::agreement::{
+    dimension_used, evaluate_pair, fingerprint, scored_dimensions, Owner, PairEvaluation, PairMemo,
+    ScoredDimension,
+};
 use crate::dims::{DimValue, Dims};
 use crate::participant::{
     canonical_order, model_participant, AgreementScope, Mode, ParticipantKind, Participants,
@@ -16,13 +20,17 @@ use crate::participant::{
 use crate::project::ProjectConfig;
 use crate::reliability::{set_category, unit_cells, StatCell};
 use crate::score::{mean_fixed, to_fixed};
-use crate::task::{AnnotationState, TaskState};
+use crate::task::{AnnotationState, PredictionState, TaskState};
 use crate::time::hour_of_ms;
 
 /// The annotator participants of a task: one non-skipped annotation per
 /// member (the newest), sorted by member id.
 pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
-    let mut chosen: Vec<&AnnotationState> = Vec::new();
+    participant_arcs(task).into_iter().map(|a| &**a).collect()
+}
+
+fn participant_arcs(task: &TaskState) -> Vec<&Arc<AnnotationState>> {
+    let mut chosen: Vec<&Arc<AnnotationState>> = Vec::new();
     for annotation in task.annotations.iter().filter(|a| !a.skipped) {
         match chosen
             .iter()
@@ -41,12 +49,11 @@ pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
 
 /// The task's ground truth: its newest non-skipped annotation marked as
 /// ground truth (ties by annotation id).
-pub fn ground_truth(task: &TaskState) -> Option<&AnnotationState> {
+fn ground_truth(task: &TaskState) -> Option<&Arc<AnnotationState>> {
     task.annotations
         .iter()
         .filter(|a| a.ground_truth && !a.skipped)
         .max_by(|a, b| (a.completed_ms, &a.id).cmp(&(b.completed_ms, &b.id)))
-        .map(|a| &**a)
 }
 
 /// One participant of a task's agreement.
@@ -60,35 +67,39 @@ pub struct Participant<'a> {
     pub annotation_id: Option<&'a str>,
     /// Its normalized result.
     pub dims: &'a Dims,
+    /// The shared result `dims` belongs to (its identity keys the memo).
+    pub owner: Owner<'a>,
 }
 
 /// Every participant of a task in canonical order: the annotators, one
 /// model participant per model version (its prediction with the greatest
 /// id), and the ground truth.
 pub fn agreement_participants(task: &TaskState) -> Vec<Participant<'_>> {
-    let mut all: Vec<Participant> = participants(task)
+    let mut all: Vec<Participant> = participant_arcs(task)
         .into_iter()
         .map(|a| Participant {
             id: Cow::Borrowed(a.member_id.as_str()),
             kind: ParticipantKind::Member,
             annotation_id: Some(a.id.as_str()),
             dims: &a.dims,
+            owner: Owner::Annotation(a),
         })
         .collect();
     // Predictions are sorted by id: the last one of a version wins.
-    let mut models: Vec<(&str, &Dims)> = Vec::new();
+    let mut models: Vec<(&str, &Arc<PredictionState>)> = Vec::new();
     for prediction in &task.predictions {
         let version = prediction.model_version.as_str();
         match models.iter_mut().find(|(v, _)| *v == version) {
-            Some(entry) => entry.1 = &prediction.dims,
-            None => models.push((version, &prediction.dims)),
+            Some(entry) => entry.1 = prediction,
+            None => models.push((version, prediction)),
         }
     }
-    all.extend(models.into_iter().map(|(version, dims)| Participant {
+    all.extend(models.into_iter().map(|(version, prediction)| Participant {
         id: Cow::Owned(model_participant(version)),
         kind: ParticipantKind::Model,
         annotation_id: None,
-        dims,
+        dims: &prediction.dims,
+        owner: Owner::Prediction(prediction),
     }));
     if let Some(truth) = ground_truth(task) {
         all.push(Participant {
@@ -96,6 +107,7 @@ pub fn agreement_participants(task: &TaskState) -> Vec<Participant<'_>> {
             kind: ParticipantKind::GroundTruth,
             annotation_id: Some(truth.id.as_str()),
             dims: &truth.dims,
+            owner: Owner::Annotation(truth),
         });
     }
     all.sort_by(|a, b| canonical_order(&a.id, &b.id));
@@ -131,6 +143,7 @@ struct PairScores {
 pub(super) fn agreement_contributions<'a>(
     task: &'a TaskState,
     config: &'a ProjectConfig,
+    memo: &mut PairMemo,
     out: &mut Vec<Contribution<'a>>,
 ) {
     let people = agreement_participants(task);
@@ -153,9 +166,16 @@ pub(super) fn agreement_contributions<'a>(
     if pairs.is_empty() {
         return;
     }
+    let print = fingerprint(&dimensions);
     let scores: Vec<PairScores> = pairs
         .iter()
-        .map(|&(i, j)| score_pair(&dimensions, &used, people[i].dims, people[j].dims))
+        .map(|&(i, j)| {
+            let (a, b) = (&people[i], &people[j]);
+            let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
+                evaluate_pair(&dimensions, a.dims, b.dims)
+            });
+            pair_scores(&evaluation, &used)
+        })
         .collect();
     for (&(i, j), score) in pairs.iter().zip(&scores) {
         push_pair(out, OVERALL, &people[i], &people[j], score.overall);
@@ -227,8 +247,7 @@ fn push_pair<'a>(
     });
 }
 
-fn score_pair(dimensions: &[ScoredDimension<'_>], used: &[bool], a: &Dims, b: &Dims) -> PairScores {
-    let evaluation = evaluate_pair(dimensions, a, b);
+fn pair_scores(evaluation: &PairEvaluation, used: &[bool]) -> PairScores {
     PairScores {
         overall: evaluation.overall.unwrap_or(0),
         by_dimension: evaluation

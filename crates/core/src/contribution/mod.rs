@@ -17,7 +17,8 @@ use agreement::agreement_contributions;
 pub use agreement::participants;
 
 use crate::aggregate::CellKind;
-use crate::agreement::{pair_score, scored_dimensions};
+use crate::agreement::{pair_score, scored_dimensions, PairMemo};
+use crate::dims::Dims;
 use crate::event::{ReviewCriteria, ReviewOutcome, TaskStatus};
 use crate::participant::AgreementScope;
 use crate::project::ProjectConfig;
@@ -105,7 +106,8 @@ pub enum Contribution<'a> {
         /// Milliseconds.
         ms: i64,
     },
-    /// One label occurrence.
+    /// `count` occurrences of a label in one annotation or prediction
+    /// (one per region or selection carrying it).
     Label {
         /// Control tag.
         dimension: Cow<'a, str>,
@@ -113,6 +115,8 @@ pub enum Contribution<'a> {
         label: Cow<'a, str>,
         /// Annotation or prediction.
         source: LabelSource,
+        /// Occurrences.
+        count: i64,
     },
     /// One common task of two participants (`a < b`) and its pair score.
     Pair {
@@ -198,10 +202,12 @@ impl Contribution<'_> {
                 dimension,
                 label,
                 source,
+                count,
             } => Contribution::Label {
                 dimension: owned(dimension),
                 label: owned(label),
                 source,
+                count,
             },
             Contribution::Pair {
                 dimension,
@@ -257,6 +263,18 @@ pub fn task_contributions<'a>(
     config: &'a ProjectConfig,
     out: &mut Vec<Contribution<'a>>,
 ) {
+    task_contributions_memo(task, config, &mut PairMemo::with_capacity(0), out);
+}
+
+/// [`task_contributions`] with pair evaluations memoized in `memo` across
+/// calls (the engine keeps one, so a change rescores only the changed
+/// result's pairs).
+pub fn task_contributions_memo<'a>(
+    task: &'a TaskState,
+    config: &'a ProjectConfig,
+    memo: &mut PairMemo,
+    out: &mut Vec<Contribution<'a>>,
+) {
     if !task.exists {
         return;
     }
@@ -278,22 +296,29 @@ pub fn task_contributions<'a>(
         });
     }
     for prediction in &task.predictions {
-        for value in &prediction.dims.values {
-            for label in &value.occurrences {
-                out.push(Contribution::Label {
-                    dimension: Cow::Borrowed(&value.name),
-                    label: Cow::Borrowed(label),
-                    source: LabelSource::Prediction,
-                });
-            }
-        }
+        label_contributions(&prediction.dims, LabelSource::Prediction, out);
     }
     let (status, done_ms) = status_of(task, config);
     out.push(Contribution::Status { status });
     if let (TaskStatus::Done, Some(done_ms)) = (status, done_ms) {
         out.push(count(hour_of_ms(done_ms), None, Counter::TasksDone, 1));
     }
-    agreement_contributions(task, config, out);
+    agreement_contributions(task, config, memo, out);
+}
+
+/// One [`Contribution::Label`] per distinct label of each dimension, with
+/// its number of occurrences (`occurrences` are sorted).
+fn label_contributions<'a>(dims: &'a Dims, source: LabelSource, out: &mut Vec<Contribution<'a>>) {
+    for value in &dims.values {
+        for run in value.occurrences.chunk_by(|a, b| a == b) {
+            out.push(Contribution::Label {
+                dimension: Cow::Borrowed(&value.name),
+                label: Cow::Borrowed(&run[0]),
+                source,
+                count: run.len() as i64,
+            });
+        }
+    }
 }
 
 fn count(hour: Hour, member: Option<&str>, counter: Counter, amount: i64) -> Contribution<'_> {
@@ -333,15 +358,7 @@ fn annotation_contributions<'a>(
             member: Cow::Borrowed(&annotation.member_id),
             ms: annotation.lead_time_ms,
         });
-        for value in &annotation.dims.values {
-            for label in &value.occurrences {
-                out.push(Contribution::Label {
-                    dimension: Cow::Borrowed(&value.name),
-                    label: Cow::Borrowed(label),
-                    source: LabelSource::Annotation,
-                });
-            }
-        }
+        label_contributions(&annotation.dims, LabelSource::Annotation, out);
     }
     if let Some(latest) = task.latest_review(&annotation.id) {
         let counter = match latest.outcome {
