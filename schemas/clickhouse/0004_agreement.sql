@@ -34,7 +34,11 @@ ORDER BY (project, participants, mode, dimension, hour);
 --   kind = 'single':      tasks whose only value is c
 --   kind = 'coincidence': sum over tasks with m values of n_c*n_k - [c=k]*n_c
 --   kind = 'confusion':   common tasks where participant a said c and b said k
--- Unused key columns are '' or 0.
+--   kind = 'pairs_confusion': the project's symmetric confusion of the pairs of
+--                         scope a ('annotators' | 'all'), (c, k) and (k, c)
+--   kind = 'truth_confusion': the project's confusion against the ground
+--                         truth of scope a, c the ground truth's category
+-- Unused key columns are '' or 0. The kind leads the key: reads select kinds.
 CREATE TABLE IF NOT EXISTS agreement_cells
 (
     project String,
@@ -49,4 +53,4 @@ CREATE TABLE IF NOT EXISTS agreement_cells
     count Int64
 )
 ENGINE = ReplacingMergeTree(version)
-ORDER BY (project, dimension, kind, a, b, m, c, k);
+ORDER BY (project, kind, dimension, a, b, m, c, k);

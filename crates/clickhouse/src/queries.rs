@@ -206,10 +206,12 @@ pub const AGREEMENT_ROWS: &str = concat!(
     agreement_select!(),
     " WHERE project = ? AND participants = ? AND mode = ? ORDER BY dimension, hour"
 );
-/// A project's non-zero statistics cells; bind the project.
+/// A project's non-zero statistics cells of some kinds; bind the project,
+/// the list of kind names, and a dimension twice (`''` for every dimension).
 pub const PROJECT_CELLS: &str = concat!(
     cells_select!(),
-    " WHERE project = ? AND count != 0 ORDER BY dimension, kind, m, a, b, c, k"
+    " WHERE project = ? AND kind IN ? AND (? = '' OR dimension = ?) AND count != 0 \
+     ORDER BY kind, dimension, a, b, m, c, k"
 );
 /// A project's label rows; bind the project.
 pub const PROJECT_LABELS: &str = concat!(
@@ -258,7 +260,7 @@ pub const SCAN_AGREEMENT: &str = concat!(
 /// Every statistics cell.
 pub const SCAN_CELLS: &str = concat!(
     cells_select!(),
-    " ORDER BY project, dimension, kind, a, b, m, c, k"
+    " ORDER BY project, kind, dimension, a, b, m, c, k"
 );
 /// Every task.
 pub const SCAN_TASKS: &str = concat!(tasks_select!(), " ORDER BY project, task");

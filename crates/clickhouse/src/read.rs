@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use clickhouse::{RowOwned, RowRead};
 use labelpulse_core::aggregate::{
-    ActivityRow, AgreementRow, HourRow, LabelRow, PairRow, TotalsRow,
+    ActivityRow, AgreementRow, CellKind, HourRow, LabelRow, PairRow, TotalsRow,
 };
 use labelpulse_core::member::MemberState;
 use labelpulse_core::participant::AgreementScope;
@@ -407,13 +407,28 @@ impl ReadStore for ClickHouseReader {
     async fn agreement_cells(
         &self,
         project: &str,
+        kinds: &[CellKind],
+        dimension: Option<&str>,
     ) -> Result<Vec<(CellAddress, i64)>, ClickHouseError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        let only = dimension.unwrap_or("");
+        let client = &self.ch.read;
         let rows: Vec<CellsRow> = self
-            .read(
-                "read agreement_cells",
-                queries::PROJECT_CELLS,
-                &[Arg::Str(project)],
-            )
+            .ch
+            .config
+            .read_policy()
+            .run("read agreement_cells", || {
+                client
+                    .query(queries::PROJECT_CELLS)
+                    .bind(project)
+                    .bind(InList(&names))
+                    .bind(only)
+                    .bind(only)
+                    .fetch_all()
+            })
             .await?;
         let mut out = rows
             .iter()

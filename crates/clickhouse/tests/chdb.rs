@@ -225,7 +225,15 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
                 .bind("consensus"),
             true,
         ),
-        ("PROJECT_CELLS", q(PROJECT_CELLS).bind("p1"), true),
+        (
+            "PROJECT_CELLS",
+            q(PROJECT_CELLS)
+                .bind("p1")
+                .bind(InList(&["single", "confusion", "pairs_confusion"]))
+                .bind("")
+                .bind(""),
+            true,
+        ),
         ("PROJECT_LABELS", q(PROJECT_LABELS).bind("p"), true),
         (
             "PROJECT_PAIRS",

@@ -109,23 +109,48 @@ pub enum CellKind {
     Coincidence,
     /// Common tasks where participant `a` said `c` and `b` said `k`.
     Confusion,
+    /// The project's symmetric confusion between participants: every pair
+    /// of the scope `a` (`annotators`: annotator pairs; `all`: pairs of
+    /// annotators and models) adds 1 to `(c, k)` and 1 to `(k, c)`.
+    PairsConfusion,
+    /// The project's directional confusion against the ground truth: `c`
+    /// the ground truth's category, `k` the participant's, for participants
+    /// of the scope `a` (`annotators` or `all`).
+    TruthConfusion,
+}
+
+/// The scopes of [`CellKind::PairsConfusion`] and [`CellKind::TruthConfusion`].
+pub mod confusion_scope {
+    /// Annotators only.
+    pub const ANNOTATORS: &str = "annotators";
+    /// Annotators and models.
+    pub const ALL: &str = "all";
 }
 
 impl CellKind {
+    /// Every kind.
+    pub const ALL: [CellKind; 5] = [
+        CellKind::Single,
+        CellKind::Coincidence,
+        CellKind::Confusion,
+        CellKind::PairsConfusion,
+        CellKind::TruthConfusion,
+    ];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             CellKind::Single => "single",
             CellKind::Coincidence => "coincidence",
             CellKind::Confusion => "confusion",
+            CellKind::PairsConfusion => "pairs_confusion",
+            CellKind::TruthConfusion => "truth_confusion",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(text: &str) -> Option<CellKind> {
-        [CellKind::Single, CellKind::Coincidence, CellKind::Confusion]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        CellKind::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 }
 

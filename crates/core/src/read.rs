@@ -99,11 +99,13 @@ pub trait ReadStore: Send + Sync + 'static {
         scope: AgreementScope,
     ) -> impl Future<Output = Result<Vec<(String, Hour, AgreementRow)>, Self::Error>> + Send;
 
-    /// Every sufficient-statistics cell of the project with a non-zero
-    /// count, sorted by address.
+    /// The project's sufficient-statistics cells of the given kinds (and of
+    /// one dimension, when given) with a non-zero count, sorted by address.
     fn agreement_cells(
         &self,
         project: &str,
+        kinds: &[CellKind],
+        dimension: Option<&str>,
     ) -> impl Future<Output = Result<Vec<(CellAddress, i64)>, Self::Error>> + Send;
 
     /// Label occurrences: `(dimension, label, row)`, sorted.

@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use labelpulse_core::aggregate::{ActivityRow, AgreementRow, HourRow, LabelRow, PairRow};
+use labelpulse_core::aggregate::{ActivityRow, AgreementRow, CellKind, HourRow, LabelRow, PairRow};
 use labelpulse_core::ingest::{EventSink, IngestReceipt};
 use labelpulse_core::member::MemberState;
 use labelpulse_core::participant::AgreementScope;
@@ -598,8 +598,10 @@ impl ReadStore for EmbeddedReader {
     fn agreement_cells(
         &self,
         project: &str,
+        kinds: &[CellKind],
+        dimension: Option<&str>,
     ) -> impl Future<Output = Result<Vec<(CellAddress, i64)>, StoreError>> + Send {
-        self.store.agreement_cells(project)
+        self.store.agreement_cells(project, kinds, dimension)
     }
 
     fn labels(

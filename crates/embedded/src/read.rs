@@ -11,7 +11,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use labelpulse_core::aggregate::{
-    ActivityRow, AggKey, AggRow, AgreementRow, CellRow, HourRow, LabelRow, PairRow, TotalsRow,
+    ActivityRow, AggKey, AggRow, AgreementRow, CellKind, CellRow, HourRow, LabelRow, PairRow,
+    TotalsRow,
 };
 use labelpulse_core::member::MemberState;
 use labelpulse_core::participant::AgreementScope;
@@ -248,8 +249,8 @@ impl Snapshot {
                     names::CELLS,
                     (
                         project.as_str(),
-                        dimension.as_str(),
                         tables::cell_kind_code(*kind),
+                        dimension.as_str(),
                         a.as_str(),
                         b.as_str(),
                         *m,
@@ -423,14 +424,39 @@ impl Snapshot {
         Ok(out)
     }
 
-    /// Every sufficient-statistics cell of the project, sorted by address.
-    pub fn agreement_cells(&self, project: &str) -> Result<Vec<(CellAddress, i64)>, StoreError> {
+    /// The project's non-zero sufficient-statistics cells of the given
+    /// kinds, sorted by address.
+    pub fn agreement_cells(
+        &self,
+        project: &str,
+        kinds: &[CellKind],
+        dimension: Option<&str>,
+    ) -> Result<Vec<(CellAddress, i64)>, StoreError> {
         let table = self.txn.open_table(tables::CELLS)?;
         let mut out = Vec::new();
-        for entry in table.range((project, "", 0u8, "", "", 0u32, "", "")..)? {
+        let mut codes: Vec<u8> = kinds.iter().map(|k| tables::cell_kind_code(*k)).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        for wanted in codes {
+            self.cells_of_kind(&table, project, wanted, dimension, &mut out)?;
+        }
+        out.sort_by(|x, y| x.0.cmp(&y.0));
+        Ok(out)
+    }
+
+    fn cells_of_kind(
+        &self,
+        table: &redb::ReadOnlyTable<tables::CellKey, &'static [u8]>,
+        project: &str,
+        wanted: u8,
+        only: Option<&str>,
+        out: &mut Vec<(CellAddress, i64)>,
+    ) -> Result<(), StoreError> {
+        let first = only.unwrap_or("");
+        for entry in table.range((project, wanted, first, "", "", 0u32, "", "")..)? {
             let (key, value) = entry?;
-            let (p, dimension, code, a, b, m, c, k) = key.value();
-            if p != project {
+            let (p, code, dimension, a, b, m, c, k) = key.value();
+            if p != project || code != wanted || only.is_some_and(|d| d != dimension) {
                 break;
             }
             let kind = tables::cell_kind_from_code(code).ok_or(StoreError::BadKey {
@@ -452,8 +478,7 @@ impl Snapshot {
                 ));
             }
         }
-        out.sort_by(|x, y| x.0.cmp(&y.0));
-        Ok(out)
+        Ok(())
     }
 
     /// Label occurrences of the project: `(dimension, label, row)`, sorted.
@@ -668,7 +693,7 @@ impl Snapshot {
         }
         for entry in self.txn.open_table(tables::CELLS)?.iter()? {
             let (k, v) = entry?;
-            let (project, dimension, code, a, b, m, cat_c, cat_k) = k.value();
+            let (project, code, dimension, a, b, m, cat_c, cat_k) = k.value();
             let kind = tables::cell_kind_from_code(code).ok_or(StoreError::BadKey {
                 table: names::CELLS,
             })?;
@@ -798,9 +823,16 @@ impl ReadStore for EmbeddedStore {
             .await
     }
 
-    async fn agreement_cells(&self, project: &str) -> Result<Vec<(CellAddress, i64)>, StoreError> {
-        let project = project.to_string();
-        self.blocking(move |s| s.agreement_cells(&project)).await
+    async fn agreement_cells(
+        &self,
+        project: &str,
+        kinds: &[CellKind],
+        dimension: Option<&str>,
+    ) -> Result<Vec<(CellAddress, i64)>, StoreError> {
+        let (project, kinds) = (project.to_string(), kinds.to_vec());
+        let dimension = dimension.map(str::to_string);
+        self.blocking(move |s| s.agreement_cells(&project, &kinds, dimension.as_deref()))
+            .await
     }
 
     async fn labels(&self, project: &str) -> Result<Vec<(String, String, LabelRow)>, StoreError> {

@@ -33,15 +33,15 @@ pub const PAIRS: BytesTable<(&str, &str, &str, &str)> = TableDefinition::new("pa
 /// (scope codes: `AgreementScope::code`).
 pub const AGREEMENT_HOUR: BytesTable<(&str, u8, &str, i64)> =
     TableDefinition::new("agreement_hour");
-/// `(project, dimension, kind code, a, b, m, c, k)` -> `Versioned<CellRow>`;
-/// kind from [`cell_kind_code`].
+/// `(project, kind code, dimension, a, b, m, c, k)` -> `Versioned<CellRow>`;
+/// kind from [`cell_kind_code`] (kind first: reads select kinds).
 pub const CELLS: BytesTable<CellKey> = TableDefinition::new("agreement_cells");
 
 /// The key tuple of [`CELLS`].
 pub type CellKey = (
     &'static str,
-    &'static str,
     u8,
+    &'static str,
     &'static str,
     &'static str,
     u32,
@@ -125,6 +125,8 @@ pub fn cell_kind_code(kind: CellKind) -> u8 {
         CellKind::Single => 0,
         CellKind::Coincidence => 1,
         CellKind::Confusion => 2,
+        CellKind::PairsConfusion => 3,
+        CellKind::TruthConfusion => 4,
     }
 }
 
@@ -134,6 +136,8 @@ pub fn cell_kind_from_code(code: u8) -> Option<CellKind> {
         0 => Some(CellKind::Single),
         1 => Some(CellKind::Coincidence),
         2 => Some(CellKind::Confusion),
+        3 => Some(CellKind::PairsConfusion),
+        4 => Some(CellKind::TruthConfusion),
         _ => None,
     }
 }

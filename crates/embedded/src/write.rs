@@ -148,8 +148,8 @@ impl<'t> Tables<'t> {
                 self.cells.insert(
                     (
                         project.as_str(),
-                        dimension.as_str(),
                         tables::cell_kind_code(*kind),
+                        dimension.as_str(),
                         a.as_str(),
                         b.as_str(),
                         *m,

@@ -536,7 +536,8 @@ fn a_dropped_flush_without_replay_would_differ() {
 /// written independently of `core::contribution`: per task, each member's
 /// newest non-skipped annotation and the v1 model's newest prediction; the
 /// statistics cells of `sentiment` and `stars` (`reliability::unit_cells` over
-/// the members' values, a confusion cell per pair with both values) and the
+/// the members' values, a confusion cell per pair with both values, the
+/// project's symmetric confusion) and the
 /// overall pair rows (`(score_sum, tasks)` per participant pair).
 type CellMap = BTreeMap<(String, CellKind, u32, String, String, String, String), i64>;
 type PairMap = BTreeMap<(String, String), (i64, i64)>;
@@ -626,6 +627,27 @@ fn batch_agreement(contents: &MemoryContents) -> (CellMap, PairMap) {
                             k.clone(),
                         );
                         *cells.entry(key).or_default() += 1;
+                        // The project's symmetric confusion (no ground truth
+                        // in these streams): every pair, and annotator pairs.
+                        let members = !people[i].0.starts_with("model:")
+                            && !people[j].0.starts_with("model:");
+                        for (x, y) in [(c, k), (k, c)] {
+                            for scope in ["all", "annotators"] {
+                                if scope == "annotators" && !members {
+                                    continue;
+                                }
+                                let key = (
+                                    dimension.to_string(),
+                                    CellKind::PairsConfusion,
+                                    0,
+                                    scope.to_string(),
+                                    String::new(),
+                                    x.clone(),
+                                    y.clone(),
+                                );
+                                *cells.entry(key).or_default() += 1;
+                            }
+                        }
                     }
                 }
             }

@@ -34,6 +34,7 @@
 //! and m2m3 -> 2 each way. Labels [neg, pos]: [[2, 2], [2, 4]]; top pair
 //! (neg, pos) 2 of 2 off-diagonal. Against the ground truth (rows GT):
 //! (pos, pos) 1 (m2), (pos, neg) 1 (m3) -> labels [neg, pos], [[0, 0], [1, 1]].
+//! Cohen's and Light's kappa come with `dimension=` (per-pair cells).
 //! Statistics: percent agreement 7/9. Krippendorff nominal: coincidences
 //! t1 (m=3, pos 2, neg 1): o_pp += (4-2)/2 = 1, o_pn = o_np += 2/2 = 1;
 //! t2: o_nn += 2; t3: o_pp += 2. n_pos = 4, n_neg = 3, n = 7:
@@ -341,6 +342,19 @@ async fn agreement_numbers_match_the_hand_computation() {
     );
     assert!(stats["krippendorff_alpha"]["ordinal"].is_number());
     assert_close(&stats["fleiss_kappa"], 31.0 / 47.0);
+    // Per-pair statistics come with one dimension.
+    assert_eq!(stats["light_kappa"], Value::Null);
+    assert_eq!(stats["reasons"]["light_kappa"], "dimension_required");
+    assert_eq!(stats["cohen_kappa"], json!([]));
+    let one = server
+        .get("/api/v1/projects/p1/agreement?dimension=sentiment")
+        .await;
+    assert_eq!(
+        one["statistics"][0]["krippendorff_alpha"],
+        stats["krippendorff_alpha"]
+    );
+    assert_eq!(one["confusion"], view["confusion"]);
+    let stats = &one["statistics"][0];
     assert_close(&stats["light_kappa"], 1.0 / 3.0);
     let cohen = stats["cohen_kappa"].as_array().unwrap();
     assert_eq!(cohen.len(), 3);
@@ -370,6 +384,18 @@ async fn agreement_numbers_match_the_hand_computation() {
     assert_eq!(models["matrix"]["score"][0][1], Value::Null);
     assert_close(&models["matrix"]["score"][0][3], 0.5);
     assert_close(&models["matrix"]["ground_truth"]["score"][3], 1.0);
+    // Confusion of the pairs with v1: t1 m1/m2 (pos, pos), m3 (neg, pos);
+    // t2 m1/m2 (neg, pos): both orders -> [[0, 3], [3, 4]]. Against the
+    // ground truth, annotators and v1: m2 (pos, pos), m3 (pos, neg), v1
+    // (pos, pos) -> [[0, 0], [1, 2]].
+    assert_eq!(
+        models["confusion"]["participants"]["matrix"],
+        json!([[0, 3], [3, 4]])
+    );
+    assert_eq!(
+        models["confusion"]["ground_truth"]["matrix"],
+        json!([[0, 0], [1, 2]])
+    );
     let all = server
         .get("/api/v1/projects/p1/agreement?participants=all")
         .await;

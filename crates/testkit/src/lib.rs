@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use labelpulse_core::aggregate::{AggKey, AggRow};
+use labelpulse_core::aggregate::{AggKey, AggRow, CellKind};
 use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::read::{CellAddress, ProjectRecord, ReadStore};
 use labelpulse_core::time::Hour;
@@ -543,39 +543,60 @@ where
             expect.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
             assert_eq!(reader.agreement_rows(project, scope).await.unwrap(), expect);
         }
-        let mut expect: Vec<_> = c
-            .aggregates
-            .iter()
-            .filter_map(|(k, v)| match (k, &v.value) {
-                (
-                    AggKey::Cell {
-                        project: p,
-                        dimension,
-                        kind,
-                        m,
-                        a,
-                        b,
-                        c,
-                        k,
-                    },
-                    AggRow::Cell(row),
-                ) if p == project && row.count != 0 => Some((
-                    CellAddress {
-                        dimension: dimension.clone(),
-                        kind: *kind,
-                        m: *m,
-                        a: a.clone(),
-                        b: b.clone(),
-                        c: c.clone(),
-                        k: k.clone(),
-                    },
-                    row.count,
-                )),
-                _ => None,
-            })
-            .collect();
-        expect.sort_by(|x, y| x.0.cmp(&y.0));
-        assert_eq!(reader.agreement_cells(project).await.unwrap(), expect);
+        let kind_sets: [&[CellKind]; 4] = [
+            &CellKind::ALL,
+            &[CellKind::Single, CellKind::Coincidence],
+            &[CellKind::Confusion, CellKind::TruthConfusion],
+            &[],
+        ];
+        for (kinds, only) in kind_sets
+            .into_iter()
+            .flat_map(|k| [None, Some("sentiment"), Some("nope")].map(move |d| (k, d)))
+        {
+            let mut expect: Vec<_> = c
+                .aggregates
+                .iter()
+                .filter_map(|(k, v)| match (k, &v.value) {
+                    (
+                        AggKey::Cell {
+                            project: p,
+                            dimension,
+                            kind,
+                            m,
+                            a,
+                            b,
+                            c,
+                            k,
+                        },
+                        AggRow::Cell(row),
+                    ) if p == project
+                        && row.count != 0
+                        && kinds.contains(kind)
+                        && only.is_none_or(|d| d == dimension) =>
+                    {
+                        Some((
+                            CellAddress {
+                                dimension: dimension.clone(),
+                                kind: *kind,
+                                m: *m,
+                                a: a.clone(),
+                                b: b.clone(),
+                                c: c.clone(),
+                                k: k.clone(),
+                            },
+                            row.count,
+                        ))
+                    }
+                    _ => None,
+                })
+                .collect();
+            expect.sort_by(|x, y| x.0.cmp(&y.0));
+            assert_eq!(
+                reader.agreement_cells(project, kinds, only).await.unwrap(),
+                expect,
+                "{project} {kinds:?} {only:?}"
+            );
+        }
     }
     for member in &members {
         for range in &ranges {

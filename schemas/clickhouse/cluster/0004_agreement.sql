@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS agreement_cells_local ON CLUSTER '{cluster}'
     count Int64
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/agreement_cells', '{replica}', version)
-ORDER BY (project, dimension, kind, a, b, m, c, k);
+ORDER BY (project, kind, dimension, a, b, m, c, k);
 
 CREATE TABLE IF NOT EXISTS agreement_cells ON CLUSTER '{cluster}'
 AS agreement_cells_local

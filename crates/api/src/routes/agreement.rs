@@ -11,7 +11,9 @@ use super::store_error;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::params::{ApiPath, ApiQuery};
-use crate::views::agreement::{agreement_view, AgreementInputs, AgreementQuery, AgreementView};
+use crate::views::agreement::{
+    agreement_view, cell_kinds, AgreementInputs, AgreementQuery, AgreementView,
+};
 
 /// Query parameters of the agreement route; all optional.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -81,10 +83,11 @@ pub async fn agreement<R: ReadStore, W: EventSink>(
         .map_err(store_error)?
         .ok_or_else(|| ApiError::not_found("project", &id))?;
     let dimension = query.dimension.clone().unwrap_or_default();
+    let kinds = cell_kinds(&query);
     let (rows, pairs, cells) = tokio::try_join!(
         reader.agreement_rows(&id, query.scope),
         reader.pairs(&id, &dimension),
-        reader.agreement_cells(&id),
+        reader.agreement_cells(&id, &kinds, query.dimension.as_deref()),
     )
     .map_err(store_error)?;
     let inputs = AgreementInputs {

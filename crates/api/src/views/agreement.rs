@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use labelpulse_core::aggregate::{AgreementRow, CellKind, PairRow};
+use labelpulse_core::aggregate::{confusion_scope, AgreementRow, CellKind, PairRow};
 use labelpulse_core::event::Control;
 use labelpulse_core::participant::{
     canonical_order, AgreementScope, ParticipantKind, Participants, GROUND_TRUTH,
@@ -227,8 +227,23 @@ pub struct AgreementInputs<'a> {
     pub rows: &'a [(String, Hour, AgreementRow)],
     /// Pair rows of the dimension asked for (or overall).
     pub pairs: &'a [(String, String, PairRow)],
-    /// Every statistics cell of the project.
+    /// The statistics cells of [`cell_kinds`].
     pub cells: &'a [(CellAddress, i64)],
+}
+
+/// The cell kinds the view reads: per-pair confusion only for one
+/// dimension (Cohen's and Light's kappa, the label matrix).
+pub fn cell_kinds(query: &AgreementQuery) -> Vec<CellKind> {
+    let mut kinds = vec![
+        CellKind::Single,
+        CellKind::Coincidence,
+        CellKind::PairsConfusion,
+        CellKind::TruthConfusion,
+    ];
+    if query.dimension.is_some() {
+        kinds.push(CellKind::Confusion);
+    }
+    kinds
 }
 
 /// Computes the view.
@@ -280,7 +295,13 @@ pub fn agreement_view(inputs: &AgreementInputs<'_>, query: &AgreementQuery) -> A
         .iter()
         .filter(|(name, _)| query.dimension.as_deref().is_none_or(|d| d == **name))
         .map(|(name, cells)| {
-            dimension_statistics(name, config.control(name), cells, query.label.as_deref())
+            dimension_statistics(
+                name,
+                config.control(name),
+                cells,
+                query.label.as_deref(),
+                query.dimension.is_some(),
+            )
         })
         .collect();
     AgreementView {
@@ -313,8 +334,12 @@ type PairTables<'a> = BTreeMap<(&'a str, &'a str), PairCells<'a>>;
 struct DimensionCells<'a> {
     /// Single and coincidence cells.
     units: Vec<(StatCell<'a>, i64)>,
-    /// Confusion cells by participant pair.
+    /// Confusion cells by participant pair (read only for one dimension).
     confusion: PairTables<'a>,
+    /// The project's symmetric confusion, by scope (`annotators`, `all`).
+    pairs_confusion: BTreeMap<&'a str, PairCells<'a>>,
+    /// The project's confusion against the ground truth, by scope.
+    truth_confusion: BTreeMap<&'a str, PairCells<'a>>,
 }
 
 fn group_cells(cells: &[(CellAddress, i64)]) -> BTreeMap<&str, DimensionCells<'_>> {
@@ -333,6 +358,16 @@ fn group_cells(cells: &[(CellAddress, i64)]) -> BTreeMap<&str, DimensionCells<'_
             CellKind::Confusion => entry
                 .confusion
                 .entry((address.a.as_str(), address.b.as_str()))
+                .or_default()
+                .push(((c, k), *count)),
+            CellKind::PairsConfusion => entry
+                .pairs_confusion
+                .entry(address.a.as_str())
+                .or_default()
+                .push(((c, k), *count)),
+            CellKind::TruthConfusion => entry
+                .truth_confusion
+                .entry(address.a.as_str())
                 .or_default()
                 .push(((c, k), *count)),
         }
@@ -458,20 +493,33 @@ fn confusion_view(
     cells: &DimensionCells<'_>,
     participants: Participants,
 ) -> ConfusionView {
-    let mut symmetric: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let mut truth: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for ((a, b), pair_cells) in &cells.confusion {
-        let to_truth = *b == GROUND_TRUTH && in_rows(participants, a);
-        let between = in_matrix(participants, a, b);
-        for ((c, k), n) in pair_cells {
-            if to_truth {
-                *truth.entry((display(k), display(c))).or_default() += n;
-            } else if between {
-                *symmetric.entry((display(c), display(k))).or_default() += n;
-                *symmetric.entry((display(k), display(c))).or_default() += n;
-            }
+    // Sums one scope's project-level cells into `into` with `sign`.
+    fn add(into: &mut BTreeMap<(String, String), i64>, cells: Option<&PairCells<'_>>, sign: i64) {
+        for ((c, k), n) in cells.into_iter().flatten() {
+            *into.entry((display(c), display(k))).or_default() += sign * n;
         }
     }
+    let (annotators, all) = (confusion_scope::ANNOTATORS, confusion_scope::ALL);
+    let mut symmetric = BTreeMap::new();
+    let mut truth = BTreeMap::new();
+    match participants {
+        Participants::Annotators => {
+            add(&mut symmetric, cells.pairs_confusion.get(annotators), 1);
+            add(&mut truth, cells.truth_confusion.get(annotators), 1);
+        }
+        Participants::All => {
+            add(&mut symmetric, cells.pairs_confusion.get(all), 1);
+            add(&mut truth, cells.truth_confusion.get(all), 1);
+        }
+        Participants::Models => {
+            // Pairs with a model: every pair minus the annotator pairs.
+            add(&mut symmetric, cells.pairs_confusion.get(all), 1);
+            add(&mut symmetric, cells.pairs_confusion.get(annotators), -1);
+            add(&mut truth, cells.truth_confusion.get(all), 1);
+        }
+    }
+    symmetric.retain(|_, n| *n != 0);
+    truth.retain(|_, n| *n != 0);
     ConfusionView {
         dimension: dimension.to_string(),
         participants: confusion_matrix(&symmetric, true),
@@ -581,11 +629,16 @@ fn record(
     }
 }
 
+/// The reason of the per-pair statistics (Cohen's and Light's kappa) in an
+/// answer for every dimension: they are computed for one `dimension=`.
+pub const DIMENSION_REQUIRED: &str = "dimension_required";
+
 fn dimension_statistics(
     dimension: &str,
     control: Option<&Control>,
     cells: &DimensionCells<'_>,
     label: Option<&str>,
+    per_pair: bool,
 ) -> DimensionStatistics {
     let whole = Coincidences::from_cells(cells.units.iter().cloned());
     let present = |category: &str| label.is_some_and(|l| set_labels(category).any(|x| x == l));
@@ -655,11 +708,16 @@ fn dimension_statistics(
             tables.push((a, b, table));
         }
     }
-    let light = record(
-        &mut reasons,
-        "light_kappa",
-        light_kappa(tables.iter().map(|(_, _, t)| t)),
-    );
+    let light = if per_pair {
+        record(
+            &mut reasons,
+            "light_kappa",
+            light_kappa(tables.iter().map(|(_, _, t)| t)),
+        )
+    } else {
+        reasons.insert("light_kappa".to_string(), DIMENSION_REQUIRED);
+        None
+    };
     let cohen_kappa = tables
         .iter()
         .map(|(a, b, table)| {

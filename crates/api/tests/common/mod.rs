@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use labelpulse_api::{app, AppState, Settings};
-use labelpulse_core::aggregate::{ActivityRow, AgreementRow, HourRow, LabelRow, PairRow};
+use labelpulse_core::aggregate::{ActivityRow, AgreementRow, CellKind, HourRow, LabelRow, PairRow};
 use labelpulse_core::ingest::{EventSink, IngestReceipt};
 use labelpulse_core::member::MemberState;
 use labelpulse_core::participant::AgreementScope;
@@ -428,8 +428,14 @@ impl<R: ReadStore> ReadStore for Faulty<R> {
     ) -> Result<Vec<(String, Hour, AgreementRow)>, Injected> {
         self.run(self.inner.agreement_rows(project, scope)).await
     }
-    async fn agreement_cells(&self, project: &str) -> Result<Vec<(CellAddress, i64)>, Injected> {
-        self.run(self.inner.agreement_cells(project)).await
+    async fn agreement_cells(
+        &self,
+        project: &str,
+        kinds: &[CellKind],
+        dimension: Option<&str>,
+    ) -> Result<Vec<(CellAddress, i64)>, Injected> {
+        self.run(self.inner.agreement_cells(project, kinds, dimension))
+            .await
     }
     async fn labels(&self, project: &str) -> Result<Vec<(String, String, LabelRow)>, Injected> {
         self.run(self.inner.labels(project)).await

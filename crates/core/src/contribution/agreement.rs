@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{Contribution, OVERALL};
-use crate::aggregate::CellKind;
+use crate::aggregate::{confusion_scope, CellKind};
 use crate::agreement::{
     dimension_used, evaluate_pair, fingerprint, scored_dimensions, Owner, PairEvaluation, PairMemo,
     ScoredDimension,
@@ -420,18 +420,67 @@ fn statistics_cells<'a>(
             amount,
         });
     }
+    let project_cell = |kind: CellKind, scope: &'static str, c: &Cow<'a, str>, k: &Cow<'a, str>| {
+        Contribution::Cell {
+            dimension: Cow::Borrowed(dimension.name),
+            kind,
+            m: 0,
+            a: Cow::Borrowed(scope),
+            b: Cow::Borrowed(""),
+            c: c.clone(),
+            k: k.clone(),
+            amount: 1,
+        }
+    };
     for &(i, j) in pairs {
-        if let (Some(c), Some(k)) = (&categories[i], &categories[j]) {
-            out.push(Contribution::Cell {
-                dimension: Cow::Borrowed(dimension.name),
-                kind: CellKind::Confusion,
-                m: 0,
-                a: people[i].id.clone(),
-                b: people[j].id.clone(),
-                c: c.clone(),
-                k: k.clone(),
-                amount: 1,
-            });
+        let (Some(c), Some(k)) = (&categories[i], &categories[j]) else {
+            continue;
+        };
+        out.push(Contribution::Cell {
+            dimension: Cow::Borrowed(dimension.name),
+            kind: CellKind::Confusion,
+            m: 0,
+            a: people[i].id.clone(),
+            b: people[j].id.clone(),
+            c: c.clone(),
+            k: k.clone(),
+            amount: 1,
+        });
+        let (first, second) = (people[i].kind, people[j].kind);
+        let member = first == ParticipantKind::Member;
+        if second == ParticipantKind::GroundTruth {
+            // Canonical order puts the ground truth last: rows are its category.
+            out.push(project_cell(
+                CellKind::TruthConfusion,
+                confusion_scope::ALL,
+                k,
+                c,
+            ));
+            if member {
+                out.push(project_cell(
+                    CellKind::TruthConfusion,
+                    confusion_scope::ANNOTATORS,
+                    k,
+                    c,
+                ));
+            }
+            continue;
+        }
+        for (x, y) in [(c, k), (k, c)] {
+            out.push(project_cell(
+                CellKind::PairsConfusion,
+                confusion_scope::ALL,
+                x,
+                y,
+            ));
+            if member && second == ParticipantKind::Member {
+                out.push(project_cell(
+                    CellKind::PairsConfusion,
+                    confusion_scope::ANNOTATORS,
+                    x,
+                    y,
+                ));
+            }
         }
     }
 }
