@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::range::{Granularity, QueryRange};
+use crate::views::agreement::{DEFAULT_MATRIX_LIMIT, MAX_MATRIX_LIMIT};
 
 /// The most series buckets one answer may hold (about 416 days by hour).
 pub const MAX_SERIES_BUCKETS: i64 = 10_000;
@@ -35,6 +36,8 @@ pub struct DashboardQuery {
     pub workspace: Option<String>,
     /// Performance: only this project.
     pub project: Option<String>,
+    /// Members: the most participants the agreement matrix shows.
+    pub matrix_limit: Option<String>,
 }
 
 impl DashboardQuery {
@@ -77,6 +80,21 @@ impl DashboardQuery {
     /// The answer format (default JSON).
     pub fn format(&self) -> Result<Format, ApiError> {
         Format::parse(self.format.as_deref())
+    }
+}
+
+/// Parses `matrix_limit`: a whole number in `1..=MAX_MATRIX_LIMIT`,
+/// default [`DEFAULT_MATRIX_LIMIT`].
+pub fn matrix_limit(text: Option<&str>) -> Result<usize, ApiError> {
+    let Some(text) = text else {
+        return Ok(DEFAULT_MATRIX_LIMIT);
+    };
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_MATRIX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(ApiError::bad_parameter(
+            "matrix_limit",
+            format!("`{text}` is not a whole number from 1 to {MAX_MATRIX_LIMIT}"),
+        )),
     }
 }
 

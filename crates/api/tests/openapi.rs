@@ -110,6 +110,7 @@ fn parameters_match_the_code() {
         "label",
         "participants",
         "mode",
+        "matrix_limit",
     ]
     .into();
     for route in ROUTES {
@@ -177,7 +178,8 @@ fn parameters_match_the_code() {
             "dimension",
             "label",
             "participants",
-            "mode"
+            "mode",
+            "matrix_limit"
         ]
         .into()
     );
@@ -322,6 +324,8 @@ async fn real_answers_validate_against_the_document() {
         get(agreement, "/api/v1/projects/p1/agreement?mode=majority", 400),
         get(agreement, "/api/v1/projects/p1/agreement?participants=robots", 400),
         get(agreement, "/api/v1/projects/p1/agreement?label=positive", 400),
+        get(agreement, "/api/v1/projects/p1/agreement?matrix_limit=1", 200),
+        get(agreement, "/api/v1/projects/p1/agreement?matrix_limit=0", 400),
         get(agreement, "/api/v1/projects/nope/agreement", 404),
         get(members, "/api/v1/projects/p1/members", 200),
         get(members, "/api/v1/projects/p2/members?tz=America/New_York", 200),

@@ -421,6 +421,15 @@ async fn agreement_numbers_match_the_hand_computation() {
     assert_close(&row("m2")["prediction_agreement"], 0.5);
     assert_close(&row("m3")["prediction_agreement"], 0.0);
     assert_eq!(row("m1")["outlier_flags"], json!([]));
+    assert_eq!(members["agreement_matrix"]["total_participants"], 4);
+    // The matrix shows the participants with the most common tasks (pairs
+    // and ground truth): m1 2 + 2 + 2 (v1) = 6, m2 2 + 1 + 2 + 1 (GT) = 6,
+    // v1 2 + 2 + 1 + 1 (GT) = 6, m3 5; ties in canonical order: m1, m2.
+    let top = server
+        .get("/api/v1/projects/p1/agreement?participants=all&matrix_limit=2")
+        .await;
+    assert_eq!(top["matrix"]["total_participants"], 4);
+    assert_eq!(top["matrix"]["participants"], json!(["m1", "m2"]));
     assert!(members["members"]
         .as_array()
         .unwrap()

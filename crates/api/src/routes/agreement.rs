@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::store_error;
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::params::{ApiPath, ApiQuery};
+use crate::params::{matrix_limit, ApiPath, ApiQuery};
 use crate::views::agreement::{
     agreement_view, cell_kinds, AgreementInputs, AgreementQuery, AgreementView,
 };
@@ -26,6 +26,8 @@ pub struct AgreementParams {
     pub participants: Option<String>,
     /// `pairwise` (default) or `consensus`.
     pub mode: Option<String>,
+    /// The most participants the matrix shows (default 100).
+    pub matrix_limit: Option<String>,
 }
 
 impl AgreementParams {
@@ -65,6 +67,7 @@ impl AgreementParams {
             scope: AgreementScope { participants, mode },
             dimension,
             label,
+            matrix_limit: matrix_limit(self.matrix_limit.as_deref())?,
         })
     }
 }

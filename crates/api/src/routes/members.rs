@@ -13,7 +13,7 @@ use super::store_error;
 use crate::app::AppState;
 use crate::csv::{csv_response, members_csv as render_csv};
 use crate::error::ApiError;
-use crate::params::{ApiPath, ApiQuery, DashboardQuery, Format};
+use crate::params::{matrix_limit, ApiPath, ApiQuery, DashboardQuery, Format};
 use crate::views::members::{members_view, MembersInputs, MembersView};
 
 /// The Members dashboard: `from`, `to`, `tz`, `format`.
@@ -57,6 +57,7 @@ async fn load<R: ReadStore, W: EventSink>(
     query: &DashboardQuery,
 ) -> Result<MembersView, ApiError> {
     let range = query.range(state.now())?;
+    let matrix_limit = matrix_limit(query.matrix_limit.as_deref())?;
     let reader = &state.reader;
     let project = reader
         .project(id)
@@ -88,6 +89,7 @@ async fn load<R: ReadStore, W: EventSink>(
         pairs: &pairs,
         activity: &activity,
         members: &members,
+        matrix_limit,
     };
     Ok(members_view(&inputs, &range))
 }

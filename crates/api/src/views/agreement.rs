@@ -80,6 +80,9 @@ pub struct DimensionSummary {
 /// The participant matrix.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParticipantMatrix {
+    /// Participants of the scope with common tasks; the matrix shows the
+    /// `matrix_limit` of them with the most.
+    pub total_participants: usize,
     /// Participant ids: members, then `model:<version>`, in that order.
     pub participants: Vec<String>,
     /// `member` or `model`, per participant.
@@ -217,7 +220,15 @@ pub struct AgreementQuery {
     /// One label of the dimension: statistics and matrix over its
     /// present/absent variable.
     pub label: Option<String>,
+    /// The most participants the matrix shows (those with the most common tasks).
+    pub matrix_limit: usize,
 }
+
+/// Default of `matrix_limit`.
+pub const DEFAULT_MATRIX_LIMIT: usize = 100;
+
+/// Largest accepted `matrix_limit`.
+pub const MAX_MATRIX_LIMIT: usize = 2_000;
 
 /// Everything the view is computed from.
 pub struct AgreementInputs<'a> {
@@ -279,8 +290,13 @@ pub fn agreement_view(inputs: &AgreementInputs<'_>, query: &AgreementQuery) -> A
                 .map(|cells| (label, &cells.confusion))
         });
     let matrix = match label_filter {
-        Some((label, confusion)) => label_matrix(confusion, label, query.scope.participants),
-        None => participant_matrix(inputs.pairs, query.scope.participants),
+        Some((label, confusion)) => label_matrix(
+            confusion,
+            label,
+            query.scope.participants,
+            query.matrix_limit,
+        ),
+        None => participant_matrix(inputs.pairs, query.scope.participants, query.matrix_limit),
     };
     let confusion_dimension = query
         .dimension
@@ -394,16 +410,25 @@ fn in_rows(participants: Participants, id: &str) -> bool {
 fn matrix_of<'a>(
     entries: impl Iterator<Item = (&'a str, &'a str, i64, i64)> + Clone,
     participants: Participants,
+    limit: usize,
     score: impl Fn(i64, i64) -> Option<f64>,
 ) -> ParticipantMatrix {
-    let mut ids: Vec<&str> = entries
-        .clone()
-        .filter(|(_, _, _, tasks)| *tasks > 0)
-        .flat_map(|(a, b, _, _)| [a, b])
-        .filter(|id| in_rows(participants, id))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    // Every participant of the scope with its common tasks (matrix pairs
+    // and the ground truth); the `limit` with the most are shown.
+    let mut totals: HashMap<&str, i64> = HashMap::new();
+    for (a, b, _, tasks) in entries.clone().filter(|(_, _, _, tasks)| *tasks > 0) {
+        let counted = b == GROUND_TRUTH || in_matrix(participants, a, b);
+        for id in [a, b] {
+            if in_rows(participants, id) {
+                *totals.entry(id).or_default() += if counted { tasks } else { 0 };
+            }
+        }
+    }
+    let total_participants = totals.len();
+    let mut ranked: Vec<(&str, i64)> = totals.into_iter().collect();
+    ranked.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| canonical_order(x.0, y.0)));
+    ranked.truncate(limit);
+    let mut ids: Vec<&str> = ranked.into_iter().map(|(id, _)| id).collect();
     ids.sort_by(|a, b| canonical_order(a, b));
     let position: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, p)| (*p, i)).collect();
     let n = ids.len();
@@ -435,6 +460,7 @@ fn matrix_of<'a>(
         common[j][i] = tasks;
     }
     ParticipantMatrix {
+        total_participants,
         participants: ids.iter().map(|s| s.to_string()).collect(),
         kinds: ids.iter().map(|id| ParticipantKind::of(id)).collect(),
         score: scores,
@@ -450,12 +476,14 @@ fn matrix_of<'a>(
 pub fn participant_matrix(
     pairs: &[(String, String, PairRow)],
     participants: Participants,
+    limit: usize,
 ) -> ParticipantMatrix {
     matrix_of(
         pairs
             .iter()
             .map(|(a, b, row)| (a.as_str(), b.as_str(), row.score_sum, row.tasks)),
         participants,
+        limit,
         score_mean,
     )
 }
@@ -466,6 +494,7 @@ fn label_matrix(
     confusion: &PairTables<'_>,
     label: &str,
     participants: Participants,
+    limit: usize,
 ) -> ParticipantMatrix {
     let has = |category: &str| set_labels(category).any(|l| l == label);
     let entries: Vec<(&str, &str, i64, i64)> = confusion
@@ -478,7 +507,7 @@ fn label_matrix(
             (*a, *b, agree, tasks)
         })
         .collect();
-    matrix_of(entries.into_iter(), participants, |agree, tasks| {
+    matrix_of(entries.into_iter(), participants, limit, |agree, tasks| {
         (tasks > 0).then(|| agree as f64 / tasks as f64)
     })
 }

@@ -126,6 +126,8 @@ pub struct MembersInputs<'a> {
     pub activity: &'a [(String, ActivityRow)],
     /// Known members.
     pub members: &'a HashMap<String, MemberState>,
+    /// The most participants the agreement matrix shows.
+    pub matrix_limit: usize,
 }
 
 /// Per member, `(score_sum, tasks)` against other members, against the
@@ -201,7 +203,7 @@ pub fn members_view(inputs: &MembersInputs<'_>, range: &QueryRange) -> MembersVi
     }
     per_member.retain(|_, row| row.has_activity() || row.lead_time_count != 0);
     let agreement = member_agreement(inputs.pairs);
-    let matrix = participant_matrix(inputs.pairs, Participants::All);
+    let matrix = participant_matrix(inputs.pairs, Participants::All, inputs.matrix_limit);
     let mut ids: BTreeSet<&str> = per_member.keys().copied().collect();
     ids.extend(
         matrix
