@@ -356,6 +356,7 @@ async fn agreement_numbers_match_the_hand_computation() {
     assert_eq!(one["confusion"], view["confusion"]);
     let stats = &one["statistics"][0];
     assert_close(&stats["light_kappa"], 1.0 / 3.0);
+    assert_eq!(stats["cohen_pairs"], 3);
     let cohen = stats["cohen_kappa"].as_array().unwrap();
     assert_eq!(cohen.len(), 3);
     assert_eq!(

@@ -163,7 +163,10 @@ pub struct DimensionStatistics {
     pub fleiss_kappa: Option<f64>,
     /// Light's kappa: mean pairwise unweighted Cohen's kappa.
     pub light_kappa: Option<f64>,
-    /// Cohen's kappa of every annotator pair with common tasks.
+    /// Annotator pairs with common tasks (Light's kappa is over all of them).
+    pub cohen_pairs: usize,
+    /// Cohen's kappa of the [`COHEN_PAIRS`] annotator pairs with the most
+    /// common tasks.
     pub cohen_kappa: Vec<CohenPair>,
     /// Per label (multi-choice dimensions): binary present/absent alpha.
     pub per_label: Vec<LabelAlpha>,
@@ -223,6 +226,9 @@ pub struct AgreementQuery {
     /// The most participants the matrix shows (those with the most common tasks).
     pub matrix_limit: usize,
 }
+
+/// The most annotator pairs `cohen_kappa` lists.
+pub const COHEN_PAIRS: usize = 100;
 
 /// Default of `matrix_limit`.
 pub const DEFAULT_MATRIX_LIMIT: usize = 100;
@@ -747,8 +753,14 @@ fn dimension_statistics(
         reasons.insert("light_kappa".to_string(), DIMENSION_REQUIRED);
         None
     };
-    let cohen_kappa = tables
-        .iter()
+    let cohen_pairs = tables.len();
+    // The pairs with the most common tasks (ties in pair order).
+    let mut shown: Vec<&(&str, &str, Confusion)> = tables.iter().collect();
+    shown.sort_by(|x, y| y.2.tasks().cmp(&x.2.tasks()));
+    shown.truncate(COHEN_PAIRS);
+    shown.sort_by(|x, y| canonical_order(x.0, y.0).then_with(|| canonical_order(x.1, y.1)));
+    let cohen_kappa = shown
+        .into_iter()
         .map(|(a, b, table)| {
             let kappa = table.cohen(order.as_deref());
             CohenPair {
@@ -795,6 +807,7 @@ fn dimension_statistics(
         },
         fleiss_kappa,
         light_kappa: light,
+        cohen_pairs,
         cohen_kappa,
         per_label,
         reasons,
