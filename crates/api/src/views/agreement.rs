@@ -756,7 +756,7 @@ fn dimension_statistics(
     let cohen_pairs = tables.len();
     // The pairs with the most common tasks (ties in pair order).
     let mut shown: Vec<&(&str, &str, Confusion)> = tables.iter().collect();
-    shown.sort_by(|x, y| y.2.tasks().cmp(&x.2.tasks()));
+    shown.sort_by_key(|x| std::cmp::Reverse(x.2.tasks()));
     shown.truncate(COHEN_PAIRS);
     shown.sort_by(|x, y| canonical_order(x.0, y.0).then_with(|| canonical_order(x.1, y.1)));
     let cohen_kappa = shown
