@@ -207,10 +207,10 @@ pub const AGREEMENT_ROWS: &str = concat!(
     " WHERE project = ? AND participants = ? AND mode = ? ORDER BY dimension, hour"
 );
 /// A project's non-zero statistics cells of some kinds; bind the project,
-/// the list of kind names, and a dimension twice (`''` for every dimension).
+/// the list of kind names, 1 for every dimension (else 0), and the dimension.
 pub const PROJECT_CELLS: &str = concat!(
     cells_select!(),
-    " WHERE project = ? AND kind IN ? AND (? = '' OR dimension = ?) AND count != 0 \
+    " WHERE project = ? AND kind IN ? AND (? = 1 OR dimension = ?) AND count != 0 \
      ORDER BY kind, dimension, a, b, m, c, k"
 );
 /// A project's label rows; bind the project.
@@ -222,6 +222,12 @@ pub const PROJECT_LABELS: &str = concat!(
 pub const PROJECT_PAIRS: &str = concat!(
     pairs_select!(),
     " WHERE project = ? AND dimension = ? ORDER BY a, b"
+);
+/// A project's pair rows of one dimension between some participants; bind
+/// project, dimension, the list of participants twice.
+pub const PROJECT_PAIRS_AMONG: &str = concat!(
+    pairs_select!(),
+    " WHERE project = ? AND dimension = ? AND a IN ? AND b IN ? ORDER BY a, b"
 );
 /// A project's activity rows; bind the project.
 pub const PROJECT_ACTIVITY: &str =
@@ -305,6 +311,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("AGREEMENT_ROWS", AGREEMENT_ROWS),
     ("PROJECT_CELLS", PROJECT_CELLS),
     ("PROJECT_LABELS", PROJECT_LABELS),
+    ("PROJECT_PAIRS_AMONG", PROJECT_PAIRS_AMONG),
     ("PROJECT_PAIRS", PROJECT_PAIRS),
     ("PROJECT_ACTIVITY", PROJECT_ACTIVITY),
     ("ARCHIVE_RANGE", ARCHIVE_RANGE),
@@ -358,7 +365,7 @@ mod tests {
         check::<ProjectTotalsRow>(&[LOAD_TOTALS, ALL_TOTALS]);
         check::<MemberActivityRow>(&[LOAD_ACTIVITY, PROJECT_ACTIVITY, SCAN_ACTIVITY]);
         check::<LabelsRow>(&[LOAD_LABELS, PROJECT_LABELS, SCAN_LABELS]);
-        check::<PairsRow>(&[LOAD_PAIRS, PROJECT_PAIRS, SCAN_PAIRS]);
+        check::<PairsRow>(&[LOAD_PAIRS, PROJECT_PAIRS, PROJECT_PAIRS_AMONG, SCAN_PAIRS]);
         check::<AgreementHourRow>(&[
             LOAD_AGREEMENT,
             AGREEMENT_HOURS,

@@ -414,6 +414,7 @@ impl ReadStore for ClickHouseReader {
             return Ok(Vec::new());
         }
         let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        let every = u8::from(dimension.is_none());
         let only = dimension.unwrap_or("");
         let client = &self.ch.read;
         let rows: Vec<CellsRow> = self
@@ -425,7 +426,7 @@ impl ReadStore for ClickHouseReader {
                     .query(queries::PROJECT_CELLS)
                     .bind(project)
                     .bind(InList(&names))
-                    .bind(only)
+                    .bind(every)
                     .bind(only)
                     .fetch_all()
             })
@@ -450,6 +451,40 @@ impl ReadStore for ClickHouseReader {
             .map(|row| {
                 let value = row.label_row();
                 (row.dimension, row.label, value)
+            })
+            .collect())
+    }
+
+    async fn pairs_among(
+        &self,
+        project: &str,
+        dimension: &str,
+        among: &[String],
+    ) -> Result<Vec<(String, String, PairRow)>, ClickHouseError> {
+        if among.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = &self.ch.read;
+        let rows: Vec<PairsRow> = self
+            .ch
+            .config
+            .read_policy()
+            .run("read pairs", || {
+                client
+                    .query(queries::PROJECT_PAIRS_AMONG)
+                    .bind(project)
+                    .bind(dimension)
+                    .bind(InList(among))
+                    .bind(InList(among))
+                    .fetch_all()
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| row.a != row.b)
+            .map(|row| {
+                let value = row.pair_row();
+                (row.a, row.b, value)
             })
             .collect())
     }

@@ -230,11 +230,20 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
             q(PROJECT_CELLS)
                 .bind("p1")
                 .bind(InList(&["single", "confusion", "pairs_confusion"]))
-                .bind("")
+                .bind(1u8)
                 .bind(""),
             true,
         ),
         ("PROJECT_LABELS", q(PROJECT_LABELS).bind("p"), true),
+        (
+            "PROJECT_PAIRS_AMONG",
+            q(PROJECT_PAIRS_AMONG)
+                .bind("p")
+                .bind("sentiment")
+                .bind(InList(&["m1", "m2", "model:v1"]))
+                .bind(InList(&["m1", "m2", "model:v1"])),
+            true,
+        ),
         (
             "PROJECT_PAIRS",
             q(PROJECT_PAIRS).bind("p").bind("sentiment"),

@@ -117,6 +117,11 @@ pub enum CellKind {
     /// the ground truth's category, `k` the participant's, for participants
     /// of the scope `a` (`annotators` or `all`).
     TruthConfusion,
+    /// Sum of the pair scores (fixed point) of participant `a` with
+    /// participants of kind `b` (`member`, `model`, `ground_truth`).
+    ParticipantScore,
+    /// Number of those pairs (common tasks).
+    ParticipantTasks,
 }
 
 /// The scopes of [`CellKind::PairsConfusion`] and [`CellKind::TruthConfusion`].
@@ -129,12 +134,14 @@ pub mod confusion_scope {
 
 impl CellKind {
     /// Every kind.
-    pub const ALL: [CellKind; 5] = [
+    pub const ALL: [CellKind; 7] = [
         CellKind::Single,
         CellKind::Coincidence,
         CellKind::Confusion,
         CellKind::PairsConfusion,
         CellKind::TruthConfusion,
+        CellKind::ParticipantScore,
+        CellKind::ParticipantTasks,
     ];
 
     /// The stored name.
@@ -145,6 +152,8 @@ impl CellKind {
             CellKind::Confusion => "confusion",
             CellKind::PairsConfusion => "pairs_confusion",
             CellKind::TruthConfusion => "truth_confusion",
+            CellKind::ParticipantScore => "participant_score",
+            CellKind::ParticipantTasks => "participant_tasks",
         }
     }
 

@@ -34,6 +34,26 @@ pub enum ParticipantKind {
 }
 
 impl ParticipantKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParticipantKind::Member => "member",
+            ParticipantKind::Model => "model",
+            ParticipantKind::GroundTruth => "ground_truth",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<ParticipantKind> {
+        [
+            ParticipantKind::Member,
+            ParticipantKind::Model,
+            ParticipantKind::GroundTruth,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+
     /// The kind of a participant id.
     pub fn of(id: &str) -> ParticipantKind {
         if id == GROUND_TRUTH {

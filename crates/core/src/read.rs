@@ -122,6 +122,15 @@ pub trait ReadStore: Send + Sync + 'static {
         dimension: &str,
     ) -> impl Future<Output = Result<Vec<(String, String, PairRow)>, Self::Error>> + Send;
 
+    /// The pair rows of one dimension between participants of `among`
+    /// (both sides in it), sorted like [`ReadStore::pairs`].
+    fn pairs_among(
+        &self,
+        project: &str,
+        dimension: &str,
+        among: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, String, PairRow)>, Self::Error>> + Send;
+
     /// Last activity of every member in the project, sorted by member.
     fn activity(
         &self,

@@ -619,6 +619,15 @@ impl ReadStore for EmbeddedReader {
         self.store.pairs(project, dimension)
     }
 
+    fn pairs_among(
+        &self,
+        project: &str,
+        dimension: &str,
+        among: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, String, PairRow)>, StoreError>> + Send {
+        self.store.pairs_among(project, dimension, among)
+    }
+
     fn activity(
         &self,
         project: &str,

@@ -517,6 +517,34 @@ impl Snapshot {
         Ok(out)
     }
 
+    /// The pair rows of one dimension between participants of `among`
+    /// (one point read per pair), sorted by `(a, b)`.
+    pub fn pairs_among(
+        &self,
+        project: &str,
+        dimension: &str,
+        among: &[String],
+    ) -> Result<Vec<(String, String, PairRow)>, StoreError> {
+        let table = self.txn.open_table(tables::PAIRS)?;
+        let mut ids: Vec<&str> = among.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        for (i, x) in ids.iter().enumerate() {
+            for y in &ids[i + 1..] {
+                // Stored in canonical order, which may be either way round.
+                for (a, b) in [(*x, *y), (*y, *x)] {
+                    if let Some(bytes) = table.get((project, dimension, a, b))? {
+                        let row: Versioned<PairRow> = decode(names::PAIRS, bytes.value())?;
+                        out.push((a.to_string(), b.to_string(), row.value));
+                    }
+                }
+            }
+        }
+        out.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        Ok(out)
+    }
+
     /// Last activity of every member in the project, sorted by member.
     pub fn activity(&self, project: &str) -> Result<Vec<(String, ActivityRow)>, StoreError> {
         let table = self.txn.open_table(tables::MEMBER_ACTIVITY)?;
@@ -847,6 +875,18 @@ impl ReadStore for EmbeddedStore {
     ) -> Result<Vec<(String, String, PairRow)>, StoreError> {
         let (project, dimension) = (project.to_string(), dimension.to_string());
         self.blocking(move |s| s.pairs(&project, &dimension)).await
+    }
+
+    async fn pairs_among(
+        &self,
+        project: &str,
+        dimension: &str,
+        among: &[String],
+    ) -> Result<Vec<(String, String, PairRow)>, StoreError> {
+        let (project, dimension, among) =
+            (project.to_string(), dimension.to_string(), among.to_vec());
+        self.blocking(move |s| s.pairs_among(&project, &dimension, &among))
+            .await
     }
 
     async fn activity(&self, project: &str) -> Result<Vec<(String, ActivityRow)>, StoreError> {

@@ -127,6 +127,8 @@ pub fn cell_kind_code(kind: CellKind) -> u8 {
         CellKind::Confusion => 2,
         CellKind::PairsConfusion => 3,
         CellKind::TruthConfusion => 4,
+        CellKind::ParticipantScore => 5,
+        CellKind::ParticipantTasks => 6,
     }
 }
 
@@ -138,6 +140,8 @@ pub fn cell_kind_from_code(code: u8) -> Option<CellKind> {
         2 => Some(CellKind::Confusion),
         3 => Some(CellKind::PairsConfusion),
         4 => Some(CellKind::TruthConfusion),
+        5 => Some(CellKind::ParticipantScore),
+        6 => Some(CellKind::ParticipantTasks),
         _ => None,
     }
 }

@@ -661,13 +661,39 @@ fn batch_agreement(contents: &MemoryContents) -> (CellMap, PairMap) {
                     .or_default();
                 entry.0 += score;
                 entry.1 += 1;
+                // Participant totals, overall dimension: each side, by the
+                // other's kind.
+                for (me, other) in [(i, j), (j, i)] {
+                    let kind = if people[other].0.starts_with("model:") {
+                        "model"
+                    } else {
+                        "member"
+                    };
+                    for (cell, amount) in [
+                        (CellKind::ParticipantScore, score),
+                        (CellKind::ParticipantTasks, 1),
+                    ] {
+                        let key = (
+                            String::new(),
+                            cell,
+                            0,
+                            people[me].0.clone(),
+                            kind.to_string(),
+                            String::new(),
+                            String::new(),
+                        );
+                        *cells.entry(key).or_default() += amount;
+                    }
+                }
             }
         }
     }
+    cells.retain(|_, count| *count != 0);
     (cells, pairs)
 }
 
-/// The same two maps as stored by the engine (zero rows left out).
+/// The same two maps as stored by the engine (zero rows left out; of the
+/// participant totals, the overall dimension only).
 fn stored_agreement(contents: &MemoryContents) -> (CellMap, PairMap) {
     let mut cells = CellMap::new();
     let mut pairs = PairMap::new();
@@ -685,7 +711,13 @@ fn stored_agreement(contents: &MemoryContents) -> (CellMap, PairMap) {
                     ..
                 },
                 AggRow::Cell(row),
-            ) if row.count != 0 => {
+            ) if row.count != 0
+                && (dimension.is_empty()
+                    || !matches!(
+                        kind,
+                        CellKind::ParticipantScore | CellKind::ParticipantTasks
+                    )) =>
+            {
                 cells.insert(
                     (
                         dimension.clone(),
@@ -736,7 +768,10 @@ proptest! {
             let of = |map: &CellMap| {
                 Coincidences::from_cells(
                     map.iter()
-                        .filter(|(key, _)| key.0 == dimension && key.1 != CellKind::Confusion)
+                        .filter(|(key, _)| {
+                            key.0 == dimension
+                                && matches!(key.1, CellKind::Single | CellKind::Coincidence)
+                        })
                         .map(|((_, kind, m, _, _, c, k), n)| {
                             let cell = match kind {
                                 CellKind::Single => StatCell::Single { c: c.as_str().into() },

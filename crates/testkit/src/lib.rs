@@ -519,6 +519,32 @@ where
             })
             .collect();
         assert_eq!(reader.pairs(project, dimension).await.unwrap(), expect);
+        for among in [
+            vec![],
+            vec!["m1".to_string()],
+            vec!["m1".to_string(), "m2".to_string()],
+            vec!["model:v1".to_string(), "m1".to_string(), "m3".to_string()],
+            vec![
+                "m2".to_string(),
+                "m3".to_string(),
+                "m1".to_string(),
+                "nobody".to_string(),
+            ],
+        ] {
+            let subset: Vec<_> = expect
+                .iter()
+                .filter(|(a, b, _)| among.contains(a) && among.contains(b))
+                .cloned()
+                .collect();
+            assert_eq!(
+                reader
+                    .pairs_among(project, dimension, &among)
+                    .await
+                    .unwrap(),
+                subset,
+                "{project} {dimension} {among:?}"
+            );
+        }
     }
     for project in ids.iter().map(String::as_str).chain(["no-such-project"]) {
         for scope in AgreementScope::all() {

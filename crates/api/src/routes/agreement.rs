@@ -2,8 +2,9 @@
 
 use axum::extract::State;
 use axum::Json;
+use labelpulse_core::aggregate::CellKind;
 use labelpulse_core::ingest::EventSink;
-use labelpulse_core::participant::{AgreementScope, Mode, Participants};
+use labelpulse_core::participant::{AgreementScope, Mode, Participants, GROUND_TRUTH};
 use labelpulse_core::read::ReadStore;
 use serde::Deserialize;
 
@@ -12,7 +13,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::params::{matrix_limit, ApiPath, ApiQuery};
 use crate::views::agreement::{
-    agreement_view, cell_kinds, AgreementInputs, AgreementQuery, AgreementView,
+    agreement_view, cell_kinds, matrix_participants, AgreementInputs, AgreementQuery, AgreementView,
 };
 
 /// Query parameters of the agreement route; all optional.
@@ -87,16 +88,27 @@ pub async fn agreement<R: ReadStore, W: EventSink>(
         .ok_or_else(|| ApiError::not_found("project", &id))?;
     let dimension = query.dimension.clone().unwrap_or_default();
     let kinds = cell_kinds(&query);
-    let (rows, pairs, cells) = tokio::try_join!(
+    let totals_kinds = [CellKind::ParticipantTasks];
+    let (rows, totals, cells) = tokio::try_join!(
         reader.agreement_rows(&id, query.scope),
-        reader.pairs(&id, &dimension),
+        reader.agreement_cells(&id, &totals_kinds, Some(&dimension)),
         reader.agreement_cells(&id, &kinds, query.dimension.as_deref()),
     )
     .map_err(store_error)?;
+    let (chosen, total_participants) =
+        matrix_participants(&totals, query.scope.participants, query.matrix_limit);
+    let mut among = chosen.clone();
+    among.push(GROUND_TRUTH.to_string());
+    let pairs = reader
+        .pairs_among(&id, &dimension, &among)
+        .await
+        .map_err(store_error)?;
     let inputs = AgreementInputs {
         project: &project,
         rows: &rows,
         pairs: &pairs,
+        matrix_participants: &chosen,
+        total_participants,
         cells: &cells,
     };
     Ok(Json(agreement_view(&inputs, &query)))

@@ -6,7 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use labelpulse_core::aggregate::CellKind;
 use labelpulse_core::ingest::EventSink;
+use labelpulse_core::participant::{ParticipantKind, Participants, GROUND_TRUTH};
 use labelpulse_core::read::ReadStore;
 
 use super::store_error;
@@ -14,6 +16,7 @@ use crate::app::AppState;
 use crate::csv::{csv_response, members_csv as render_csv};
 use crate::error::ApiError;
 use crate::params::{matrix_limit, ApiPath, ApiQuery, DashboardQuery, Format};
+use crate::views::agreement::matrix_participants;
 use crate::views::members::{members_view, MembersInputs, MembersView};
 
 /// The Members dashboard: `from`, `to`, `tz`, `format`.
@@ -64,17 +67,27 @@ async fn load<R: ReadStore, W: EventSink>(
         .await
         .map_err(store_error)?
         .ok_or_else(|| ApiError::not_found("project", id))?;
-    let (project_hours, member_hours, pairs, activity) = tokio::try_join!(
+    let totals_kinds = [CellKind::ParticipantScore, CellKind::ParticipantTasks];
+    let (project_hours, member_hours, totals, activity) = tokio::try_join!(
         reader.project_hours(id, range.hours.clone()),
         reader.project_member_hours(id, range.hours.clone()),
-        reader.pairs(id, ""),
+        reader.agreement_cells(id, &totals_kinds, Some("")),
         reader.activity(id),
     )
     .map_err(store_error)?;
+    let (chosen, total_participants) =
+        matrix_participants(&totals, Participants::All, matrix_limit);
+    let mut among = chosen.clone();
+    among.push(GROUND_TRUTH.to_string());
+    let pairs = reader
+        .pairs_among(id, "", &among)
+        .await
+        .map_err(store_error)?;
     let ids: BTreeSet<&str> = member_hours
         .iter()
         .map(|(member, _, _)| member.as_str())
-        .chain(pairs.iter().flat_map(|(a, b, _)| [a.as_str(), b.as_str()]))
+        .chain(totals.iter().map(|(address, _)| address.a.as_str()))
+        .filter(|id| ParticipantKind::of(id) == ParticipantKind::Member)
         .collect();
     let mut members = HashMap::with_capacity(ids.len());
     for member in ids {
@@ -87,6 +100,9 @@ async fn load<R: ReadStore, W: EventSink>(
         project_hours: &project_hours,
         member_hours: &member_hours,
         pairs: &pairs,
+        matrix_participants: &chosen,
+        total_participants,
+        totals: &totals,
         activity: &activity,
         members: &members,
         matrix_limit,

@@ -242,8 +242,13 @@ pub struct AgreementInputs<'a> {
     pub project: &'a ProjectRecord,
     /// Task-agreement rows of the scope, every dimension and hour.
     pub rows: &'a [(String, Hour, AgreementRow)],
-    /// Pair rows of the dimension asked for (or overall).
+    /// Pair rows of the dimension asked for (or overall) among
+    /// `matrix_participants` and the ground truth.
     pub pairs: &'a [(String, String, PairRow)],
+    /// The matrix's participants ([`matrix_participants`]).
+    pub matrix_participants: &'a [String],
+    /// Participants of the scope with common tasks.
+    pub total_participants: usize,
     /// The statistics cells of [`cell_kinds`].
     pub cells: &'a [(CellAddress, i64)],
 }
@@ -302,7 +307,12 @@ pub fn agreement_view(inputs: &AgreementInputs<'_>, query: &AgreementQuery) -> A
             query.scope.participants,
             query.matrix_limit,
         ),
-        None => participant_matrix(inputs.pairs, query.scope.participants, query.matrix_limit),
+        None => participant_matrix(
+            inputs.pairs,
+            query.scope.participants,
+            query.matrix_limit,
+            Some((inputs.matrix_participants, inputs.total_participants)),
+        ),
     };
     let confusion_dimension = query
         .dimension
@@ -392,6 +402,7 @@ fn group_cells(cells: &[(CellAddress, i64)]) -> BTreeMap<&str, DimensionCells<'_
                 .entry(address.a.as_str())
                 .or_default()
                 .push(((c, k), *count)),
+            CellKind::ParticipantScore | CellKind::ParticipantTasks => {}
         }
     }
     out
@@ -413,29 +424,72 @@ fn in_rows(participants: Participants, id: &str) -> bool {
 }
 
 /// A matrix from `(a, b, score_sum, tasks)` entries.
-fn matrix_of<'a>(
-    entries: impl Iterator<Item = (&'a str, &'a str, i64, i64)> + Clone,
-    participants: Participants,
-    limit: usize,
-    score: impl Fn(i64, i64) -> Option<f64>,
-) -> ParticipantMatrix {
-    // Every participant of the scope with its common tasks (matrix pairs
-    // and the ground truth); the `limit` with the most are shown.
-    let mut totals: HashMap<&str, i64> = HashMap::new();
-    for (a, b, _, tasks) in entries.clone().filter(|(_, _, _, tasks)| *tasks > 0) {
-        let counted = b == GROUND_TRUTH || in_matrix(participants, a, b);
-        for id in [a, b] {
-            if in_rows(participants, id) {
-                *totals.entry(id).or_default() += if counted { tasks } else { 0 };
-            }
-        }
-    }
+/// The `limit` participants with the most common tasks, in canonical
+/// order, and how many there are.
+fn top(totals: HashMap<&str, i64>, limit: usize) -> (Vec<&str>, usize) {
     let total_participants = totals.len();
     let mut ranked: Vec<(&str, i64)> = totals.into_iter().collect();
     ranked.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| canonical_order(x.0, y.0)));
     ranked.truncate(limit);
     let mut ids: Vec<&str> = ranked.into_iter().map(|(id, _)| id).collect();
     ids.sort_by(|a, b| canonical_order(a, b));
+    (ids, total_participants)
+}
+
+/// The matrix participants from the participant totals cells of one
+/// dimension: the `limit` of the scope with the most common tasks (pairs
+/// the scope counts, and the ground truth), in canonical order, and how
+/// many there are. The route reads the pairs among them.
+pub fn matrix_participants(
+    cells: &[(CellAddress, i64)],
+    participants: Participants,
+    limit: usize,
+) -> (Vec<String>, usize) {
+    let mut totals: HashMap<&str, i64> = HashMap::new();
+    for (address, count) in cells {
+        if address.kind != CellKind::ParticipantTasks || !in_rows(participants, &address.a) {
+            continue;
+        }
+        let mine = ParticipantKind::of(&address.a);
+        let counted = match ParticipantKind::parse(&address.b) {
+            Some(ParticipantKind::GroundTruth) => true,
+            Some(other) => participants.includes(mine, other),
+            None => false,
+        };
+        let entry = totals.entry(address.a.as_str()).or_default();
+        if counted {
+            *entry += count;
+        }
+    }
+    totals.retain(|_, tasks| *tasks > 0);
+    let (ids, total) = top(totals, limit);
+    (ids.into_iter().map(str::to_string).collect(), total)
+}
+
+fn matrix_of<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a str, i64, i64)> + Clone,
+    participants: Participants,
+    limit: usize,
+    chosen: Option<(&[String], usize)>,
+    score: impl Fn(i64, i64) -> Option<f64>,
+) -> ParticipantMatrix {
+    let (ids, total_participants) = match chosen {
+        Some((ids, total)) => (ids.iter().map(String::as_str).collect(), total),
+        None => {
+            // Rank from the entries themselves: every participant of the
+            // scope with its common tasks (matrix pairs and the ground truth).
+            let mut totals: HashMap<&str, i64> = HashMap::new();
+            for (a, b, _, tasks) in entries.clone().filter(|(_, _, _, tasks)| *tasks > 0) {
+                let counted = b == GROUND_TRUTH || in_matrix(participants, a, b);
+                for id in [a, b] {
+                    if in_rows(participants, id) {
+                        *totals.entry(id).or_default() += if counted { tasks } else { 0 };
+                    }
+                }
+            }
+            top(totals, limit)
+        }
+    };
     let position: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, p)| (*p, i)).collect();
     let n = ids.len();
     let mut scores = vec![vec![None; n]; n];
@@ -483,6 +537,7 @@ pub fn participant_matrix(
     pairs: &[(String, String, PairRow)],
     participants: Participants,
     limit: usize,
+    chosen: Option<(&[String], usize)>,
 ) -> ParticipantMatrix {
     matrix_of(
         pairs
@@ -490,6 +545,7 @@ pub fn participant_matrix(
             .map(|(a, b, row)| (a.as_str(), b.as_str(), row.score_sum, row.tasks)),
         participants,
         limit,
+        chosen,
         score_mean,
     )
 }
@@ -513,9 +569,13 @@ fn label_matrix(
             (*a, *b, agree, tasks)
         })
         .collect();
-    matrix_of(entries.into_iter(), participants, limit, |agree, tasks| {
-        (tasks > 0).then(|| agree as f64 / tasks as f64)
-    })
+    matrix_of(
+        entries.into_iter(),
+        participants,
+        limit,
+        None,
+        |agree, tasks| (tasks > 0).then(|| agree as f64 / tasks as f64),
+    )
 }
 
 /// How a category is shown: the labels of a set joined by `, `.

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::DateTime;
-use labelpulse_core::aggregate::{ActivityRow, HourRow, PairRow};
+use labelpulse_core::aggregate::{ActivityRow, CellKind, HourRow, PairRow};
 use labelpulse_core::member::MemberState;
-use labelpulse_core::read::ProjectRecord;
+use labelpulse_core::read::{CellAddress, ProjectRecord};
 use labelpulse_core::time::Hour;
 use serde::Serialize;
 
@@ -120,8 +120,15 @@ pub struct MembersInputs<'a> {
     pub project_hours: &'a [(Hour, HourRow)],
     /// Member hour rows in the range.
     pub member_hours: &'a [(String, Hour, HourRow)],
-    /// Overall-dimension pair rows.
+    /// Overall-dimension pair rows among `matrix_participants` and the
+    /// ground truth.
     pub pairs: &'a [(String, String, PairRow)],
+    /// The matrix's participants (`views::agreement::matrix_participants`).
+    pub matrix_participants: &'a [String],
+    /// Participants with common tasks.
+    pub total_participants: usize,
+    /// Overall-dimension participant totals cells (scores and tasks).
+    pub totals: &'a [(CellAddress, i64)],
     /// Last activity per member.
     pub activity: &'a [(String, ActivityRow)],
     /// Known members.
@@ -139,25 +146,23 @@ struct MemberPairs {
     models: (i64, i64),
 }
 
-fn member_agreement(pairs: &[(String, String, PairRow)]) -> HashMap<&str, MemberPairs> {
+fn member_agreement(totals: &[(CellAddress, i64)]) -> HashMap<&str, MemberPairs> {
     let mut sums: HashMap<&str, MemberPairs> = HashMap::new();
-    let add = |slot: &mut (i64, i64), row: &PairRow| {
-        slot.0 += row.score_sum;
-        slot.1 += row.tasks;
-    };
-    for (a, b, row) in pairs {
-        if ParticipantKind::of(a) != ParticipantKind::Member {
+    for (address, count) in totals {
+        if ParticipantKind::of(&address.a) != ParticipantKind::Member {
             continue;
         }
-        match ParticipantKind::of(b) {
-            ParticipantKind::Member => {
-                add(&mut sums.entry(a.as_str()).or_default().members, row);
-                add(&mut sums.entry(b.as_str()).or_default().members, row);
-            }
-            ParticipantKind::GroundTruth => {
-                add(&mut sums.entry(a.as_str()).or_default().ground_truth, row)
-            }
-            ParticipantKind::Model => add(&mut sums.entry(a.as_str()).or_default().models, row),
+        let entry = sums.entry(address.a.as_str()).or_default();
+        let slot = match ParticipantKind::parse(&address.b) {
+            Some(ParticipantKind::Member) => &mut entry.members,
+            Some(ParticipantKind::GroundTruth) => &mut entry.ground_truth,
+            Some(ParticipantKind::Model) => &mut entry.models,
+            None => continue,
+        };
+        match address.kind {
+            CellKind::ParticipantScore => slot.0 += count,
+            CellKind::ParticipantTasks => slot.1 += count,
+            _ => {}
         }
     }
     sums
@@ -202,8 +207,13 @@ pub fn members_view(inputs: &MembersInputs<'_>, range: &QueryRange) -> MembersVi
         }
     }
     per_member.retain(|_, row| row.has_activity() || row.lead_time_count != 0);
-    let agreement = member_agreement(inputs.pairs);
-    let matrix = participant_matrix(inputs.pairs, Participants::All, inputs.matrix_limit);
+    let agreement = member_agreement(inputs.totals);
+    let matrix = participant_matrix(
+        inputs.pairs,
+        Participants::All,
+        inputs.matrix_limit,
+        Some((inputs.matrix_participants, inputs.total_participants)),
+    );
     let mut ids: BTreeSet<&str> = per_member.keys().copied().collect();
     ids.extend(
         matrix
@@ -278,16 +288,10 @@ pub fn members_view(inputs: &MembersInputs<'_>, range: &QueryRange) -> MembersVi
             .map(|(_, r)| r),
     );
     let reviewed = total.accepted + total.fixed_and_accepted + total.rejected;
-    let (pair_sum, pair_tasks) = inputs
-        .pairs
-        .iter()
-        .filter(|(a, b, _)| {
-            ParticipantKind::of(a) == ParticipantKind::Member
-                && ParticipantKind::of(b) == ParticipantKind::Member
-        })
-        .fold((0, 0), |(s, t), (_, _, row)| {
-            (s + row.score_sum, t + row.tasks)
-        });
+    // Each annotator pair counts once for each side: the ratio is the mean.
+    let (pair_sum, pair_tasks) = agreement
+        .values()
+        .fold((0, 0), |(s, t), p| (s + p.members.0, t + p.members.1));
     MembersView {
         project_id: inputs.project.id.clone(),
         from: range.format(range.from),

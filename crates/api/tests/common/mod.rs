@@ -447,6 +447,15 @@ impl<R: ReadStore> ReadStore for Faulty<R> {
     ) -> Result<Vec<(String, String, PairRow)>, Injected> {
         self.run(self.inner.pairs(project, dimension)).await
     }
+    async fn pairs_among(
+        &self,
+        project: &str,
+        dimension: &str,
+        among: &[String],
+    ) -> Result<Vec<(String, String, PairRow)>, Injected> {
+        self.run(self.inner.pairs_among(project, dimension, among))
+            .await
+    }
     async fn activity(&self, project: &str) -> Result<Vec<(String, ActivityRow)>, Injected> {
         self.run(self.inner.activity(project)).await
     }

@@ -4,6 +4,7 @@
 //! dimensions.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Contribution, OVERALL};
@@ -177,12 +178,49 @@ pub(super) fn agreement_contributions<'a>(
             pair_scores(&evaluation, &used)
         })
         .collect();
+    // Per participant, dimension (0 = overall) and other kind: (sum, pairs).
+    let mut totals: BTreeMap<(usize, usize, ParticipantKind), (i64, i64)> = BTreeMap::new();
     for (&(i, j), score) in pairs.iter().zip(&scores) {
         push_pair(out, OVERALL, &people[i], &people[j], score.overall);
-        for (dimension, fixed) in dimensions.iter().zip(&score.by_dimension) {
+        let mut add = |dimension: usize, fixed: i64| {
+            for (me, other) in [(i, j), (j, i)] {
+                let slot = totals
+                    .entry((me, dimension, people[other].kind))
+                    .or_default();
+                slot.0 += fixed;
+                slot.1 += 1;
+            }
+        };
+        add(0, score.overall);
+        for (index, (dimension, fixed)) in dimensions.iter().zip(&score.by_dimension).enumerate() {
             if let Some(fixed) = fixed {
                 push_pair(out, dimension.name, &people[i], &people[j], *fixed);
+                add(index + 1, *fixed);
             }
+        }
+    }
+    for ((me, dimension, other), (sum, count)) in totals {
+        let name = match dimension {
+            0 => OVERALL,
+            d => dimensions[d - 1].name,
+        };
+        for (kind, amount) in [
+            (CellKind::ParticipantScore, sum),
+            (CellKind::ParticipantTasks, count),
+        ] {
+            if amount == 0 {
+                continue;
+            }
+            out.push(Contribution::Cell {
+                dimension: Cow::Borrowed(name),
+                kind,
+                m: 0,
+                a: people[me].id.clone(),
+                b: Cow::Borrowed(other.as_str()),
+                c: Cow::Borrowed(""),
+                k: Cow::Borrowed(""),
+                amount,
+            });
         }
     }
     let hour = hour_of_ms(
