@@ -15,7 +15,7 @@ use labelpulse_core::aggregate::{
     TotalsRow,
 };
 use labelpulse_core::member::MemberState;
-use labelpulse_core::participant::AgreementScope;
+use labelpulse_core::participant::{canonical_order, AgreementScope};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::read::{CellAddress, ProjectRecord, ReadStore};
 use labelpulse_core::task::TaskState;
@@ -527,17 +527,15 @@ impl Snapshot {
     ) -> Result<Vec<(String, String, PairRow)>, StoreError> {
         let table = self.txn.open_table(tables::PAIRS)?;
         let mut ids: Vec<&str> = among.iter().map(String::as_str).collect();
-        ids.sort_unstable();
+        // Pairs are stored in canonical order: one point read per pair.
+        ids.sort_by(|a, b| canonical_order(a, b));
         ids.dedup();
         let mut out = Vec::new();
-        for (i, x) in ids.iter().enumerate() {
-            for y in &ids[i + 1..] {
-                // Stored in canonical order, which may be either way round.
-                for (a, b) in [(*x, *y), (*y, *x)] {
-                    if let Some(bytes) = table.get((project, dimension, a, b))? {
-                        let row: Versioned<PairRow> = decode(names::PAIRS, bytes.value())?;
-                        out.push((a.to_string(), b.to_string(), row.value));
-                    }
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                if let Some(bytes) = table.get((project, dimension, *a, *b))? {
+                    let row: Versioned<PairRow> = decode(names::PAIRS, bytes.value())?;
+                    out.push((a.to_string(), b.to_string(), row.value));
                 }
             }
         }
