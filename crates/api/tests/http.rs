@@ -449,6 +449,14 @@ async fn unknown_ids_and_routes_are_404s() {
         .await;
     assert_eq!(anon["name"], Value::Null);
     assert_eq!(anon["annotations"]["submitted"], 1);
+    // ... also over a range without its activity: known, so zeros, not 404.
+    let quiet = server
+        .get_json(
+            "/api/v1/members/anon/performance?from=2026-01-01&to=2026-01-02",
+            200,
+        )
+        .await;
+    assert_eq!(quiet["annotations"]["submitted"], 0);
     // An upserted member without rows is served too (empty).
     let r1 = server
         .get_json(

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use labelpulse_core::ingest::EventSink;
 use labelpulse_core::read::{ProjectRecord, ReadStore};
+use labelpulse_core::time::Hour;
 
 use super::store_error;
 use crate::app::AppState;
@@ -66,7 +67,16 @@ async fn load<R: ReadStore, W: EventSink>(
         reader.projects(),
     )
     .map_err(store_error)?;
-    if member.is_none() && rows.is_empty() {
+    // Unknown means never upserted and no activity at all; a member with
+    // activity outside the range answers zeros.
+    if member.is_none()
+        && rows.is_empty()
+        && reader
+            .member_hours(id, Hour::MIN..Hour::MAX)
+            .await
+            .map_err(store_error)?
+            .is_empty()
+    {
         return Err(ApiError::not_found("member", id));
     }
     let projects: HashMap<String, ProjectRecord> =
