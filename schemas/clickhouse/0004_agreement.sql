@@ -35,9 +35,11 @@ ORDER BY (project, participants, mode, dimension, hour);
 --   kind = 'coincidence': sum over tasks with m values of n_c*n_k - [c=k]*n_c
 --   kind = 'confusion':   common tasks where participant a said c and b said k
 --   kind = 'pairs_confusion': the project's symmetric confusion of the pairs of
---                         scope a ('annotators' | 'all'), (c, k) and (k, c)
+--                         scope a ('annotators' | 'models'), once per pair, c <= k
 --   kind = 'truth_confusion': the project's confusion against the ground
 --                         truth of scope a, c the ground truth's category
+--   kind = 'participant_score' / 'participant_tasks': per participant a, pair
+--                         score sum / common tasks with participants of kind b
 -- Unused key columns are '' or 0. The kind leads the key: reads select kinds.
 CREATE TABLE IF NOT EXISTS agreement_cells
 (

@@ -110,12 +110,13 @@ pub enum CellKind {
     /// Common tasks where participant `a` said `c` and `b` said `k`.
     Confusion,
     /// The project's symmetric confusion between participants: every pair
-    /// of the scope `a` (`annotators`: annotator pairs; `all`: pairs of
-    /// annotators and models) adds 1 to `(c, k)` and 1 to `(k, c)`.
+    /// of the scope `a` (`annotators`: annotator pairs; `models`: pairs
+    /// with a model) adds 1 to `(c, k)` with `c <= k` (the view counts it
+    /// in both orders).
     PairsConfusion,
     /// The project's directional confusion against the ground truth: `c`
     /// the ground truth's category, `k` the participant's, for participants
-    /// of the scope `a` (`annotators` or `all`).
+    /// of the scope `a` (`annotators` or `models`).
     TruthConfusion,
     /// Sum of the pair scores (fixed point) of participant `a` with
     /// participants of kind `b` (`member`, `model`, `ground_truth`).
@@ -128,8 +129,8 @@ pub enum CellKind {
 pub mod confusion_scope {
     /// Annotators only.
     pub const ANNOTATORS: &str = "annotators";
-    /// Annotators and models.
-    pub const ALL: &str = "all";
+    /// Models (pairs with at least one model; a model against the ground truth).
+    pub const MODELS: &str = "models";
 }
 
 impl CellKind {

@@ -628,26 +628,22 @@ fn batch_agreement(contents: &MemoryContents) -> (CellMap, PairMap) {
                         );
                         *cells.entry(key).or_default() += 1;
                         // The project's symmetric confusion (no ground truth
-                        // in these streams): every pair, and annotator pairs.
+                        // in these streams): once per pair, categories in
+                        // order, by scope.
                         let members = !people[i].0.starts_with("model:")
                             && !people[j].0.starts_with("model:");
-                        for (x, y) in [(c, k), (k, c)] {
-                            for scope in ["all", "annotators"] {
-                                if scope == "annotators" && !members {
-                                    continue;
-                                }
-                                let key = (
-                                    dimension.to_string(),
-                                    CellKind::PairsConfusion,
-                                    0,
-                                    scope.to_string(),
-                                    String::new(),
-                                    x.clone(),
-                                    y.clone(),
-                                );
-                                *cells.entry(key).or_default() += 1;
-                            }
-                        }
+                        let scope = if members { "annotators" } else { "models" };
+                        let (x, y) = if c <= k { (c, k) } else { (k, c) };
+                        let key = (
+                            dimension.to_string(),
+                            CellKind::PairsConfusion,
+                            0,
+                            scope.to_string(),
+                            String::new(),
+                            x.clone(),
+                            y.clone(),
+                        );
+                        *cells.entry(key).or_default() += 1;
                     }
                 }
             }

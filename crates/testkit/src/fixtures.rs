@@ -194,7 +194,7 @@ pub fn full_flush() -> Flush {
             (CellKind::Confusion, 0, "m1", "model:v1", "a\u{1f}b", "a"),
             (CellKind::Confusion, 0, "m2", "ground_truth", "3", "4.5"),
             (CellKind::PairsConfusion, 0, "annotators", "", "pos", "neg"),
-            (CellKind::TruthConfusion, 0, "all", "", "neg", "pos"),
+            (CellKind::TruthConfusion, 0, "models", "", "neg", "pos"),
         ];
         for (n, (kind, m, a, b, c, k)) in cells.into_iter().enumerate() {
             aggregates.push((

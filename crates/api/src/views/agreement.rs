@@ -588,30 +588,37 @@ fn confusion_view(
     cells: &DimensionCells<'_>,
     participants: Participants,
 ) -> ConfusionView {
-    // Sums one scope's project-level cells into `into` with `sign`.
-    fn add(into: &mut BTreeMap<(String, String), i64>, cells: Option<&PairCells<'_>>, sign: i64) {
+    // Sums one scope's project-level cells into `into`; symmetric cells
+    // (stored once per pair, categories in order) count in both orders.
+    fn add(
+        into: &mut BTreeMap<(String, String), i64>,
+        cells: Option<&PairCells<'_>>,
+        symmetric: bool,
+    ) {
         for ((c, k), n) in cells.into_iter().flatten() {
-            *into.entry((display(c), display(k))).or_default() += sign * n;
+            *into.entry((display(c), display(k))).or_default() += n;
+            if symmetric {
+                *into.entry((display(k), display(c))).or_default() += n;
+            }
         }
     }
-    let (annotators, all) = (confusion_scope::ANNOTATORS, confusion_scope::ALL);
+    let (annotators, models) = (confusion_scope::ANNOTATORS, confusion_scope::MODELS);
+    let pair_scopes: &[&str] = match participants {
+        Participants::Annotators => &[annotators],
+        Participants::Models => &[models],
+        Participants::All => &[annotators, models],
+    };
+    let truth_scopes: &[&str] = match participants {
+        Participants::Annotators => &[annotators],
+        Participants::Models | Participants::All => &[annotators, models],
+    };
     let mut symmetric = BTreeMap::new();
     let mut truth = BTreeMap::new();
-    match participants {
-        Participants::Annotators => {
-            add(&mut symmetric, cells.pairs_confusion.get(annotators), 1);
-            add(&mut truth, cells.truth_confusion.get(annotators), 1);
-        }
-        Participants::All => {
-            add(&mut symmetric, cells.pairs_confusion.get(all), 1);
-            add(&mut truth, cells.truth_confusion.get(all), 1);
-        }
-        Participants::Models => {
-            // Pairs with a model: every pair minus the annotator pairs.
-            add(&mut symmetric, cells.pairs_confusion.get(all), 1);
-            add(&mut symmetric, cells.pairs_confusion.get(annotators), -1);
-            add(&mut truth, cells.truth_confusion.get(all), 1);
-        }
+    for scope in pair_scopes {
+        add(&mut symmetric, cells.pairs_confusion.get(scope), true);
+    }
+    for scope in truth_scopes {
+        add(&mut truth, cells.truth_confusion.get(scope), false);
     }
     symmetric.retain(|_, n| *n != 0);
     truth.retain(|_, n| *n != 0);

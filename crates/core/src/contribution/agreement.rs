@@ -485,40 +485,23 @@ fn statistics_cells<'a>(
             amount: 1,
         });
         let (first, second) = (people[i].kind, people[j].kind);
-        let member = first == ParticipantKind::Member;
+        let scope = |kind: ParticipantKind| match kind {
+            ParticipantKind::Member => confusion_scope::ANNOTATORS,
+            _ => confusion_scope::MODELS,
+        };
         if second == ParticipantKind::GroundTruth {
             // Canonical order puts the ground truth last: rows are its category.
-            out.push(project_cell(
-                CellKind::TruthConfusion,
-                confusion_scope::ALL,
-                k,
-                c,
-            ));
-            if member {
-                out.push(project_cell(
-                    CellKind::TruthConfusion,
-                    confusion_scope::ANNOTATORS,
-                    k,
-                    c,
-                ));
-            }
+            out.push(project_cell(CellKind::TruthConfusion, scope(first), k, c));
             continue;
         }
-        for (x, y) in [(c, k), (k, c)] {
-            out.push(project_cell(
-                CellKind::PairsConfusion,
-                confusion_scope::ALL,
-                x,
-                y,
-            ));
-            if member && second == ParticipantKind::Member {
-                out.push(project_cell(
-                    CellKind::PairsConfusion,
-                    confusion_scope::ANNOTATORS,
-                    x,
-                    y,
-                ));
-            }
-        }
+        // Symmetric: one cell per pair, categories in order.
+        let both_members = first == ParticipantKind::Member && second == ParticipantKind::Member;
+        let pair_scope = if both_members {
+            confusion_scope::ANNOTATORS
+        } else {
+            confusion_scope::MODELS
+        };
+        let (x, y) = if c <= k { (c, k) } else { (k, c) };
+        out.push(project_cell(CellKind::PairsConfusion, pair_scope, x, y));
     }
 }
