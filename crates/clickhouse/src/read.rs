@@ -43,6 +43,10 @@ enum Arg<'a> {
     Str(&'a str),
     Int(i64),
     UInt(u64),
+    /// A list for `IN ?`.
+    Strs(&'a [&'a str]),
+    /// The same, owned strings.
+    Strings(&'a [String]),
 }
 
 impl Serialize for Arg<'_> {
@@ -51,6 +55,8 @@ impl Serialize for Arg<'_> {
             Arg::Str(s) => serializer.serialize_str(s),
             Arg::Int(i) => serializer.serialize_i64(*i),
             Arg::UInt(u) => serializer.serialize_u64(*u),
+            Arg::Strs(list) => InList(list).serialize(serializer),
+            Arg::Strings(list) => InList(list).serialize(serializer),
         }
     }
 }
@@ -414,22 +420,18 @@ impl ReadStore for ClickHouseReader {
             return Ok(Vec::new());
         }
         let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-        let every = u8::from(dimension.is_none());
-        let only = dimension.unwrap_or("");
-        let client = &self.ch.read;
+        let every = u64::from(dimension.is_none());
         let rows: Vec<CellsRow> = self
-            .ch
-            .config
-            .read_policy()
-            .run("read agreement_cells", || {
-                client
-                    .query(queries::PROJECT_CELLS)
-                    .bind(project)
-                    .bind(InList(&names))
-                    .bind(every)
-                    .bind(only)
-                    .fetch_all()
-            })
+            .read(
+                "read agreement_cells",
+                queries::PROJECT_CELLS,
+                &[
+                    Arg::Str(project),
+                    Arg::Strs(&names),
+                    Arg::UInt(every),
+                    Arg::Str(dimension.unwrap_or("")),
+                ],
+            )
             .await?;
         let mut out = rows
             .iter()
@@ -464,20 +466,17 @@ impl ReadStore for ClickHouseReader {
         if among.is_empty() {
             return Ok(Vec::new());
         }
-        let client = &self.ch.read;
         let rows: Vec<PairsRow> = self
-            .ch
-            .config
-            .read_policy()
-            .run("read pairs", || {
-                client
-                    .query(queries::PROJECT_PAIRS_AMONG)
-                    .bind(project)
-                    .bind(dimension)
-                    .bind(InList(among))
-                    .bind(InList(among))
-                    .fetch_all()
-            })
+            .read(
+                "read pairs",
+                queries::PROJECT_PAIRS_AMONG,
+                &[
+                    Arg::Str(project),
+                    Arg::Str(dimension),
+                    Arg::Strings(among),
+                    Arg::Strings(among),
+                ],
+            )
             .await?;
         Ok(rows
             .into_iter()
@@ -528,18 +527,12 @@ impl ReadStore for ClickHouseReader {
     }
 
     async fn member(&self, member: &str) -> Result<Option<MemberState>, ClickHouseError> {
-        let keys = [member];
-        let client = &self.ch.read;
         let rows: Vec<MembersRow> = self
-            .ch
-            .config
-            .read_policy()
-            .run("read member", || {
-                client
-                    .query(queries::LOAD_MEMBERS)
-                    .bind(InList(&keys))
-                    .fetch_all()
-            })
+            .read(
+                "read member",
+                queries::LOAD_MEMBERS,
+                &[Arg::Strs(&[member])],
+            )
             .await?;
         match rows.into_iter().next() {
             Some(row) => Ok(Some(row.decode()?.1.value)),

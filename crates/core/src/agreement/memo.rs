@@ -58,8 +58,8 @@ struct Entry {
 pub struct PairMemo {
     entries: HashMap<(usize, usize, u64), Entry>,
     capacity: usize,
-    hits: u64,
-    misses: u64,
+    /// The last evaluation when memoizing is off (capacity 0).
+    scratch: Option<PairEvaluation>,
 }
 
 impl Default for PairMemo {
@@ -74,29 +74,13 @@ impl PairMemo {
         PairMemo {
             entries: HashMap::new(),
             capacity,
-            hits: 0,
-            misses: 0,
+            scratch: None,
         }
     }
 
     /// Forgets everything (and releases the kept results).
     pub fn clear(&mut self) {
         self.entries.clear();
-    }
-
-    /// Entries held.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// `(hits, misses)` so far.
-    pub fn stats(&self) -> (u64, u64) {
-        (self.hits, self.misses)
     }
 
     /// The evaluation of `(a, b)` under `dimensions` (fingerprint
@@ -106,28 +90,22 @@ impl PairMemo {
         (a, b): (Owner<'_>, Owner<'_>),
         fingerprint: u64,
         evaluate: impl FnOnce() -> PairEvaluation,
-    ) -> PairEvaluation {
+    ) -> &PairEvaluation {
         if self.capacity == 0 {
-            return evaluate();
+            return self.scratch.insert(evaluate());
         }
         let key = (a.address(), b.address(), fingerprint);
-        if let Some(entry) = self.entries.get(&key) {
-            self.hits += 1;
-            return entry.evaluation.clone();
-        }
-        self.misses += 1;
-        let evaluation = evaluate();
-        if self.entries.len() >= self.capacity {
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
             self.entries.clear();
         }
-        self.entries.insert(
-            key,
-            Entry {
+        &self
+            .entries
+            .entry(key)
+            .or_insert_with(|| Entry {
                 _owners: (a.keep(), b.keep()),
-                evaluation: evaluation.clone(),
-            },
-        );
-        evaluation
+                evaluation: evaluate(),
+            })
+            .evaluation
     }
 }
 

@@ -175,7 +175,7 @@ pub(super) fn agreement_contributions<'a>(
             let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
                 evaluate_pair(&dimensions, a.dims, b.dims)
             });
-            pair_scores(&evaluation, &used)
+            pair_scores(evaluation, &used)
         })
         .collect();
     // Per participant, dimension (0 = overall) and other kind: (sum, pairs).
