@@ -207,6 +207,11 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "N")]
     pub events: Option<u64>,
 
+    /// Skip the first N events of the stream: continues a stream produced
+    /// before with the same seed (and `--start`, `--intensity`).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub skip: u64,
+
     /// Simulated start time (RFC 3339); default 2026-01-05T08:00:00Z.
     #[arg(long, value_name = "TIME")]
     pub start: Option<chrono::DateTime<chrono::Utc>>,

@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use labelpulse_simulator::{SimConfig, Simulator};
+use labelpulse_simulator::{SimConfig, SimEvent, Simulator};
 
 use crate::cli::SimulateArgs;
 
@@ -18,7 +18,8 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     if let Some(start) = args.start {
         config.start = start;
     }
-    let simulator = Simulator::new(config);
+    let skip = usize::try_from(args.skip).unwrap_or(usize::MAX);
+    let simulator = Simulator::new(config).skip(skip);
     if let Some(brokers) = &args.kafka {
         return produce(simulator, brokers, &args).await;
     }
@@ -33,7 +34,11 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     }
 }
 
-fn write(simulator: Simulator, limit: u64, output: Option<&std::path::Path>) -> anyhow::Result<()> {
+fn write(
+    simulator: impl Iterator<Item = SimEvent>,
+    limit: u64,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let sink: Box<dyn Write> = match output {
         Some(path) => Box::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -49,7 +54,11 @@ fn write(simulator: Simulator, limit: u64, output: Option<&std::path::Path>) -> 
     Ok(())
 }
 
-async fn post(simulator: Simulator, url: &str, args: &SimulateArgs) -> anyhow::Result<()> {
+async fn post(
+    simulator: impl Iterator<Item = SimEvent>,
+    url: &str,
+    args: &SimulateArgs,
+) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let limit = args.events.unwrap_or(u64::MAX);
     let batch_size = args.batch.max(1);
@@ -95,7 +104,11 @@ async fn post(simulator: Simulator, url: &str, args: &SimulateArgs) -> anyhow::R
 
 /// Produces to Kafka, keyed by project (member for `member.upserted`),
 /// batch by batch, each acknowledged by the broker before the next.
-async fn produce(simulator: Simulator, brokers: &str, args: &SimulateArgs) -> anyhow::Result<()> {
+async fn produce(
+    simulator: impl Iterator<Item = SimEvent>,
+    brokers: &str,
+    args: &SimulateArgs,
+) -> anyhow::Result<()> {
     let config = labelpulse_kafka::KafkaConfig {
         brokers: brokers.to_string(),
         topic: args.kafka_topic.clone(),
