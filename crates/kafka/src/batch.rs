@@ -121,6 +121,14 @@ impl Buffers {
         self.messages
     }
 
+    /// Messages buffered but not yet handed to the engine, all partitions.
+    pub(crate) fn unapplied(&self) -> usize {
+        self.partitions
+            .values()
+            .map(|buffer| buffer.len().saturating_sub(buffer.applied))
+            .sum()
+    }
+
     /// When the oldest buffered message must be flushed.
     pub(crate) fn deadline(&self, interval: Duration) -> Option<Instant> {
         self.since.map(|since| since + interval)
@@ -198,6 +206,13 @@ mod tests {
         assert!(!buffers.push(1, 11, None, b"again", now));
         assert!(buffers.push(0, 5, Some(b"kk"), b"", now));
         assert_eq!(buffers.messages(), 3);
+        assert_eq!(buffers.unapplied(), 3);
+        if let Some(buffer) = buffers.partitions.get_mut(&1) {
+            buffer.applied = 2;
+        }
+        assert_eq!(buffers.unapplied(), 1);
+        buffers.rewind();
+        assert_eq!(buffers.unapplied(), 3);
         assert_eq!(buffers.bytes, 1 + 3 + 3 + 2);
         let second = buffers
             .partitions

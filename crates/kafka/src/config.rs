@@ -35,6 +35,12 @@ pub struct KafkaConfig {
     pub max_batch_events: usize,
     /// A flush starts early when the waiting messages hold this many bytes.
     pub max_batch_bytes: usize,
+    /// Between flushes, apply the buffered messages to the engine as soon
+    /// as this many wait, so a flush finds its batch already applied and
+    /// writes at once (fresher dashboards at a steady input rate); 0 applies
+    /// only when the flush is due. Smaller values mean more, smaller store
+    /// reads of rows missing from the cache.
+    pub apply_ahead_events: usize,
     /// Messages larger than this go to the dead-letter topic (`oversized`).
     pub max_message_bytes: usize,
     /// How long a revoke or a graceful shutdown may retry the in-flight
@@ -61,6 +67,7 @@ impl Default for KafkaConfig {
             flush_interval: Duration::from_millis(500),
             max_batch_events: 50_000,
             max_batch_bytes: 64 << 20,
+            apply_ahead_events: 5_000,
             max_message_bytes: 1 << 20,
             drain_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(10),
@@ -138,6 +145,7 @@ mod tests {
             group_id = "g"
             flush_interval_ms = 250
             max_batch_events = 1000
+            apply_ahead_events = 0
             [properties]
             "security.protocol" = "SASL_SSL"
             "enable.auto.commit" = "true"
@@ -145,6 +153,7 @@ mod tests {
         let config: KafkaConfig = toml::from_str(text).expect("valid table");
         assert_eq!(config.flush_interval, Duration::from_millis(250));
         assert_eq!(config.max_batch_events, 1000);
+        assert_eq!(config.apply_ahead_events, 0);
         assert_eq!(config.topic, "labelpulse.events");
         let consumer = config.consumer_config();
         assert_eq!(consumer.get("security.protocol"), Some("SASL_SSL"));

@@ -64,6 +64,7 @@ pub(crate) struct Limits {
     pub(crate) flush_interval: Duration,
     pub(crate) max_batch_events: usize,
     pub(crate) max_batch_bytes: usize,
+    pub(crate) apply_ahead_events: usize,
     pub(crate) max_message_bytes: usize,
     pub(crate) drain_timeout: Duration,
 }
@@ -74,6 +75,7 @@ impl Limits {
             flush_interval: config.flush_interval,
             max_batch_events: config.max_batch_events,
             max_batch_bytes: config.max_batch_bytes,
+            apply_ahead_events: config.apply_ahead_events,
             max_message_bytes: config.max_message_bytes,
             drain_timeout: config.drain_timeout,
         }
@@ -113,6 +115,9 @@ pub(crate) struct Pipeline<S: Store> {
     pub(crate) halted: Option<Halt>,
     crash_after_flushes: Option<u64>,
     flushes: u64,
+    /// Kafka timestamp (ms) of the newest message read: how far behind the
+    /// producers the consumer is (see [`Pipeline::apply_ahead`]).
+    newest_message_ms: Option<i64>,
 }
 
 /// Locks, ignoring poisoning (the data is plain bookkeeping).
@@ -160,6 +165,7 @@ impl<S: Store> Pipeline<S> {
             halted: None,
             crash_after_flushes,
             flushes: 0,
+            newest_message_ms: None,
         }
     }
 
@@ -190,6 +196,9 @@ impl<S: Store> Pipeline<S> {
             .push(partition, message.offset(), message.key(), payload, now)
         {
             self.metrics.consumed.inc();
+            if let Some(at) = message.timestamp().to_millis() {
+                self.newest_message_ms = Some(at);
+            }
         }
     }
 
@@ -210,6 +219,7 @@ impl<S: Store> Pipeline<S> {
             ),
         };
         if !due {
+            self.apply_ahead(consumer, now);
             if self.commit_retry.is_some_and(|at| now >= at) {
                 self.commit(consumer);
             }
@@ -220,6 +230,51 @@ impl<S: Store> Pipeline<S> {
             Ok(Cycle::Retry(why)) => self.back_off(consumer, now, &why),
             Err(halt) => self.halted = Some(halt),
         }
+    }
+
+    /// Applies the buffered messages before their flush is due, once
+    /// `apply_ahead_events` wait and the consumer is live (the newest
+    /// message is younger than twice the flush interval by its Kafka
+    /// timestamp). While catching up it does not: applying ahead would make
+    /// gathering a batch slower than the flush interval and the flushes
+    /// small. A store failure takes the cycle's path: the engine is rebuilt
+    /// from the store and consumption pauses until a cycle succeeds, which
+    /// applies every buffered message again.
+    fn apply_ahead<C: ConsumerContext, K: Consumer<C>>(&mut self, consumer: &K, now: Instant) {
+        let threshold = self.limits.apply_ahead_events;
+        if threshold == 0
+            || self.retry.is_some()
+            || self.engine.is_none()
+            || !self.live()
+            || self.buffers.unapplied() < threshold
+        {
+            return;
+        }
+        match self.apply_buffered() {
+            Ok(()) => {}
+            Err(EngineError::Store(error)) => {
+                self.discard_engine();
+                self.metrics.flush_failures.inc();
+                self.back_off(consumer, now, &format!("store read failed: {error}"));
+            }
+            Err(other) => {
+                self.halted = Some(Halt::Fatal(IngestError::Engine(other.to_string())));
+            }
+        }
+    }
+
+    /// Whether the newest message read is recent (clock skew between
+    /// producers and this host only changes when messages are applied,
+    /// never what is counted).
+    fn live(&self) -> bool {
+        let Some(produced) = self.newest_message_ms else {
+            return false;
+        };
+        let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
+            return false;
+        };
+        let window = i64::try_from(self.limits.flush_interval.as_millis() * 2).unwrap_or(i64::MAX);
+        i64::try_from(now.as_millis()).is_ok_and(|now| now - produced <= window)
     }
 
     fn back_off<C: ConsumerContext, K: Consumer<C>>(

@@ -389,7 +389,7 @@ async fn freshness(
                 &client,
                 &api,
                 sent,
-                Duration::from_millis(10),
+                Duration::from_millis(50),
                 done_rx,
                 Duration::from_secs(30),
             )
