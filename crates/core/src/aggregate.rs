@@ -123,6 +123,30 @@ pub enum CellKind {
     ParticipantScore,
     /// Number of those pairs (common tasks).
     ParticipantTasks,
+    /// Detection counts of participant `a` (an annotator or a model: the
+    /// candidate) against the ground truth (the reference) in a region
+    /// dimension, summed over common tasks: `c` is `tp`, `fp` or `fn`
+    /// (see [`crate::agreement::detection_counts`]).
+    TruthDetection,
+    /// Detection counts between participants of the scope `a`
+    /// (`annotators` or `models`, as in [`CellKind::PairsConfusion`]) in a
+    /// region dimension, summed over pairs: `c` is `matched` (one-to-one
+    /// matches) or `unmatched` (regions of either side left over).
+    PairsDetection,
+}
+
+/// The categories `c` of [`CellKind::TruthDetection`] and [`CellKind::PairsDetection`].
+pub mod detection_count {
+    /// True positives: candidate regions matched to a reference region.
+    pub const TP: &str = "tp";
+    /// False positives: candidate regions without a match.
+    pub const FP: &str = "fp";
+    /// False negatives: reference regions without a match.
+    pub const FN: &str = "fn";
+    /// Matches between the two sides of a pair.
+    pub const MATCHED: &str = "matched";
+    /// Regions of either side of a pair without a match.
+    pub const UNMATCHED: &str = "unmatched";
 }
 
 /// The scopes of [`CellKind::PairsConfusion`] and [`CellKind::TruthConfusion`].
@@ -135,7 +159,7 @@ pub mod confusion_scope {
 
 impl CellKind {
     /// Every kind.
-    pub const ALL: [CellKind; 7] = [
+    pub const ALL: [CellKind; 9] = [
         CellKind::Single,
         CellKind::Coincidence,
         CellKind::Confusion,
@@ -143,6 +167,8 @@ impl CellKind {
         CellKind::TruthConfusion,
         CellKind::ParticipantScore,
         CellKind::ParticipantTasks,
+        CellKind::TruthDetection,
+        CellKind::PairsDetection,
     ];
 
     /// The stored name.
@@ -155,6 +181,8 @@ impl CellKind {
             CellKind::TruthConfusion => "truth_confusion",
             CellKind::ParticipantScore => "participant_score",
             CellKind::ParticipantTasks => "participant_tasks",
+            CellKind::TruthDetection => "truth_detection",
+            CellKind::PairsDetection => "pairs_detection",
         }
     }
 

@@ -129,6 +129,8 @@ pub fn cell_kind_code(kind: CellKind) -> u8 {
         CellKind::TruthConfusion => 4,
         CellKind::ParticipantScore => 5,
         CellKind::ParticipantTasks => 6,
+        CellKind::TruthDetection => 7,
+        CellKind::PairsDetection => 8,
     }
 }
 
@@ -142,6 +144,8 @@ pub fn cell_kind_from_code(code: u8) -> Option<CellKind> {
         4 => Some(CellKind::TruthConfusion),
         5 => Some(CellKind::ParticipantScore),
         6 => Some(CellKind::ParticipantTasks),
+        7 => Some(CellKind::TruthDetection),
+        8 => Some(CellKind::PairsDetection),
         _ => None,
     }
 }

@@ -48,7 +48,19 @@
 //!
 //! Project p2, one control `box` (rectanglelabels): m1 (0,0,10,10) and m2
 //! (5,5,10,10), both `car`: intersection 25, union 175 -> IoU 1/7; so the
-//! pair and the task score 1/7.
+//! pair and the task score 1/7. Detection at IoU 0.5: no match, 2 unmatched.
+//!
+//! Project p3, one control `box` (rectanglelabels, IoU threshold 0.5), one
+//! task: the ground truth is m3's annotation G1 (0,0,10,10), G2 (50,50,10,10);
+//! m1 draws A1 (1,0,10,10) (IoU with G1 90/110 = 0.82) and A2 (80,80,10,10);
+//! m2 draws B1 = G2; model v2 predicts P1 = G1; all `car`.
+//! Against the ground truth: m1 tp 1 (A1), fp 1 (A2), fn 1 (G2) -> P 1/2,
+//! R 1/2, F1 1/2; m2 tp 1, fp 0, fn 1 (G1) -> P 1, R 1/2, F1 2/3; together
+//! tp 2, fp 1, fn 2 -> P 2/3, R 1/2, F1 4/7; v2 tp 1, fn 1 -> P 1, R 1/2.
+//! Annotator pairs (m3's annotation is an annotator too): m1-m2 matched 0,
+//! unmatched 3; m1-m3 1 (A1-G1), 2; m2-m3 1 (B1-G2), 1 -> matched 2,
+//! unmatched 6, F1 4/10. Pairs with the model: v2-m1 1 (P1-A1), 1; v2-m2 0,
+//! 2; v2-m3 1, 1 -> matched 2, unmatched 4, F1 1/2.
 
 use std::sync::Arc;
 
@@ -74,6 +86,19 @@ fn boxed(x: f64, y: f64) -> String {
     )
 }
 
+fn boxes(regions: &[(f64, f64)]) -> String {
+    let items: Vec<String> = regions
+        .iter()
+        .enumerate()
+        .map(|(i, (x, y))| {
+            format!(
+                r#"{{"id":"b{i}","from_name":"box","to_name":"image","type":"rectanglelabels","value":{{"x":{x},"y":{y},"width":10,"height":10,"rectanglelabels":["car"]}}}}"#
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
 fn scenario() -> Vec<String> {
     let at = |minute: u32| format!("2026-03-02T10:{minute:02}:00Z");
     let mut events = Vec::new();
@@ -90,8 +115,42 @@ fn scenario() -> Vec<String> {
         r#"{{{},"title":"Boxes","overlap":2,"agreement_threshold":0.5,"review_criteria":"none","controls":[{{"name":"box","kind":"rectanglelabels","labels":["car"]}}]}}"#,
         envelope(next(), "project.upserted", "p2", &at(0))
     ));
+    events.push(format!(
+        r#"{{{},"title":"Detection","overlap":3,"agreement_threshold":0.5,"review_criteria":"none","controls":[{{"name":"box","kind":"rectanglelabels","labels":["car"],"threshold":0.5}}]}}"#,
+        envelope(next(), "project.upserted", "p3", &at(0))
+    ));
     // (kind, project, annotation, task, member, result, ground truth, minute)
     let annotations = [
+        (
+            "annotation.submitted",
+            "p3",
+            "c1",
+            "t1",
+            "m1",
+            boxes(&[(1.0, 0.0), (80.0, 80.0)]),
+            false,
+            11,
+        ),
+        (
+            "annotation.submitted",
+            "p3",
+            "c2",
+            "t1",
+            "m2",
+            boxes(&[(50.0, 50.0)]),
+            false,
+            11,
+        ),
+        (
+            "annotation.submitted",
+            "p3",
+            "c3",
+            "t1",
+            "m3",
+            boxes(&[(0.0, 0.0), (50.0, 50.0)]),
+            true,
+            11,
+        ),
         (
             "annotation.submitted",
             "p1",
@@ -223,6 +282,11 @@ fn scenario() -> Vec<String> {
     events.push(format!(
         r#"{{{},"annotation_id":"a24","task_id":"t2"}}"#,
         envelope(next(), "annotation.deleted", "p1", &at(13))
+    ));
+    events.push(format!(
+        r#"{{{},"prediction_id":"pr3","task_id":"t1","model_version":"v2","result":{}}}"#,
+        envelope(next(), "prediction.created", "p3", &at(14)),
+        boxes(&[(0.0, 0.0)])
     ));
     for (id, task, label) in [("pr1", "t1", "pos"), ("pr2", "t2", "pos")] {
         events.push(format!(
@@ -442,6 +506,64 @@ async fn agreement_numbers_match_the_hand_computation() {
     assert_close(&boxes["matrix"]["score"][0][1], 1.0 / 7.0);
     assert_eq!(boxes["statistics"], json!([]));
     assert_eq!(boxes["confusion"], Value::Null);
+    assert_eq!(
+        boxes["detection"][0]["pairs"],
+        json!({"matched": 0, "unmatched": 2, "f1": 0.0})
+    );
+    assert_eq!(
+        boxes["detection"][0]["ground_truth"]["precision"],
+        Value::Null
+    );
+
+    let detection = server.get("/api/v1/projects/p3/agreement").await;
+    let detection = &detection["detection"];
+    assert_eq!(detection.as_array().map(Vec::len), Some(1));
+    assert_eq!(detection[0]["dimension"], "box");
+    assert_close(&detection[0]["iou_threshold"], 0.5);
+    assert_eq!(detection[0]["pairs"]["matched"], 2);
+    assert_eq!(detection[0]["pairs"]["unmatched"], 6);
+    assert_close(&detection[0]["pairs"]["f1"], 0.4);
+    let truth = &detection[0]["ground_truth"];
+    assert_eq!(
+        (
+            &truth["true_positives"],
+            &truth["false_positives"],
+            &truth["false_negatives"]
+        ),
+        (&json!(2), &json!(1), &json!(2))
+    );
+    assert_close(&truth["precision"], 2.0 / 3.0);
+    assert_close(&truth["recall"], 0.5);
+    assert_close(&truth["f1"], 4.0 / 7.0);
+    let people = &detection[0]["by_participant"];
+    assert_eq!(people.as_array().map(Vec::len), Some(2), "{people}");
+    assert_eq!(people[0]["participant"], "m1");
+    assert_close(&people[0]["precision"], 0.5);
+    assert_close(&people[0]["f1"], 0.5);
+    assert_eq!(people[1]["participant"], "m2");
+    assert_close(&people[1]["precision"], 1.0);
+    assert_close(&people[1]["recall"], 0.5);
+    assert_close(&people[1]["f1"], 2.0 / 3.0);
+
+    let models = server
+        .get("/api/v1/projects/p3/agreement?participants=models")
+        .await;
+    let models = &models["detection"][0];
+    assert_eq!(
+        (&models["pairs"]["matched"], &models["pairs"]["unmatched"]),
+        (&json!(2), &json!(4))
+    );
+    assert_close(&models["pairs"]["f1"], 0.5);
+    assert_eq!(models["by_participant"][0]["participant"], "model:v2");
+    assert_close(&models["ground_truth"]["precision"], 1.0);
+    assert_close(&models["ground_truth"]["recall"], 0.5);
+
+    let all = server
+        .get("/api/v1/projects/p3/agreement?participants=all")
+        .await;
+    let all = &all["detection"][0];
+    assert_close(&all["pairs"]["f1"], 4.0 / 9.0);
+    assert_close(&all["ground_truth"]["f1"], 0.6);
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ use labelpulse_core::reliability::{
 use labelpulse_core::time::Hour;
 use serde::Serialize;
 
+use super::detection::{detection_view, DimensionDetection, DETECTION_KINDS};
 use super::stats::score_mean;
 
 /// `GET /api/v1/projects/{id}/agreement`
@@ -49,6 +50,9 @@ pub struct AgreementView {
     pub confusion: Option<ConfusionView>,
     /// Chance-corrected statistics, one entry per categorical dimension.
     pub statistics: Vec<DimensionStatistics>,
+    /// Precision, recall and F1 of the region dimensions (boxes, polygons,
+    /// spans), one entry per dimension with regions.
+    pub detection: Vec<DimensionDetection>,
 }
 
 /// Task agreement over tasks with two or more participants of the scope.
@@ -262,6 +266,7 @@ pub fn cell_kinds(query: &AgreementQuery) -> Vec<CellKind> {
         CellKind::PairsConfusion,
         CellKind::TruthConfusion,
     ];
+    kinds.extend(DETECTION_KINDS);
     if query.dimension.is_some() {
         kinds.push(CellKind::Confusion);
     }
@@ -352,6 +357,12 @@ pub fn agreement_view(inputs: &AgreementInputs<'_>, query: &AgreementQuery) -> A
         matrix,
         confusion,
         statistics,
+        detection: detection_view(
+            inputs.project,
+            inputs.cells,
+            query.scope.participants,
+            inputs.matrix_participants,
+        ),
     }
 }
 
@@ -377,6 +388,10 @@ struct DimensionCells<'a> {
 fn group_cells(cells: &[(CellAddress, i64)]) -> BTreeMap<&str, DimensionCells<'_>> {
     let mut out: BTreeMap<&str, DimensionCells> = BTreeMap::new();
     for (address, count) in cells {
+        if DETECTION_KINDS.contains(&address.kind) {
+            // Region dimensions: the detection view reads these.
+            continue;
+        }
         let entry = out.entry(address.dimension.as_str()).or_default();
         let (c, k) = (
             Cow::Borrowed(address.c.as_str()),
@@ -402,7 +417,10 @@ fn group_cells(cells: &[(CellAddress, i64)]) -> BTreeMap<&str, DimensionCells<'_
                 .entry(address.a.as_str())
                 .or_default()
                 .push(((c, k), *count)),
-            CellKind::ParticipantScore | CellKind::ParticipantTasks => {}
+            CellKind::ParticipantScore
+            | CellKind::ParticipantTasks
+            | CellKind::TruthDetection
+            | CellKind::PairsDetection => {}
         }
     }
     out

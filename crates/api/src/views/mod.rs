@@ -3,6 +3,7 @@
 //! functions.
 
 pub mod agreement;
+pub mod detection;
 pub mod members;
 pub mod outliers;
 pub mod performance;

@@ -394,13 +394,18 @@ pub struct PairEvaluation {
     pub scores: Vec<f64>,
     /// [`dimension_agrees`] per dimension.
     pub agrees: Vec<bool>,
+    /// [`dimension_detection_counts`] per dimension with `a` as the
+    /// candidate and `b` as the reference (`None` for non-region metrics).
+    pub detection: Vec<Option<DetectionCounts>>,
 }
 
-/// [`pair_score`], [`dimension_score`] and [`dimension_agrees`] of every
-/// dimension for one pair, scoring each dimension once.
+/// [`pair_score`], [`dimension_score`], [`dimension_agrees`] and
+/// [`dimension_detection_counts`] of every dimension for one pair, scoring
+/// each dimension once.
 pub fn evaluate_pair(dimensions: &[ScoredDimension<'_>], a: &Dims, b: &Dims) -> PairEvaluation {
     let mut scores = Vec::with_capacity(dimensions.len());
     let mut agrees = Vec::with_capacity(dimensions.len());
+    let mut detection = Vec::with_capacity(dimensions.len());
     let (mut weighted, mut weights) = (0.0, 0.0);
     for dimension in dimensions {
         let (x, y) = (a.get(dimension.name), b.get(dimension.name));
@@ -409,11 +414,13 @@ pub fn evaluate_pair(dimensions: &[ScoredDimension<'_>], a: &Dims, b: &Dims) -> 
         weights += dimension.weight;
         scores.push(score);
         agrees.push(agrees_at(dimension, x, y, score));
+        detection.push(dimension_detection_counts(dimension, y, x));
     }
     PairEvaluation {
         overall: (!dimensions.is_empty()).then(|| to_fixed(weighted / weights)),
         scores,
         agrees,
+        detection,
     }
 }
 

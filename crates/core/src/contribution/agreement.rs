@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::detection::detection_cells;
 use super::{Contribution, OVERALL};
 use crate::aggregate::{confusion_scope, CellKind};
 use crate::agreement::{
@@ -175,6 +176,7 @@ pub(super) fn agreement_contributions<'a>(
             let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
                 evaluate_pair(&dimensions, a.dims, b.dims)
             });
+            detection_cells(&dimensions, a, b, evaluation, out);
             pair_scores(evaluation, &used)
         })
         .collect();

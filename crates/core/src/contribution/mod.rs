@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
 mod agreement;
+mod detection;
 
 use agreement::agreement_contributions;
 pub use agreement::participants;

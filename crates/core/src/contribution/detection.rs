@@ -1,0 +1,117 @@
+//! What a pair of a task's participants contributes to detection quality
+//! (precision, recall, F1 of region dimensions): integer cells, summed
+//! exactly over tasks and pairs.
+
+use std::borrow::Cow;
+
+use super::agreement::Participant;
+use super::Contribution;
+use crate::aggregate::{confusion_scope, detection_count, CellKind};
+use crate::agreement::{DetectionCounts, PairEvaluation, ScoredDimension};
+use crate::participant::ParticipantKind;
+
+/// Appends the detection cells of the pair `(a, b)`: against the ground
+/// truth when one side is it ([`CellKind::TruthDetection`] for the other
+/// side), else between the two ([`CellKind::PairsDetection`], scope
+/// `annotators` for two members, `models` when a model is in the pair).
+pub(super) fn detection_cells<'a>(
+    dimensions: &[ScoredDimension<'a>],
+    a: &Participant<'a>,
+    b: &Participant<'a>,
+    evaluation: &PairEvaluation,
+    out: &mut Vec<Contribution<'a>>,
+) {
+    for (dimension, counts) in dimensions.iter().zip(&evaluation.detection) {
+        let Some(counts) = counts else {
+            continue;
+        };
+        match (a.kind, b.kind) {
+            (ParticipantKind::GroundTruth, ParticipantKind::GroundTruth) => {}
+            (_, ParticipantKind::GroundTruth) => truth(dimension.name, a, *counts, out),
+            (ParticipantKind::GroundTruth, _) => {
+                // The counts take `a` as the candidate: swap the roles.
+                let swapped = DetectionCounts {
+                    tp: counts.tp,
+                    fp: counts.fn_,
+                    fn_: counts.fp,
+                };
+                truth(dimension.name, b, swapped, out);
+            }
+            (ParticipantKind::Member, ParticipantKind::Member) => {
+                between(dimension.name, confusion_scope::ANNOTATORS, *counts, out);
+            }
+            _ => between(dimension.name, confusion_scope::MODELS, *counts, out),
+        }
+    }
+}
+
+fn truth<'a>(
+    dimension: &'a str,
+    candidate: &Participant<'a>,
+    counts: DetectionCounts,
+    out: &mut Vec<Contribution<'a>>,
+) {
+    let cells = [
+        (detection_count::TP, counts.tp),
+        (detection_count::FP, counts.fp),
+        (detection_count::FN, counts.fn_),
+    ];
+    for (category, amount) in cells {
+        push(
+            out,
+            dimension,
+            CellKind::TruthDetection,
+            candidate.id.clone(),
+            category,
+            amount,
+        );
+    }
+}
+
+fn between<'a>(
+    dimension: &'a str,
+    scope: &'static str,
+    counts: DetectionCounts,
+    out: &mut Vec<Contribution<'a>>,
+) {
+    let cells = [
+        (detection_count::MATCHED, counts.tp),
+        (detection_count::UNMATCHED, counts.fp + counts.fn_),
+    ];
+    for (category, amount) in cells {
+        push(
+            out,
+            dimension,
+            CellKind::PairsDetection,
+            Cow::Borrowed(scope),
+            category,
+            amount,
+        );
+    }
+}
+
+fn push<'a>(
+    out: &mut Vec<Contribution<'a>>,
+    dimension: &'a str,
+    kind: CellKind,
+    a: Cow<'a, str>,
+    category: &'static str,
+    amount: u64,
+) {
+    let Ok(amount) = i64::try_from(amount) else {
+        return;
+    };
+    if amount == 0 {
+        return;
+    }
+    out.push(Contribution::Cell {
+        dimension: Cow::Borrowed(dimension),
+        kind,
+        m: 0,
+        a,
+        b: Cow::Borrowed(""),
+        c: Cow::Borrowed(category),
+        k: Cow::Borrowed(""),
+        amount,
+    });
+}
