@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use labelpulse_core::aggregate::{AggKey, AggRow, CellKind};
-use labelpulse_core::agreement::{pair_score, scored_dimensions};
+use labelpulse_core::agreement::{dimension_detection_counts, pair_score, scored_dimensions};
 use labelpulse_core::dims::Dims;
 use labelpulse_core::reliability::{self, Coincidences, Level, StatCell};
 use labelpulse_core::task::{AnnotationState, TaskState};
@@ -107,14 +107,30 @@ fn timestamp(seconds: i64) -> String {
 
 fn result(label: u8, stars: u8) -> String {
     format!(
-        r#"[{{"id":"r1","from_name":"sentiment","to_name":"text","type":"choices","value":{{"choices":["{}"]}}}},{{"id":"r2","from_name":"stars","to_name":"text","type":"rating","value":{{"rating":{stars}}}}}]"#,
-        LABELS[label as usize % 3]
+        r#"[{{"id":"r1","from_name":"sentiment","to_name":"text","type":"choices","value":{{"choices":["{}"]}}}},{{"id":"r2","from_name":"stars","to_name":"text","type":"rating","value":{{"rating":{stars}}}}}{}]"#,
+        LABELS[label as usize % 3],
+        boxes(label, stars)
     )
+}
+
+/// Boxes of a result: one per label position (same label, widths by
+/// stars: IoU >= 0.5, a match; other labels: disjoint), and a second box
+/// for even stars, so detection counts see matches, misses and extras.
+fn boxes(label: u8, stars: u8) -> String {
+    let x = 20 * u32::from(label % 3);
+    let width = 10 + u32::from(stars % 6);
+    let mut out = format!(
+        r#",{{"id":"r3","from_name":"box","to_name":"image","type":"rectanglelabels","value":{{"x":{x},"y":0,"width":{width},"height":10,"rectanglelabels":["car"]}}}}"#
+    );
+    if stars % 2 == 0 {
+        out.push_str(r#",{"id":"r4","from_name":"box","to_name":"image","type":"rectanglelabels","value":{"x":70,"y":50,"width":10,"height":10,"rectanglelabels":["car"]}}"#);
+    }
+    out
 }
 
 fn project_event(n: usize, at: i64, threshold: f64) -> String {
     format!(
-        r#"{{"event_id":"e{n}","type":"project.upserted","schema_version":1,"occurred_at":"{}","project_id":"p1","workspace_id":"w1","title":"Reviews","overlap":2,"agreement_threshold":{threshold},"review_criteria":"one","controls":[{{"name":"sentiment","kind":"choices","labels":["positive","negative","neutral"]}},{{"name":"stars","kind":"rating","min":1,"max":5}}]}}"#,
+        r#"{{"event_id":"e{n}","type":"project.upserted","schema_version":1,"occurred_at":"{}","project_id":"p1","workspace_id":"w1","title":"Reviews","overlap":2,"agreement_threshold":{threshold},"review_criteria":"one","controls":[{{"name":"sentiment","kind":"choices","labels":["positive","negative","neutral"]}},{{"name":"stars","kind":"rating","min":1,"max":5}},{{"name":"box","kind":"rectanglelabels","labels":["car"]}}]}}"#,
         timestamp(at)
     )
 }
@@ -651,6 +667,37 @@ fn batch_agreement(contents: &MemoryContents) -> (CellMap, PairMap) {
         let scored = scored_dimensions(&config, people.iter().map(|(_, d)| *d));
         for i in 0..people.len() {
             for j in i + 1..people.len() {
+                // Detection between the pair (no ground truth here): the
+                // annotators' scope or, with the model, the models' scope.
+                for dimension in scored.iter().filter(|d| d.name == "box") {
+                    let counts = dimension_detection_counts(
+                        dimension,
+                        people[j].1.get("box"),
+                        people[i].1.get("box"),
+                    )
+                    .unwrap_or_default();
+                    let scope =
+                        if people[i].0.starts_with("model:") || people[j].0.starts_with("model:") {
+                            "models"
+                        } else {
+                            "annotators"
+                        };
+                    for (category, amount) in [
+                        ("matched", counts.tp),
+                        ("unmatched", counts.fp + counts.fn_),
+                    ] {
+                        let key = (
+                            "box".to_string(),
+                            CellKind::PairsDetection,
+                            0,
+                            scope.to_string(),
+                            String::new(),
+                            category.to_string(),
+                            String::new(),
+                        );
+                        *cells.entry(key).or_default() += i64::try_from(amount).unwrap_or(0);
+                    }
+                }
                 let score = pair_score(&scored, people[i].1, people[j].1).unwrap_or(0);
                 let entry = pairs
                     .entry((people[i].0.clone(), people[j].0.clone()))
