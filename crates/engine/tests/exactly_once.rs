@@ -122,7 +122,7 @@ fn boxes(label: u8, stars: u8) -> String {
     let mut out = format!(
         r#",{{"id":"r3","from_name":"box","to_name":"image","type":"rectanglelabels","value":{{"x":{x},"y":0,"width":{width},"height":10,"rectanglelabels":["car"]}}}}"#
     );
-    if stars % 2 == 0 {
+    if stars.is_multiple_of(2) {
         out.push_str(r#",{"id":"r4","from_name":"box","to_name":"image","type":"rectanglelabels","value":{"x":70,"y":50,"width":10,"height":10,"rectanglelabels":["car"]}}"#);
     }
     out
