@@ -33,7 +33,8 @@ pub use geometry::{box_iou, iou, polygon_iou, span_iou, PreparedPolygon};
 pub use memo::{fingerprint, Owner, PairMemo};
 pub use numeric::numeric_difference;
 pub use region::{
-    detection_counts, directional_region_score, region_score, region_weight, DetectionCounts,
+    detection_counts, directional_region_score, region_score, region_score_and_detection,
+    region_weight, DetectionCounts,
 };
 pub use text::{text_similarity, texts_similarity};
 
@@ -409,18 +410,44 @@ pub fn evaluate_pair(dimensions: &[ScoredDimension<'_>], a: &Dims, b: &Dims) -> 
     let (mut weighted, mut weights) = (0.0, 0.0);
     for dimension in dimensions {
         let (x, y) = (a.get(dimension.name), b.get(dimension.name));
-        let score = dimension_score(dimension, x, y);
+        let (score, counts) = score_and_detection(dimension, x, y);
         weighted += score * dimension.weight;
         weights += dimension.weight;
         scores.push(score);
         agrees.push(agrees_at(dimension, x, y, score));
-        detection.push(dimension_detection_counts(dimension, y, x));
+        detection.push(counts);
     }
     PairEvaluation {
         overall: (!dimensions.is_empty()).then(|| to_fixed(weighted / weights)),
         scores,
         agrees,
         detection,
+    }
+}
+
+/// [`dimension_score`] of `a` and `b` and [`dimension_detection_counts`]
+/// with `a` as the candidate, sharing the IoUs of region metrics.
+fn score_and_detection(
+    dimension: &ScoredDimension<'_>,
+    a: Option<&DimValue>,
+    b: Option<&DimValue>,
+) -> (f64, Option<DetectionCounts>) {
+    match (a, b) {
+        (Some(x), Some(y))
+            if dimension.metric.is_region() && present(dimension, a) && present(dimension, b) =>
+        {
+            let (score, counts) = region_score_and_detection(
+                &x.regions,
+                &y.regions,
+                dimension.label_weights,
+                dimension.threshold,
+            );
+            (score, Some(counts))
+        }
+        _ => (
+            dimension_score(dimension, a, b),
+            dimension_detection_counts(dimension, b, a),
+        ),
     }
 }
 
