@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::detection::detection_cells;
+use super::detection::TaskDetection;
 use super::{Contribution, OVERALL};
 use crate::aggregate::{confusion_scope, CellKind};
 use crate::agreement::{
@@ -169,6 +169,7 @@ pub(super) fn agreement_contributions<'a>(
         return;
     }
     let print = fingerprint(&dimensions);
+    let mut detection = TaskDetection::default();
     let scores: Vec<PairScores> = pairs
         .iter()
         .map(|&(i, j)| {
@@ -176,10 +177,11 @@ pub(super) fn agreement_contributions<'a>(
             let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
                 evaluate_pair(&dimensions, a.dims, b.dims)
             });
-            detection_cells(&dimensions, a, b, evaluation, out);
+            detection.add_pair(&dimensions, a, b, evaluation, out);
             pair_scores(evaluation, &used)
         })
         .collect();
+    detection.finish(out);
     // Per participant, dimension (0 = overall) and other kind: (sum, pairs).
     let mut totals: BTreeMap<(usize, usize, ParticipantKind), (i64, i64)> = BTreeMap::new();
     for (&(i, j), score) in pairs.iter().zip(&scores) {

@@ -10,37 +10,87 @@ use crate::aggregate::{confusion_scope, detection_count, CellKind};
 use crate::agreement::{DetectionCounts, PairEvaluation, ScoredDimension};
 use crate::participant::ParticipantKind;
 
-/// Appends the detection cells of the pair `(a, b)`: against the ground
-/// truth when one side is it ([`CellKind::TruthDetection`] for the other
-/// side), else between the two ([`CellKind::PairsDetection`], scope
-/// `annotators` for two members, `models` when a model is in the pair).
-pub(super) fn detection_cells<'a>(
-    dimensions: &[ScoredDimension<'a>],
-    a: &Participant<'a>,
-    b: &Participant<'a>,
-    evaluation: &PairEvaluation,
-    out: &mut Vec<Contribution<'a>>,
-) {
-    for (dimension, counts) in dimensions.iter().zip(&evaluation.detection) {
-        let Some(counts) = counts else {
-            continue;
+/// A task's detection cells: against the ground truth per participant
+/// (one pair each), and between participants summed over the task's pairs
+/// per dimension and scope before they become contributions (one cell per
+/// task instead of one per pair).
+#[derive(Debug, Default)]
+pub(super) struct TaskDetection<'a> {
+    /// `(dimension, scope, matched, unmatched)`.
+    between: Vec<(&'a str, &'static str, u64, u64)>,
+}
+
+impl<'a> TaskDetection<'a> {
+    /// Adds the pair `(a, b)`: against the ground truth when one side is it
+    /// ([`CellKind::TruthDetection`] for the other side, appended to `out`),
+    /// else between the two ([`CellKind::PairsDetection`], scope
+    /// `annotators` for two members, `models` when a model is in the pair).
+    pub(super) fn add_pair(
+        &mut self,
+        dimensions: &[ScoredDimension<'a>],
+        a: &Participant<'a>,
+        b: &Participant<'a>,
+        evaluation: &PairEvaluation,
+        out: &mut Vec<Contribution<'a>>,
+    ) {
+        for (dimension, counts) in dimensions.iter().zip(&evaluation.detection) {
+            let Some(counts) = counts else {
+                continue;
+            };
+            match (a.kind, b.kind) {
+                (ParticipantKind::GroundTruth, ParticipantKind::GroundTruth) => {}
+                (_, ParticipantKind::GroundTruth) => truth(dimension.name, a, *counts, out),
+                (ParticipantKind::GroundTruth, _) => {
+                    // The counts take `a` as the candidate: swap the roles.
+                    let swapped = DetectionCounts {
+                        tp: counts.tp,
+                        fp: counts.fn_,
+                        fn_: counts.fp,
+                    };
+                    truth(dimension.name, b, swapped, out);
+                }
+                (ParticipantKind::Member, ParticipantKind::Member) => {
+                    self.add_between(dimension.name, confusion_scope::ANNOTATORS, *counts);
+                }
+                _ => self.add_between(dimension.name, confusion_scope::MODELS, *counts),
+            }
+        }
+    }
+
+    fn add_between(&mut self, dimension: &'a str, scope: &'static str, counts: DetectionCounts) {
+        let slot = match self
+            .between
+            .iter()
+            .position(|(d, s, _, _)| *d == dimension && *s == scope)
+        {
+            Some(index) => &mut self.between[index],
+            None => {
+                self.between.push((dimension, scope, 0, 0));
+                let last = self.between.len() - 1;
+                &mut self.between[last]
+            }
         };
-        match (a.kind, b.kind) {
-            (ParticipantKind::GroundTruth, ParticipantKind::GroundTruth) => {}
-            (_, ParticipantKind::GroundTruth) => truth(dimension.name, a, *counts, out),
-            (ParticipantKind::GroundTruth, _) => {
-                // The counts take `a` as the candidate: swap the roles.
-                let swapped = DetectionCounts {
-                    tp: counts.tp,
-                    fp: counts.fn_,
-                    fn_: counts.fp,
-                };
-                truth(dimension.name, b, swapped, out);
+        slot.2 += counts.tp;
+        slot.3 += counts.fp + counts.fn_;
+    }
+
+    /// Appends the summed between-participant cells.
+    pub(super) fn finish(self, out: &mut Vec<Contribution<'a>>) {
+        for (dimension, scope, matched, unmatched) in self.between {
+            let cells = [
+                (detection_count::MATCHED, matched),
+                (detection_count::UNMATCHED, unmatched),
+            ];
+            for (category, amount) in cells {
+                push(
+                    out,
+                    dimension,
+                    CellKind::PairsDetection,
+                    Cow::Borrowed(scope),
+                    category,
+                    amount,
+                );
             }
-            (ParticipantKind::Member, ParticipantKind::Member) => {
-                between(dimension.name, confusion_scope::ANNOTATORS, *counts, out);
-            }
-            _ => between(dimension.name, confusion_scope::MODELS, *counts, out),
         }
     }
 }
@@ -62,28 +112,6 @@ fn truth<'a>(
             dimension,
             CellKind::TruthDetection,
             candidate.id.clone(),
-            category,
-            amount,
-        );
-    }
-}
-
-fn between<'a>(
-    dimension: &'a str,
-    scope: &'static str,
-    counts: DetectionCounts,
-    out: &mut Vec<Contribution<'a>>,
-) {
-    let cells = [
-        (detection_count::MATCHED, counts.tp),
-        (detection_count::UNMATCHED, counts.fp + counts.fn_),
-    ];
-    for (category, amount) in cells {
-        push(
-            out,
-            dimension,
-            CellKind::PairsDetection,
-            Cow::Borrowed(scope),
             category,
             amount,
         );
