@@ -4,7 +4,6 @@
 //! dimensions.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Contribution, OVERALL};
@@ -179,16 +178,12 @@ pub(super) fn agreement_contributions<'a>(
         })
         .collect();
     // Per participant, dimension (0 = overall) and other kind: (sum, pairs).
-    let mut totals: BTreeMap<(usize, usize, ParticipantKind), (i64, i64)> = BTreeMap::new();
+    let mut totals = Totals::new(people.len(), dimensions.len() + 1);
     for (&(i, j), score) in pairs.iter().zip(&scores) {
         push_pair(out, OVERALL, &people[i], &people[j], score.overall);
         let mut add = |dimension: usize, fixed: i64| {
             for (me, other) in [(i, j), (j, i)] {
-                let slot = totals
-                    .entry((me, dimension, people[other].kind))
-                    .or_default();
-                slot.0 += fixed;
-                slot.1 += 1;
+                totals.add(me, dimension, people[other].kind, fixed);
             }
         };
         add(0, score.overall);
@@ -199,7 +194,7 @@ pub(super) fn agreement_contributions<'a>(
             }
         }
     }
-    for ((me, dimension, other), (sum, count)) in totals {
+    for (me, dimension, other, (sum, count)) in totals.iter() {
         let name = match dimension {
             0 => OVERALL,
             d => dimensions[d - 1].name,
@@ -258,6 +253,64 @@ pub(super) fn agreement_contributions<'a>(
                 });
             }
         }
+    }
+}
+
+/// Participant totals of one task: `(score sum, pairs)` per participant,
+/// dimension (0 = overall) and kind of the other side, in one dense table
+/// (a task has few participants and dimensions).
+struct Totals {
+    dimensions: usize,
+    slots: Vec<(i64, i64)>,
+}
+
+/// The participant kinds, in their order.
+const KINDS: [ParticipantKind; 3] = [
+    ParticipantKind::Member,
+    ParticipantKind::Model,
+    ParticipantKind::GroundTruth,
+];
+
+fn kind_index(kind: ParticipantKind) -> usize {
+    match kind {
+        ParticipantKind::Member => 0,
+        ParticipantKind::Model => 1,
+        ParticipantKind::GroundTruth => 2,
+    }
+}
+
+impl Totals {
+    fn new(participants: usize, dimensions: usize) -> Self {
+        Totals {
+            dimensions,
+            slots: vec![(0, 0); participants * dimensions * KINDS.len()],
+        }
+    }
+
+    fn add(&mut self, me: usize, dimension: usize, other: ParticipantKind, fixed: i64) {
+        let index = (me * self.dimensions + dimension) * KINDS.len() + kind_index(other);
+        if let Some(slot) = self.slots.get_mut(index) {
+            slot.0 += fixed;
+            slot.1 += 1;
+        }
+    }
+
+    /// The totals with at least one pair, ordered by (participant,
+    /// dimension, other kind).
+    fn iter(&self) -> impl Iterator<Item = (usize, usize, ParticipantKind, (i64, i64))> + '_ {
+        let per_participant = self.dimensions * KINDS.len();
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.1 != 0)
+            .map(move |(index, slot)| {
+                (
+                    index / per_participant,
+                    (index % per_participant) / KINDS.len(),
+                    KINDS[index % KINDS.len()],
+                    *slot,
+                )
+            })
     }
 }
 
