@@ -62,10 +62,7 @@ fn run(lines: &[String], decoded: &[Event<'_>], batch: bool) -> Engine<MemorySto
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let events: usize = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
+    let events: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let batch = args.next().as_deref() == Some("batch");
     let lines = stream::stream(events);
     let decoded: Vec<_> = lines

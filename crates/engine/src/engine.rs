@@ -14,7 +14,9 @@ use crate::map::HashMap;
 
 use labelpulse_core::aggregate::{targets_ref, AggKey, AggKeyRef, AggRow};
 use labelpulse_core::agreement::PairMemo;
-use labelpulse_core::contribution::{diff, task_contributions_memo, Contribution, Counter};
+use labelpulse_core::contribution::{
+    change_contributions, diff, diff_each, task_contributions_memo, Contribution, Counter,
+};
 use labelpulse_core::event::{EventBody, SessionKind};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::{AnnotationState, Change, ReviewState, TaskState};
@@ -25,6 +27,7 @@ use thiserror::Error;
 use crate::cache::{cached, Cached};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
+use crate::scratch::Scratch;
 use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
 
 /// Engine settings.
@@ -137,22 +140,44 @@ fn add_diff(
 ) {
     let mut keys: Vec<AggKeyRef<'_>> = Vec::with_capacity(3);
     for (contribution, sign) in changes {
-        keys.clear();
-        targets_ref(project, contribution, &mut keys);
-        for key in &keys {
-            match aggregates.get_mut(key) {
-                Some(row) => {
-                    if row.behind(sequence) {
-                        row.value.value.apply(contribution, *sign);
-                        row.stamp(sequence);
-                    }
+        add_one(
+            aggregates,
+            deferred,
+            sequence,
+            project,
+            contribution,
+            *sign,
+            &mut keys,
+        );
+    }
+}
+
+/// Adds one signed contribution to every row it lands on (see
+/// [`add_diff`]); `keys` is scratch space for its targets.
+fn add_one<'k>(
+    aggregates: &mut AggregateMap,
+    deferred: &mut DeferredRows,
+    sequence: u64,
+    project: &'k str,
+    contribution: &'k Contribution<'_>,
+    sign: i64,
+    keys: &mut Vec<AggKeyRef<'k>>,
+) {
+    keys.clear();
+    targets_ref(project, contribution, keys);
+    for key in keys.iter() {
+        match aggregates.get_mut(key) {
+            Some(row) => {
+                if row.behind(sequence) {
+                    row.value.value.apply(contribution, sign);
+                    row.stamp(sequence);
                 }
-                None => deferred.push(
-                    key,
-                    sequence,
-                    DeferredOp::Add(contribution.clone().into_owned(), *sign),
-                ),
             }
+            None => deferred.push(
+                key,
+                sequence,
+                DeferredOp::Add(contribution.clone().into_owned(), sign),
+            ),
         }
     }
 }
@@ -194,6 +219,8 @@ pub struct Engine<S: Store> {
     /// Pair evaluations of cached tasks: a change rescores only the pairs
     /// of the result that changed. Cleared with the cache.
     pair_memo: PairMemo,
+    /// The contribution lists of the last change, emptied, for the next.
+    scratch: Scratch,
 }
 
 type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
@@ -220,6 +247,7 @@ impl<S: Store> Engine<S> {
             pending: false,
             counters: EngineCounters::default(),
             pair_memo: PairMemo::default(),
+            scratch: Scratch::default(),
         })
     }
 
@@ -569,6 +597,7 @@ impl<S: Store> Engine<S> {
             aggregates,
             deferred,
             pair_memo,
+            scratch,
             ..
         } = self;
         let (Some(entry), Some(config)) = (tasks.get_mut(&key), projects.get(project)) else {
@@ -584,13 +613,23 @@ impl<S: Store> Engine<S> {
             return Ok(Outcome::Applied);
         }
         entry.stamp(sequence);
-        let mut before = Vec::new();
-        task_contributions_memo(&old, config, pair_memo, &mut before);
-        let mut after = Vec::new();
-        task_contributions_memo(&entry.value.value, config, pair_memo, &mut after);
-        let mut changes = Vec::new();
-        diff(&mut before, &mut after, &mut changes);
-        add_diff(aggregates, deferred, sequence, project, &changes);
+        let (mut before, mut after) = scratch.take();
+        let new = &entry.value.value;
+        change_contributions(&old, new, config, pair_memo, &mut before, &mut after);
+        let mut keys = Vec::with_capacity(3);
+        diff_each(&before, &after, |contribution, sign| {
+            add_one(
+                aggregates,
+                deferred,
+                sequence,
+                project,
+                contribution,
+                sign,
+                &mut keys,
+            )
+        });
+        drop(keys);
+        scratch.give_back((before, after));
         Ok(Outcome::Applied)
     }
 
