@@ -791,11 +791,12 @@ impl<S: Store> Engine<S> {
                 .filter(|(_, cached)| cached.dirty)
                 .map(|(key, cached)| (key.clone(), cached.value.clone()))
                 .collect();
-            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            // Keys are unique: an unstable sort gives the one order.
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             rows
         }
         let mut index = self.new_index.clone();
-        index.sort();
+        index.sort_unstable();
         Flush {
             aggregates: dirty(&self.aggregates),
             members: dirty(&self.members),
