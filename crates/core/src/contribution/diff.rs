@@ -1,7 +1,7 @@
 //! The net change between two contribution lists (as multisets).
 //!
 //! Both lists are put in one order that needs no string comparison: by a
-//! 64-bit hash of each entry (ties by position), sorting plain integers
+//! 32-bit hash of each entry (ties by position), sorting plain integers
 //! `hash << 32 | position`, so no entry moves. Equal hashes are then
 //! matched exactly, entry by entry (`==`), so a hash collision can never
 //! cancel two different entries. Any consistent order works for a
@@ -65,27 +65,28 @@ pub fn diff_each<'c, 'a>(
     }
 }
 
-/// `hash << 32 | position` of every entry, sorted.
-fn order(list: &[Contribution<'_>]) -> Vec<u128> {
-    let mut keys: Vec<u128> = list
+/// `hash << 32 | position` of every entry (the top 32 bits of its 64-bit
+/// hash), sorted. Lists are far shorter than 2^32 entries.
+fn order(list: &[Contribution<'_>]) -> Vec<u64> {
+    let mut keys: Vec<u64> = list
         .iter()
         .enumerate()
-        .map(|(index, c)| (u128::from(hash_of(c)) << 32) | index as u128)
+        .map(|(index, c)| (hash_of(c) & !u64::from(u32::MAX)) | index as u64)
         .collect();
     keys.sort_unstable();
     keys
 }
 
-fn hash(key: u128) -> u64 {
-    (key >> 32) as u64
+fn hash(key: u64) -> u64 {
+    key >> 32
 }
 
-fn position(key: u128) -> usize {
-    (key & u128::from(u32::MAX)) as usize
+fn position(key: u64) -> usize {
+    (key & u64::from(u32::MAX)) as usize
 }
 
 /// The length of the run of keys with the first key's hash.
-fn run(keys: &[u128]) -> usize {
+fn run(keys: &[u64]) -> usize {
     let first = keys.first().map(|&k| hash(k));
     keys.iter().take_while(|&&k| Some(hash(k)) == first).count()
 }
@@ -94,9 +95,9 @@ fn run(keys: &[u128]) -> usize {
 /// the rest are changes. Runs are almost always one entry each.
 fn match_run<'c, 'a>(
     before: &'c [Contribution<'a>],
-    old: &[u128],
+    old: &[u64],
     after: &'c [Contribution<'a>],
-    new: &[u128],
+    new: &[u64],
     change: &mut impl FnMut(&'c Contribution<'a>, i64),
 ) {
     if let ([x], [y]) = (old, new) {
@@ -180,8 +181,8 @@ mod tests {
     #[test]
     fn equal_hash_runs_match_exactly() {
         let (x, y) = (label("x", 1), label("y", 1));
-        let old: Vec<u128> = vec![0, 1];
-        let new: Vec<u128> = vec![0, 1];
+        let old: Vec<u64> = vec![0, 1];
+        let new: Vec<u64> = vec![0, 1];
         let mut out = Vec::new();
         // Pretend both entries share one hash: only equal entries cancel.
         match_run(
