@@ -275,8 +275,22 @@ pub fn task_contributions_memo<'a>(
     memo: &mut PairMemo,
     out: &mut Vec<Contribution<'a>>,
 ) {
+    out.reserve(estimated_len(task, config));
     base_contributions(task, config, out);
     task_agreement_contributions(task, config, memo, out);
+}
+
+/// About how many contributions a task has (a capacity hint, so a fresh
+/// list grows once instead of doubling its way there).
+fn estimated_len(task: &TaskState, config: &ProjectConfig) -> usize {
+    if !task.exists {
+        return 0;
+    }
+    let participants = task.annotations.len() + task.predictions.len() + 1;
+    let pairs = participants * (participants - 1) / 2;
+    let dimensions = config.controls.len() + 1;
+    let base = 8 * task.annotations.len() + 4 * task.reviews.len() + 4 * task.predictions.len() + 2;
+    base + dimensions * (4 * pairs + 2 * participants + 6)
 }
 
 /// The contributions of a task before and after one change under one
