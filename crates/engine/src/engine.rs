@@ -15,7 +15,7 @@ use crate::map::HashMap;
 use labelpulse_core::aggregate::{targets_ref, AggKey, AggKeyRef, AggRow};
 use labelpulse_core::agreement::PairMemo;
 use labelpulse_core::contribution::{
-    change_contributions, diff, diff_each, task_contributions_memo, Contribution, Counter,
+    change_contributions, diff, diff_grouped, task_contributions_memo, Contribution, Counter,
 };
 use labelpulse_core::event::{EventBody, SessionKind};
 use labelpulse_core::project::ProjectConfig;
@@ -182,6 +182,92 @@ fn add_one<'k>(
     }
 }
 
+/// Scratch space of [`add_group`]: the targets of a group's first change
+/// and of the one being compared, and the changes sharing the first's rows.
+struct GroupScratch<'k, 'c> {
+    first: Vec<AggKeyRef<'k>>,
+    other: Vec<AggKeyRef<'k>>,
+    shared: Vec<(&'c Contribution<'c>, i64)>,
+}
+
+impl GroupScratch<'_, '_> {
+    fn new() -> Self {
+        GroupScratch {
+            first: Vec::with_capacity(3),
+            other: Vec::with_capacity(3),
+            shared: Vec::new(),
+        }
+    }
+}
+
+/// Adds a group of signed contributions (from
+/// [`labelpulse_core::contribution::diff_grouped`]): the changes landing on
+/// exactly the rows of the first share one lookup per row; any other (a
+/// hash collision) is added on its own.
+fn add_group<'k>(
+    aggregates: &mut AggregateMap,
+    deferred: &mut DeferredRows,
+    sequence: u64,
+    project: &'k str,
+    group: &[(&'k Contribution<'k>, i64)],
+    scratch: &mut GroupScratch<'k, 'k>,
+) {
+    let [(first, first_sign), rest @ ..] = group else {
+        return;
+    };
+    if rest.is_empty() {
+        add_one(
+            aggregates,
+            deferred,
+            sequence,
+            project,
+            first,
+            *first_sign,
+            &mut scratch.first,
+        );
+        return;
+    }
+    scratch.first.clear();
+    targets_ref(project, first, &mut scratch.first);
+    scratch.shared.clear();
+    scratch.shared.push((first, *first_sign));
+    for &(contribution, sign) in rest {
+        scratch.other.clear();
+        targets_ref(project, contribution, &mut scratch.other);
+        if scratch.other == scratch.first {
+            scratch.shared.push((contribution, sign));
+        } else {
+            add_one(
+                aggregates,
+                deferred,
+                sequence,
+                project,
+                contribution,
+                sign,
+                &mut scratch.other,
+            );
+        }
+    }
+    for key in &scratch.first {
+        match aggregates.get_mut(key) {
+            Some(row) => {
+                if row.behind(sequence) {
+                    for (contribution, sign) in &scratch.shared {
+                        row.value.value.apply(contribution, *sign);
+                    }
+                    row.stamp(sequence);
+                }
+            }
+            None => {
+                for (contribution, sign) in &scratch.shared {
+                    let op = DeferredOp::Add((*contribution).clone().into_owned(), *sign);
+                    deferred.push(key, sequence, op);
+                }
+            }
+        }
+    }
+}
+
 /// Counts of what the engine did, for metrics and logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngineCounters {
@@ -316,7 +402,11 @@ impl<S: Store> Engine<S> {
             }
             last = event.sequence;
         }
-        self.prefetch(events)?;
+        // One event gains nothing from batch reads: its entities are read
+        // on first use, exactly as a prefetch would have read them.
+        if events.len() > 1 {
+            self.prefetch(events)?;
+        }
         let mut outcomes = Vec::with_capacity(events.len());
         for item in events {
             let outcome = self.apply_body(item.sequence, item.event)?;
@@ -616,19 +706,18 @@ impl<S: Store> Engine<S> {
         let (mut before, mut after) = scratch.take();
         let new = &entry.value.value;
         change_contributions(&old, new, config, pair_memo, &mut before, &mut after);
-        let mut keys = Vec::with_capacity(3);
-        diff_each(&before, &after, |contribution, sign| {
-            add_one(
+        let mut group_scratch = GroupScratch::new();
+        diff_grouped(&before, &after, |group| {
+            add_group(
                 aggregates,
                 deferred,
                 sequence,
                 project,
-                contribution,
-                sign,
-                &mut keys,
+                group,
+                &mut group_scratch,
             )
         });
-        drop(keys);
+        drop(group_scratch);
         scratch.give_back((before, after));
         Ok(Outcome::Applied)
     }

@@ -1,12 +1,13 @@
 //! The net change between two contribution lists (as multisets).
 //!
 //! Both lists are put in one order that needs no string comparison: by a
-//! 32-bit hash of each entry (ties by position), sorting plain integers
-//! `hash << 32 | position`, so no entry moves. Equal hashes are then
-//! matched exactly, entry by entry (`==`), so a hash collision can never
-//! cancel two different entries. Any consistent order works for a
-//! multiset difference; the changes come out in hash order, and applying
-//! them is commutative.
+//! 32-bit hash of the rows each entry lands on (every field but its amount
+//! or score; ties by position), sorting plain integers `hash << 32 |
+//! position`, so no entry moves. Entries of equal hash are then matched
+//! exactly, entry by entry (`==`), so a hash collision can never cancel two
+//! different entries. Any consistent order works for a multiset
+//! difference; the changes come out in hash order (changes of one row
+//! together), and applying them is commutative.
 
 use std::hash::{Hash, Hasher};
 
@@ -33,35 +34,56 @@ pub fn diff_each<'c, 'a>(
     after: &'c [Contribution<'a>],
     mut change: impl FnMut(&'c Contribution<'a>, i64),
 ) {
+    diff_grouped(before, after, |group| {
+        for &(contribution, sign) in group {
+            change(contribution, sign);
+        }
+    });
+}
+
+/// The net change of [`diff_each`], lent in groups: the changes of one
+/// group have the same row hash (every field but the amount or score:
+/// almost always the same rows, e.g. a task agreement's old and new
+/// score), so a caller can look each row up once per group.
+pub fn diff_grouped<'c, 'a>(
+    before: &'c [Contribution<'a>],
+    after: &'c [Contribution<'a>],
+    mut group: impl FnMut(&[(&'c Contribution<'a>, i64)]),
+) {
     let (old, new) = (order(before), order(after));
+    let mut changes = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < old.len() && j < new.len() {
         let (x, y) = (hash(old[i]), hash(new[j]));
         if x < y {
-            change(&before[position(old[i])], -1);
+            group(&[(&before[position(old[i])], -1)]);
             i += 1;
         } else if y < x {
-            change(&after[position(new[j])], 1);
+            group(&[(&after[position(new[j])], 1)]);
             j += 1;
         } else {
             let run_old = run(&old[i..]);
             let run_new = run(&new[j..]);
+            changes.clear();
             match_run(
                 before,
                 &old[i..i + run_old],
                 after,
                 &new[j..j + run_new],
-                &mut change,
+                &mut |contribution, sign| changes.push((contribution, sign)),
             );
+            if !changes.is_empty() {
+                group(&changes);
+            }
             i += run_old;
             j += run_new;
         }
     }
     for &key in &old[i..] {
-        change(&before[position(key)], -1);
+        group(&[(&before[position(key)], -1)]);
     }
     for &key in &new[j..] {
-        change(&after[position(key)], 1);
+        group(&[(&after[position(key)], 1)]);
     }
 }
 
@@ -71,7 +93,7 @@ fn order(list: &[Contribution<'_>]) -> Vec<u64> {
     let mut keys: Vec<u64> = list
         .iter()
         .enumerate()
-        .map(|(index, c)| (hash_of(c) & !u64::from(u32::MAX)) | index as u64)
+        .map(|(index, c)| (row_hash(c) & !u64::from(u32::MAX)) | index as u64)
         .collect();
     keys.sort_unstable();
     keys
@@ -127,10 +149,46 @@ fn match_run<'c, 'a>(
     }
 }
 
-fn hash_of(contribution: &Contribution<'_>) -> u64 {
-    let mut hasher = rustc_hash::FxHasher::default();
-    contribution.hash(&mut hasher);
-    hasher.finish()
+/// A hash of what decides the rows a contribution lands on: every field
+/// but its amount, score or status. Equal contributions hash equal, so
+/// ordering by it still pairs them up; changes of one row come together.
+fn row_hash(contribution: &Contribution<'_>) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    std::mem::discriminant(contribution).hash(&mut h);
+    match contribution {
+        Contribution::Count {
+            hour,
+            member,
+            counter,
+            ..
+        } => (hour, member, counter).hash(&mut h),
+        Contribution::LeadTime { hour, member, .. } => (hour, member).hash(&mut h),
+        Contribution::ReviewTime { hour, reviewer, .. } => (hour, reviewer).hash(&mut h),
+        Contribution::Label {
+            dimension, label, ..
+        } => (dimension, label).hash(&mut h),
+        Contribution::Pair {
+            dimension, a, b, ..
+        } => (dimension, a, b).hash(&mut h),
+        Contribution::TaskAgreement {
+            dimension,
+            scope,
+            hour,
+            ..
+        } => (dimension, scope, hour).hash(&mut h),
+        Contribution::Cell {
+            dimension,
+            kind,
+            m,
+            a,
+            b,
+            c,
+            k,
+            ..
+        } => (dimension, kind, m, a, b, c, k).hash(&mut h),
+        Contribution::Status { .. } => {}
+    }
+    h.finish()
 }
 
 #[cfg(test)]

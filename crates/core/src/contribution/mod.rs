@@ -14,7 +14,7 @@ mod diff;
 
 use agreement::agreement_contributions;
 pub use agreement::participants;
-pub use diff::{diff, diff_each};
+pub use diff::{diff, diff_each, diff_grouped};
 
 use crate::aggregate::CellKind;
 use crate::agreement::{pair_score, scored_dimensions, PairMemo};
