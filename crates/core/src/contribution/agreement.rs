@@ -262,13 +262,16 @@ pub(super) fn agreement_contributions<'a>(
             .unwrap_or_default(),
     );
     let threshold = to_fixed(config.agreement_threshold);
+    let mut selected: Vec<usize> = Vec::with_capacity(pairs.len());
     for participants in Participants::ALL {
-        let selected: Vec<usize> = pairs
-            .iter()
-            .enumerate()
-            .filter(|(_, (i, j))| participants.includes(people[*i].kind, people[*j].kind))
-            .map(|(index, _)| index)
-            .collect();
+        selected.clear();
+        selected.extend(
+            pairs
+                .iter()
+                .enumerate()
+                .filter(|(_, (i, j))| participants.includes(people[*i].kind, people[*j].kind))
+                .map(|(index, _)| index),
+        );
         if selected.is_empty() {
             continue;
         }
