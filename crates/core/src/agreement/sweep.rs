@@ -54,7 +54,7 @@ impl Sweep {
     /// The sweep over `boxes`.
     pub(crate) fn new(boxes: &[[f64; 4]]) -> Self {
         let mut order: Vec<usize> = (0..boxes.len()).collect();
-        order.sort_by(|&p, &q| boxes[p][0].total_cmp(&boxes[q][0]));
+        order.sort_unstable_by(|&p, &q| boxes[p][0].total_cmp(&boxes[q][0]));
         let left = order.iter().map(|&j| boxes[j][0]).collect();
         let mut reach = Vec::with_capacity(order.len());
         let mut furthest = f64::NEG_INFINITY;
