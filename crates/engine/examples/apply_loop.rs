@@ -1,9 +1,19 @@
-//! Applies a synthetic stream N times over (for profilers: callgrind, perf).
-//! Shares its stream with `benches/apply.rs`.
+//! Applies a synthetic stream (for profilers: callgrind, perf). Shares its
+//! stream with `benches/apply.rs`.
+//!
+//! `apply_loop [EVENTS] [single|batch]`: `single` (the default) applies
+//! event by event with a flush every 10,000 events, as the bench does;
+//! `batch` applies batches of 10,000 (`apply_batch`), each followed by a
+//! flush. Decoding is outside [`run`], so
+//! `valgrind --tool=callgrind --toggle-collect=apply_loop::run` counts the
+//! apply work only. With `APPLY_LOOP_DIGEST` set it also prints a digest
+//! of the final store contents (rows, versions, entities), to check that
+//! an optimization changes no byte.
 
 #[path = "../benches/support/stream.rs"]
 mod stream;
 
+use labelpulse_core::Event;
 use labelpulse_engine::memory::MemoryStore;
 
 /// The allocator the `labelpulse` binary uses.
@@ -11,25 +21,32 @@ use labelpulse_engine::memory::MemoryStore;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 
-fn main() {
-    let events: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    let lines = stream::stream(events);
-    let decoded: Vec<_> = lines
-        .iter()
-        .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid"))
-        .collect();
-    let started = std::time::Instant::now();
+/// Events per batch (`batch`) or between flushes (`single`).
+const CHUNK: usize = 10_000;
+
+/// The measured part: a fresh engine over a memory store applies every event.
+#[inline(never)]
+fn run(lines: &[String], decoded: &[Event<'_>], batch: bool) -> Engine<MemoryStore> {
     let mut engine =
         Engine::new(MemoryStore::default(), EngineSettings::default()).expect("memory store");
-    for (chunk_index, chunk) in decoded.chunks(10_000).enumerate() {
+    if !batch {
+        for (index, (line, event)) in lines.iter().zip(decoded).enumerate() {
+            engine
+                .apply(0, index as u64 + 1, line.as_bytes(), event)
+                .expect("apply");
+            if (index + 1).is_multiple_of(CHUNK) {
+                engine.flush().expect("flush");
+            }
+        }
+        engine.flush().expect("flush");
+        return engine;
+    }
+    for (chunk_index, chunk) in decoded.chunks(CHUNK).enumerate() {
         let batch: Vec<BatchEvent<'_>> = chunk
             .iter()
             .enumerate()
             .map(|(i, event)| {
-                let index = chunk_index * 10_000 + i;
+                let index = chunk_index * CHUNK + i;
                 BatchEvent {
                     sequence: index as u64 + 1,
                     raw: lines[index].as_bytes(),
@@ -40,9 +57,30 @@ fn main() {
         engine.apply_batch(0, &batch).expect("apply");
         engine.flush().expect("flush");
     }
+    engine
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let events: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let batch = args.next().as_deref() == Some("batch");
+    let lines = stream::stream(events);
+    let decoded: Vec<_> = lines
+        .iter()
+        .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid"))
+        .collect();
+    let started = std::time::Instant::now();
+    let engine = run(&lines, &decoded, batch);
     let elapsed = started.elapsed();
     println!(
-        "{events} events applied in {elapsed:?}: {:.0} events/s",
-        events as f64 / elapsed.as_secs_f64()
+        "{events} events applied in {elapsed:?}: {:.0} events/s ({} applied)",
+        events as f64 / elapsed.as_secs_f64(),
+        engine.counters().applied
     );
+    if std::env::var_os("APPLY_LOOP_DIGEST").is_some() {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        format!("{:?}", engine.store().contents).hash(&mut hasher);
+        println!("digest {:016x}", hasher.finish());
+    }
 }

@@ -14,7 +14,9 @@ use crate::map::HashMap;
 
 use labelpulse_core::aggregate::{targets_ref, AggKey, AggKeyRef, AggRow};
 use labelpulse_core::agreement::PairMemo;
-use labelpulse_core::contribution::{diff, task_contributions_memo, Contribution, Counter};
+use labelpulse_core::contribution::{
+    change_contributions, diff, diff_grouped, task_contributions_memo, Contribution, Counter,
+};
 use labelpulse_core::event::{EventBody, SessionKind};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::{AnnotationState, Change, ReviewState, TaskState};
@@ -25,6 +27,7 @@ use thiserror::Error;
 use crate::cache::{cached, Cached};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
+use crate::scratch::Scratch;
 use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
 
 /// Engine settings.
@@ -137,21 +140,129 @@ fn add_diff(
 ) {
     let mut keys: Vec<AggKeyRef<'_>> = Vec::with_capacity(3);
     for (contribution, sign) in changes {
-        keys.clear();
-        targets_ref(project, contribution, &mut keys);
-        for key in &keys {
-            match aggregates.get_mut(key) {
-                Some(row) => {
-                    if row.behind(sequence) {
-                        row.value.value.apply(contribution, *sign);
-                        row.stamp(sequence);
-                    }
+        add_one(
+            aggregates,
+            deferred,
+            sequence,
+            project,
+            contribution,
+            *sign,
+            &mut keys,
+        );
+    }
+}
+
+/// Adds one signed contribution to every row it lands on (see
+/// [`add_diff`]); `keys` is scratch space for its targets.
+fn add_one<'k>(
+    aggregates: &mut AggregateMap,
+    deferred: &mut DeferredRows,
+    sequence: u64,
+    project: &'k str,
+    contribution: &'k Contribution<'_>,
+    sign: i64,
+    keys: &mut Vec<AggKeyRef<'k>>,
+) {
+    keys.clear();
+    targets_ref(project, contribution, keys);
+    for key in keys.iter() {
+        match aggregates.get_mut(key) {
+            Some(row) => {
+                if row.behind(sequence) {
+                    row.value.value.apply(contribution, sign);
+                    row.stamp(sequence);
                 }
-                None => deferred.push(
-                    key,
-                    sequence,
-                    DeferredOp::Add(contribution.clone().into_owned(), *sign),
-                ),
+            }
+            None => deferred.push(
+                key,
+                sequence,
+                DeferredOp::Add(contribution.clone().into_owned(), sign),
+            ),
+        }
+    }
+}
+
+/// Scratch space of [`add_group`]: the targets of a group's first change
+/// and of the one being compared, and the changes sharing the first's rows.
+struct GroupScratch<'k, 'c> {
+    first: Vec<AggKeyRef<'k>>,
+    other: Vec<AggKeyRef<'k>>,
+    shared: Vec<(&'c Contribution<'c>, i64)>,
+}
+
+impl GroupScratch<'_, '_> {
+    fn new() -> Self {
+        GroupScratch {
+            first: Vec::with_capacity(3),
+            other: Vec::with_capacity(3),
+            shared: Vec::new(),
+        }
+    }
+}
+
+/// Adds a group of signed contributions (from
+/// [`labelpulse_core::contribution::diff_grouped`]): the changes landing on
+/// exactly the rows of the first share one lookup per row; any other (a
+/// hash collision) is added on its own.
+fn add_group<'k>(
+    aggregates: &mut AggregateMap,
+    deferred: &mut DeferredRows,
+    sequence: u64,
+    project: &'k str,
+    group: &[(&'k Contribution<'k>, i64)],
+    scratch: &mut GroupScratch<'k, 'k>,
+) {
+    let [(first, first_sign), rest @ ..] = group else {
+        return;
+    };
+    if rest.is_empty() {
+        add_one(
+            aggregates,
+            deferred,
+            sequence,
+            project,
+            first,
+            *first_sign,
+            &mut scratch.first,
+        );
+        return;
+    }
+    scratch.first.clear();
+    targets_ref(project, first, &mut scratch.first);
+    scratch.shared.clear();
+    scratch.shared.push((first, *first_sign));
+    for &(contribution, sign) in rest {
+        scratch.other.clear();
+        targets_ref(project, contribution, &mut scratch.other);
+        if scratch.other == scratch.first {
+            scratch.shared.push((contribution, sign));
+        } else {
+            add_one(
+                aggregates,
+                deferred,
+                sequence,
+                project,
+                contribution,
+                sign,
+                &mut scratch.other,
+            );
+        }
+    }
+    for key in &scratch.first {
+        match aggregates.get_mut(key) {
+            Some(row) => {
+                if row.behind(sequence) {
+                    for (contribution, sign) in &scratch.shared {
+                        row.value.value.apply(contribution, *sign);
+                    }
+                    row.stamp(sequence);
+                }
+            }
+            None => {
+                for (contribution, sign) in &scratch.shared {
+                    let op = DeferredOp::Add((*contribution).clone().into_owned(), *sign);
+                    deferred.push(key, sequence, op);
+                }
             }
         }
     }
@@ -194,6 +305,8 @@ pub struct Engine<S: Store> {
     /// Pair evaluations of cached tasks: a change rescores only the pairs
     /// of the result that changed. Cleared with the cache.
     pair_memo: PairMemo,
+    /// The contribution lists of the last change, emptied, for the next.
+    scratch: Scratch,
 }
 
 type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
@@ -220,6 +333,7 @@ impl<S: Store> Engine<S> {
             pending: false,
             counters: EngineCounters::default(),
             pair_memo: PairMemo::default(),
+            scratch: Scratch::default(),
         })
     }
 
@@ -288,7 +402,11 @@ impl<S: Store> Engine<S> {
             }
             last = event.sequence;
         }
-        self.prefetch(events)?;
+        // One event gains nothing from batch reads: its entities are read
+        // on first use, exactly as a prefetch would have read them.
+        if events.len() > 1 {
+            self.prefetch(events)?;
+        }
         let mut outcomes = Vec::with_capacity(events.len());
         for item in events {
             let outcome = self.apply_body(item.sequence, item.event)?;
@@ -569,6 +687,7 @@ impl<S: Store> Engine<S> {
             aggregates,
             deferred,
             pair_memo,
+            scratch,
             ..
         } = self;
         let (Some(entry), Some(config)) = (tasks.get_mut(&key), projects.get(project)) else {
@@ -584,13 +703,22 @@ impl<S: Store> Engine<S> {
             return Ok(Outcome::Applied);
         }
         entry.stamp(sequence);
-        let mut before = Vec::new();
-        task_contributions_memo(&old, config, pair_memo, &mut before);
-        let mut after = Vec::new();
-        task_contributions_memo(&entry.value.value, config, pair_memo, &mut after);
-        let mut changes = Vec::new();
-        diff(&mut before, &mut after, &mut changes);
-        add_diff(aggregates, deferred, sequence, project, &changes);
+        let (mut before, mut after) = scratch.take();
+        let new = &entry.value.value;
+        change_contributions(&old, new, config, pair_memo, &mut before, &mut after);
+        let mut group_scratch = GroupScratch::new();
+        diff_grouped(&before, &after, |group| {
+            add_group(
+                aggregates,
+                deferred,
+                sequence,
+                project,
+                group,
+                &mut group_scratch,
+            )
+        });
+        drop(group_scratch);
+        scratch.give_back((before, after));
         Ok(Outcome::Applied)
     }
 
@@ -752,11 +880,12 @@ impl<S: Store> Engine<S> {
                 .filter(|(_, cached)| cached.dirty)
                 .map(|(key, cached)| (key.clone(), cached.value.clone()))
                 .collect();
-            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            // Keys are unique: an unstable sort gives the one order.
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             rows
         }
         let mut index = self.new_index.clone();
-        index.sort();
+        index.sort_unstable();
         Flush {
             aggregates: dirty(&self.aggregates),
             members: dirty(&self.members),

@@ -13,6 +13,7 @@ pub mod entity;
 mod map;
 pub mod memory;
 mod prefetch;
+mod scratch;
 pub mod store;
 
 pub use engine::{BatchEvent, Engine, EngineCounters, EngineError, EngineSettings, Outcome};

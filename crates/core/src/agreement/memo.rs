@@ -7,7 +7,6 @@
 //! keeps a clone of both `Arc`s, so an address cannot be reused by another
 //! result while its entry lives: same key, same inputs, same evaluation.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -56,7 +55,8 @@ struct Entry {
 /// `capacity` entries it starts over empty.
 #[derive(Debug)]
 pub struct PairMemo {
-    entries: HashMap<(usize, usize, u64), Entry>,
+    /// FxHash: the keys are addresses and a fingerprint, not attacker-chosen.
+    entries: rustc_hash::FxHashMap<(usize, usize, u64), Entry>,
     capacity: usize,
     /// The last evaluation when memoizing is off (capacity 0).
     scratch: Option<PairEvaluation>,
@@ -72,7 +72,7 @@ impl PairMemo {
     /// A memo holding at most `capacity` evaluations (0 disables it).
     pub fn with_capacity(capacity: usize) -> Self {
         PairMemo {
-            entries: HashMap::new(),
+            entries: rustc_hash::FxHashMap::default(),
             capacity,
             scratch: None,
         }

@@ -26,6 +26,7 @@ mod geometry;
 mod memo;
 mod numeric;
 mod region;
+mod sweep;
 mod text;
 
 pub use choices::{exact_set, jaccard, taxonomy_exact, taxonomy_path_match};

@@ -10,6 +10,7 @@ use std::ops::{Add, AddAssign};
 
 use super::choices::labels_weight;
 use super::geometry::{iou, PreparedPolygon};
+use super::sweep::{boxes, disjoint, Candidates, Sweep};
 use crate::dims::{Region, Shape};
 use crate::event::LabelWeights;
 
@@ -213,7 +214,22 @@ pub(crate) fn match_regions(
 ) -> (Direction, Direction) {
     let (shapes_a, shapes_b) = (Shapes::new(a), Shapes::new(b));
     let (class_a, class_b) = label_classes(a, b);
+    // Pairs of disjoint boxes have IoU 0, so their value cannot raise a best
+    // match (bests start at 0): skip them, unless a value of 0 would pass
+    // the threshold.
+    let prune = threshold.is_none_or(|t| !passes(0.0, t));
+    let boxes = if prune { boxes(a).zip(boxes(b)) } else { None };
+    let sweep = boxes.as_ref().map(|(_, boxes_b)| Sweep::new(boxes_b));
+    let candidates = |i: usize| match (&boxes, &sweep) {
+        (Some((boxes_a, _)), Some(sweep)) => sweep.candidates(boxes_a[i]),
+        _ => Candidates::All(0..b.len()),
+    };
     let value = |i: usize, j: usize| {
+        if let Some((boxes_a, boxes_b)) = &boxes {
+            if disjoint(boxes_a[i], boxes_b[j]) {
+                return None;
+            }
+        }
         (class_a[i] == class_b[j]).then(|| {
             let f = factor(&a[i], &b[j]);
             if f == 0.0 {
@@ -228,6 +244,7 @@ pub(crate) fn match_regions(
         b.len(),
         |i| weight(&a[i]),
         |j| weight(&b[j]),
+        candidates,
         value,
         threshold,
     )
@@ -254,14 +271,17 @@ fn label_classes(a: &[Region], b: &[Region]) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// The core of the matching, over indices: `value(i, j)` is `None` for
-/// pairs that may not match. One pass over the pairs fills both directions;
+/// pairs that may not match, and `candidates(i)` gives the `j` worth
+/// trying (a pair left out must be one whose value could not raise a best
+/// match). One pass over the pairs fills both directions;
 /// the other side's best values and weights live on the stack for up to
 /// [`INLINE`] regions.
-fn best_matches(
+fn best_matches<'c>(
     nx: usize,
     ny: usize,
     weight_x: impl Fn(usize) -> f64,
     weight_y: impl Fn(usize) -> f64,
+    candidates: impl Fn(usize) -> Candidates<'c>,
     mut value: impl FnMut(usize, usize) -> Option<f64>,
     threshold: Option<f64>,
 ) -> (Direction, Direction) {
@@ -284,7 +304,7 @@ fn best_matches(
             continue;
         }
         let mut best = 0.0_f64;
-        for j in 0..ny {
+        for j in candidates(i) {
             if weights_y[j] <= 0.0 {
                 continue;
             }
@@ -382,17 +402,36 @@ pub fn region_score_and_detection(
     let (class_a, class_b) = label_classes(a, b);
     let live_a: Vec<bool> = a.iter().map(|r| region_weight(r, weights) > 0.0).collect();
     let live_b: Vec<bool> = b.iter().map(|r| region_weight(r, weights) > 0.0).collect();
+    // Disjoint boxes (IoU 0) raise no best match and, unless 0 passes the
+    // detection threshold, make no detection pair: the sweep skips them.
+    let boxes = if passes(0.0, detect_at) {
+        None
+    } else {
+        boxes(a).zip(boxes(b))
+    };
+    let sweep = boxes.as_ref().map(|(_, boxes_b)| Sweep::new(boxes_b));
     let nb = b.len();
-    let mut values: Vec<Option<f64>> = Vec::with_capacity(a.len() * nb);
+    let candidates = |i: usize| match (&boxes, &sweep) {
+        (Some((boxes_a, _)), Some(sweep)) => sweep.candidates(boxes_a[i]),
+        _ => Candidates::All(0..nb),
+    };
+    let mut values: Vec<Option<f64>> = vec![None; a.len() * nb];
     let mut pairs = Vec::new();
-    for i in 0..a.len() {
-        for j in 0..nb {
-            let value = (live_a[i] && live_b[j] && class_a[i] == class_b[j])
-                .then(|| shapes_a.iou(i, &shapes_b, j));
-            if let Some(v) = value.filter(|v| passes(*v, detect_at)) {
+    for i in (0..a.len()).filter(|&i| live_a[i]) {
+        for j in candidates(i) {
+            if !live_b[j] || class_a[i] != class_b[j] {
+                continue;
+            }
+            if let Some((boxes_a, boxes_b)) = &boxes {
+                if disjoint(boxes_a[i], boxes_b[j]) {
+                    continue;
+                }
+            }
+            let v = shapes_a.iou(i, &shapes_b, j);
+            if passes(v, detect_at) {
                 pairs.push((v, j, i));
             }
-            values.push(value);
+            values[i * nb + j] = Some(v);
         }
     }
     let (da, db) = best_matches(
@@ -400,6 +439,7 @@ pub fn region_score_and_detection(
         nb,
         |i| region_weight(&a[i], weights),
         |j| region_weight(&b[j], weights),
+        candidates,
         |i, j| values[i * nb + j],
         None,
     );

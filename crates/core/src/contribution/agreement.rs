@@ -4,7 +4,6 @@
 //! dimensions.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::detection::TaskDetection;
@@ -132,13 +131,48 @@ fn pairs(people: &[Participant<'_>]) -> Vec<(usize, usize)> {
     out
 }
 
-/// The scores of one pair: overall, and per used dimension.
+/// The scores of a task's pairs, in one table: overall, and per used
+/// dimension (`None` for unused dimensions), and whether the pair agrees
+/// (threshold variant) per dimension.
 struct PairScores {
-    overall: i64,
-    /// Fixed-point score per dimension (`None` for unused dimensions).
+    dimensions: usize,
+    overall: Vec<i64>,
     by_dimension: Vec<Option<i64>>,
-    /// Whether the pair agrees (threshold variant) per dimension.
     agrees: Vec<bool>,
+}
+
+impl PairScores {
+    fn with_capacity(pairs: usize, dimensions: usize) -> Self {
+        PairScores {
+            dimensions,
+            overall: Vec::with_capacity(pairs),
+            by_dimension: Vec::with_capacity(pairs * dimensions),
+            agrees: Vec::with_capacity(pairs * dimensions),
+        }
+    }
+
+    /// Appends the next pair's scores.
+    fn push(&mut self, evaluation: &PairEvaluation, used: &[bool]) {
+        self.overall.push(evaluation.overall.unwrap_or(0));
+        let scores = evaluation.scores.iter().zip(used);
+        self.by_dimension
+            .extend(scores.map(|(score, used)| used.then(|| to_fixed(*score))));
+        let agrees = evaluation.agrees.iter().zip(used);
+        self.agrees
+            .extend(agrees.map(|(agrees, used)| *used && *agrees));
+    }
+
+    fn overall(&self, pair: usize) -> i64 {
+        self.overall[pair]
+    }
+
+    fn by_dimension(&self, pair: usize) -> &[Option<i64>] {
+        &self.by_dimension[pair * self.dimensions..(pair + 1) * self.dimensions]
+    }
+
+    fn agrees(&self, pair: usize, dimension: usize) -> bool {
+        self.agrees[pair * self.dimensions + dimension]
+    }
 }
 
 /// Appends a task's agreement contributions to `out`.
@@ -170,40 +204,36 @@ pub(super) fn agreement_contributions<'a>(
     }
     let print = fingerprint(&dimensions);
     let mut detection = TaskDetection::default();
-    let scores: Vec<PairScores> = pairs
-        .iter()
-        .map(|&(i, j)| {
-            let (a, b) = (&people[i], &people[j]);
-            let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
-                evaluate_pair(&dimensions, a.dims, b.dims)
-            });
-            detection.add_pair(&dimensions, a, b, evaluation, out);
-            pair_scores(evaluation, &used)
-        })
-        .collect();
+    let mut scores = PairScores::with_capacity(pairs.len(), dimensions.len());
+    for &(i, j) in &pairs {
+        let (a, b) = (&people[i], &people[j]);
+        let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
+            evaluate_pair(&dimensions, a.dims, b.dims)
+        });
+        detection.add_pair(&dimensions, a, b, evaluation, out);
+        scores.push(evaluation, &used);
+    }
     detection.finish(out);
     // Per participant, dimension (0 = overall) and other kind: (sum, pairs).
-    let mut totals: BTreeMap<(usize, usize, ParticipantKind), (i64, i64)> = BTreeMap::new();
-    for (&(i, j), score) in pairs.iter().zip(&scores) {
-        push_pair(out, OVERALL, &people[i], &people[j], score.overall);
+    let mut totals = Totals::new(people.len(), dimensions.len() + 1);
+    for (pair, &(i, j)) in pairs.iter().enumerate() {
+        let overall = scores.overall(pair);
+        push_pair(out, OVERALL, &people[i], &people[j], overall);
         let mut add = |dimension: usize, fixed: i64| {
             for (me, other) in [(i, j), (j, i)] {
-                let slot = totals
-                    .entry((me, dimension, people[other].kind))
-                    .or_default();
-                slot.0 += fixed;
-                slot.1 += 1;
+                totals.add(me, dimension, people[other].kind, fixed);
             }
         };
-        add(0, score.overall);
-        for (index, (dimension, fixed)) in dimensions.iter().zip(&score.by_dimension).enumerate() {
+        add(0, overall);
+        let by_dimension = scores.by_dimension(pair);
+        for (index, (dimension, fixed)) in dimensions.iter().zip(by_dimension).enumerate() {
             if let Some(fixed) = fixed {
                 push_pair(out, dimension.name, &people[i], &people[j], *fixed);
                 add(index + 1, *fixed);
             }
         }
     }
-    for ((me, dimension, other), (sum, count)) in totals {
+    for (me, dimension, other, (sum, count)) in totals.iter() {
         let name = match dimension {
             0 => OVERALL,
             d => dimensions[d - 1].name,
@@ -236,13 +266,16 @@ pub(super) fn agreement_contributions<'a>(
             .unwrap_or_default(),
     );
     let threshold = to_fixed(config.agreement_threshold);
+    let mut selected: Vec<usize> = Vec::with_capacity(pairs.len());
     for participants in Participants::ALL {
-        let selected: Vec<usize> = pairs
-            .iter()
-            .enumerate()
-            .filter(|(_, (i, j))| participants.includes(people[*i].kind, people[*j].kind))
-            .map(|(index, _)| index)
-            .collect();
+        selected.clear();
+        selected.extend(
+            pairs
+                .iter()
+                .enumerate()
+                .filter(|(_, (i, j))| participants.includes(people[*i].kind, people[*j].kind))
+                .map(|(index, _)| index),
+        );
         if selected.is_empty() {
             continue;
         }
@@ -262,6 +295,64 @@ pub(super) fn agreement_contributions<'a>(
                 });
             }
         }
+    }
+}
+
+/// Participant totals of one task: `(score sum, pairs)` per participant,
+/// dimension (0 = overall) and kind of the other side, in one dense table
+/// (a task has few participants and dimensions).
+struct Totals {
+    dimensions: usize,
+    slots: Vec<(i64, i64)>,
+}
+
+/// The participant kinds, in their order.
+const KINDS: [ParticipantKind; 3] = [
+    ParticipantKind::Member,
+    ParticipantKind::Model,
+    ParticipantKind::GroundTruth,
+];
+
+fn kind_index(kind: ParticipantKind) -> usize {
+    match kind {
+        ParticipantKind::Member => 0,
+        ParticipantKind::Model => 1,
+        ParticipantKind::GroundTruth => 2,
+    }
+}
+
+impl Totals {
+    fn new(participants: usize, dimensions: usize) -> Self {
+        Totals {
+            dimensions,
+            slots: vec![(0, 0); participants * dimensions * KINDS.len()],
+        }
+    }
+
+    fn add(&mut self, me: usize, dimension: usize, other: ParticipantKind, fixed: i64) {
+        let index = (me * self.dimensions + dimension) * KINDS.len() + kind_index(other);
+        if let Some(slot) = self.slots.get_mut(index) {
+            slot.0 += fixed;
+            slot.1 += 1;
+        }
+    }
+
+    /// The totals with at least one pair, ordered by (participant,
+    /// dimension, other kind).
+    fn iter(&self) -> impl Iterator<Item = (usize, usize, ParticipantKind, (i64, i64))> + '_ {
+        let per_participant = self.dimensions * KINDS.len();
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.1 != 0)
+            .map(move |(index, slot)| {
+                (
+                    index / per_participant,
+                    (index % per_participant) / KINDS.len(),
+                    KINDS[index % KINDS.len()],
+                    *slot,
+                )
+            })
     }
 }
 
@@ -289,41 +380,23 @@ fn push_pair<'a>(
     });
 }
 
-fn pair_scores(evaluation: &PairEvaluation, used: &[bool]) -> PairScores {
-    PairScores {
-        overall: evaluation.overall.unwrap_or(0),
-        by_dimension: evaluation
-            .scores
-            .iter()
-            .zip(used)
-            .map(|(score, used)| used.then(|| to_fixed(*score)))
-            .collect(),
-        agrees: evaluation
-            .agrees
-            .iter()
-            .zip(used)
-            .map(|(agrees, used)| *used && *agrees)
-            .collect(),
-    }
-}
-
 /// Pairwise task agreement over the selected pairs: `(None, overall)` and
 /// one entry per used dimension.
 fn pairwise<'d, 'a>(
     dimensions: &'d [ScoredDimension<'a>],
-    scores: &[PairScores],
+    scores: &PairScores,
     selected: &[usize],
 ) -> Vec<(Option<&'d ScoredDimension<'a>>, i64)> {
     let count = selected.len() as i64;
     let mut out = Vec::with_capacity(dimensions.len() + 1);
-    let overall: i64 = selected.iter().map(|&p| scores[p].overall).sum();
+    let overall: i64 = selected.iter().map(|&p| scores.overall(p)).sum();
     if let Some(mean) = mean_fixed(overall, count) {
         out.push((None, mean));
     }
     for (index, dimension) in dimensions.iter().enumerate() {
         let sum: Option<i64> = selected
             .iter()
-            .map(|&p| scores[p].by_dimension[index])
+            .map(|&p| scores.by_dimension(p)[index])
             .sum();
         if let Some(mean) = sum.and_then(|sum| mean_fixed(sum, count)) {
             out.push((Some(dimension), mean));
@@ -337,7 +410,7 @@ fn consensus<'d, 'a>(
     dimensions: &'d [ScoredDimension<'a>],
     used: &[bool],
     pairs: &[(usize, usize)],
-    scores: &[PairScores],
+    scores: &PairScores,
     selected: &[usize],
 ) -> Vec<(Option<&'d ScoredDimension<'a>>, i64)> {
     let mut members: Vec<usize> = selected
@@ -352,7 +425,7 @@ fn consensus<'d, 'a>(
         let share = if used[index] {
             let edges = selected
                 .iter()
-                .filter(|&&p| scores[p].agrees[index])
+                .filter(|&&p| scores.agrees(p, index))
                 .map(|&p| pairs[p]);
             let share = largest_group(&members, edges) as f64 / members.len() as f64;
             out.push((Some(dimension), to_fixed(share)));
@@ -405,7 +478,7 @@ pub fn category<'a>(dimension: &ScoredDimension<'_>, value: &'a DimValue) -> Opt
         return None;
     }
     if let Some(number) = value.number {
-        return Some(Cow::Owned(number.to_string()));
+        return Some(number_category(number));
     }
     match value.labels.as_slice() {
         [] => None,
@@ -414,6 +487,17 @@ pub fn category<'a>(dimension: &ScoredDimension<'_>, value: &'a DimValue) -> Opt
             let labels: Vec<&str> = many.iter().map(String::as_str).collect();
             Some(Cow::Owned(set_category(&labels)))
         }
+    }
+}
+
+/// The category of a number: its decimal form (`f64`'s `Display`), borrowed
+/// from a table for the small whole numbers of ratings.
+fn number_category(number: f64) -> Cow<'static, str> {
+    const SMALL: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+    let whole = number.fract() == 0.0 && number.is_sign_positive();
+    match SMALL.get(number as usize) {
+        Some(text) if whole && number < SMALL.len() as f64 => Cow::Borrowed(text),
+        _ => Cow::Owned(number.to_string()),
     }
 }
 
@@ -446,10 +530,20 @@ fn statistics_cells<'a>(
     let mut cells = Vec::new();
     unit_cells(&values, &mut cells);
     let empty = || Cow::Borrowed("");
+    // The cells' strings are the categories' own: share them (no copy
+    // unless the category itself is owned).
+    let shared = |text: &str| -> Cow<'a, str> {
+        categories
+            .iter()
+            .flatten()
+            .find(|c| std::ptr::eq(c.as_ref(), text))
+            .cloned()
+            .unwrap_or_else(|| Cow::Owned(text.to_owned()))
+    };
     for (cell, amount) in cells {
         let (kind, m, c, k) = match cell {
-            StatCell::Single { c } => (CellKind::Single, 0, c, empty()),
-            StatCell::Coincidence { m, c, k } => (CellKind::Coincidence, m, c, k),
+            StatCell::Single { c } => (CellKind::Single, 0, shared(&c), empty()),
+            StatCell::Coincidence { m, c, k } => (CellKind::Coincidence, m, shared(&c), shared(&k)),
         };
         out.push(Contribution::Cell {
             dimension: Cow::Borrowed(dimension.name),
@@ -457,8 +551,8 @@ fn statistics_cells<'a>(
             m,
             a: empty(),
             b: empty(),
-            c: Cow::Owned(c.into_owned()),
-            k: Cow::Owned(k.into_owned()),
+            c,
+            k,
             amount,
         });
     }

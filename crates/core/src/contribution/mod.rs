@@ -8,14 +8,14 @@
 //! no special cases in the aggregates.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
-use std::hash::{Hash, Hasher};
 
 mod agreement;
 mod detection;
+mod diff;
 
 use agreement::agreement_contributions;
 pub use agreement::participants;
+pub use diff::{diff, diff_each, diff_grouped};
 
 use crate::aggregate::CellKind;
 use crate::agreement::{pair_score, scored_dimensions, PairMemo};
@@ -276,6 +276,80 @@ pub fn task_contributions_memo<'a>(
     memo: &mut PairMemo,
     out: &mut Vec<Contribution<'a>>,
 ) {
+    out.reserve(estimated_len(task, config));
+    base_contributions(task, config, out);
+    task_agreement_contributions(task, config, memo, out);
+}
+
+/// About how many contributions a task has (a capacity hint, so a fresh
+/// list grows once instead of doubling its way there).
+fn estimated_len(task: &TaskState, config: &ProjectConfig) -> usize {
+    if !task.exists {
+        return 0;
+    }
+    let participants = task.annotations.len() + task.predictions.len() + 1;
+    let pairs = participants * (participants - 1) / 2;
+    let dimensions = config.controls.len() + 1;
+    let base = 8 * task.annotations.len() + 4 * task.reviews.len() + 4 * task.predictions.len() + 2;
+    base + dimensions * (4 * pairs + 2 * participants + 6)
+}
+
+/// The contributions of a task before and after one change under one
+/// config, appended to `before` and `after`: what [`task_contributions_memo`]
+/// gives for each state, except that the agreement part is left out of
+/// both when the change cannot alter it ([`agreement_inputs_equal`]), so
+/// their [`diff`] is the same.
+pub fn change_contributions<'a>(
+    old: &'a TaskState,
+    new: &'a TaskState,
+    config: &'a ProjectConfig,
+    memo: &mut PairMemo,
+    before: &mut Vec<Contribution<'a>>,
+    after: &mut Vec<Contribution<'a>>,
+) {
+    base_contributions(old, config, before);
+    base_contributions(new, config, after);
+    if !agreement_inputs_equal(old, new) {
+        task_agreement_contributions(old, config, memo, before);
+        task_agreement_contributions(new, config, memo, after);
+    }
+}
+
+/// The agreement part of [`task_contributions_memo`]: pairs, task
+/// agreement and statistics cells. It depends only on the task's
+/// existence, annotations, predictions and the config (see
+/// [`agreement_inputs_equal`]), so an event that changes none of them (a
+/// review, a state change) leaves it as it was.
+pub fn task_agreement_contributions<'a>(
+    task: &'a TaskState,
+    config: &'a ProjectConfig,
+    memo: &mut PairMemo,
+    out: &mut Vec<Contribution<'a>>,
+) {
+    if task.exists {
+        agreement_contributions(task, config, memo, out);
+    }
+}
+
+/// True when two states of a task have the same agreement inputs (its
+/// existence and the very same shared annotations and predictions), so
+/// under one config their [`task_agreement_contributions`] are equal.
+pub fn agreement_inputs_equal(before: &TaskState, after: &TaskState) -> bool {
+    fn same<T>(x: &[std::sync::Arc<T>], y: &[std::sync::Arc<T>]) -> bool {
+        x.len() == y.len() && x.iter().zip(y).all(|(a, b)| std::sync::Arc::ptr_eq(a, b))
+    }
+    before.exists == after.exists
+        && same(&before.annotations, &after.annotations)
+        && same(&before.predictions, &after.predictions)
+}
+
+/// Everything of [`task_contributions_memo`] but agreement: counters,
+/// times, labels, the task's status.
+pub fn base_contributions<'a>(
+    task: &'a TaskState,
+    config: &'a ProjectConfig,
+    out: &mut Vec<Contribution<'a>>,
+) {
     if !task.exists {
         return;
     }
@@ -304,7 +378,6 @@ pub fn task_contributions_memo<'a>(
     if let (TaskStatus::Done, Some(done_ms)) = (status, done_ms) {
         out.push(count(hour_of_ms(done_ms), None, Counter::TasksDone, 1));
     }
-    agreement_contributions(task, config, memo, out);
 }
 
 /// One [`Contribution::Label`] per distinct label of each dimension, with
@@ -443,70 +516,4 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
         ReviewCriteria::All if accepting.is_empty() => (TaskStatus::NeedsReview, None),
         ReviewCriteria::All => (TaskStatus::InReview, None),
     }
-}
-
-/// The net change between two contribution lists, as `(contribution, sign)`:
-/// entries present on both sides cancel (as multisets).
-///
-/// Both lists are matched in one order that needs no string comparison
-/// in the common case: by a 64-bit hash of each entry, full comparison
-/// breaking ties. Any consistent order works for a multiset difference, and
-/// sorting `(hash, index)` pairs moves no entry. The output order follows
-/// that order; applying it is commutative.
-pub fn diff<'a>(
-    before: &mut [Contribution<'a>],
-    after: &mut [Contribution<'a>],
-    out: &mut Vec<(Contribution<'a>, i64)>,
-) {
-    let order = |list: &[Contribution<'a>]| -> Vec<(u64, u32)> {
-        let mut keys: Vec<(u64, u32)> = list
-            .iter()
-            .enumerate()
-            .map(|(index, c)| (hash_of(c), index as u32))
-            .collect();
-        keys.sort_unstable_by(|x, y| {
-            x.0.cmp(&y.0)
-                .then_with(|| list[x.1 as usize].cmp(&list[y.1 as usize]))
-        });
-        keys
-    };
-    let (old, new) = (order(before), order(after));
-    let compare = |x: &(u64, u32), y: &(u64, u32)| {
-        x.0.cmp(&y.0)
-            .then_with(|| before[x.1 as usize].cmp(&after[y.1 as usize]))
-    };
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < new.len() {
-        match (old.get(i), new.get(j)) {
-            (Some(x), Some(y)) => match compare(x, y) {
-                Ordering::Equal => {
-                    i += 1;
-                    j += 1;
-                }
-                Ordering::Less => {
-                    out.push((before[x.1 as usize].clone(), -1));
-                    i += 1;
-                }
-                Ordering::Greater => {
-                    out.push((after[y.1 as usize].clone(), 1));
-                    j += 1;
-                }
-            },
-            (Some(x), None) => {
-                out.push((before[x.1 as usize].clone(), -1));
-                i += 1;
-            }
-            (None, Some(y)) => {
-                out.push((after[y.1 as usize].clone(), 1));
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
-}
-
-fn hash_of(contribution: &Contribution<'_>) -> u64 {
-    let mut hasher = rustc_hash::FxHasher::default();
-    contribution.hash(&mut hasher);
-    hasher.finish()
 }
