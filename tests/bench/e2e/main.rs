@@ -192,7 +192,7 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
             .trim()
             .to_string(),
     };
-    blocking(common::services).await?;
+    blocking(services).await??;
     let names = Names::new();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -461,6 +461,20 @@ async fn until_committed(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Starts the local services; their script's output goes to stderr, so
+/// stdout carries the report only.
+fn services() -> anyhow::Result<()> {
+    let status = std::process::Command::new("bash")
+        .arg(common::root().join("deploy/local/services"))
+        .arg("up")
+        .stdout(std::process::Stdio::from(std::io::stderr()))
+        .status()?;
+    if !status.success() {
+        bail!("deploy/local/services up failed");
+    }
+    Ok(())
 }
 
 /// The sum of the topic's high watermarks: how many messages it holds.
