@@ -123,11 +123,13 @@ pub enum CellKind {
     ParticipantScore,
     /// Number of those pairs (common tasks).
     ParticipantTasks,
-    /// Detection counts of participant `a` (an annotator or a model: the
-    /// candidate) against the ground truth (the reference) in a region
-    /// dimension, summed over common tasks: `c` is `tp`, `fp` or `fn`
-    /// (see [`crate::agreement::detection_counts`]).
+    /// Detection counts of the participants of the scope `a` (`annotators`
+    /// or `models`: the candidates) against the ground truth (the
+    /// reference) in a region dimension, summed over their common tasks:
+    /// `c` is `tp`, `fp` or `fn` (see [`crate::agreement::detection_counts`]).
     TruthDetection,
+    /// The same per participant `a` (an annotator or a model).
+    ParticipantDetection,
     /// Detection counts between participants of the scope `a`
     /// (`annotators` or `models`, as in [`CellKind::PairsConfusion`]) in a
     /// region dimension, summed over pairs: `c` is `matched` (one-to-one
@@ -135,7 +137,8 @@ pub enum CellKind {
     PairsDetection,
 }
 
-/// The categories `c` of [`CellKind::TruthDetection`] and [`CellKind::PairsDetection`].
+/// The categories `c` of [`CellKind::TruthDetection`],
+/// [`CellKind::ParticipantDetection`] and [`CellKind::PairsDetection`].
 pub mod detection_count {
     /// True positives: candidate regions matched to a reference region.
     pub const TP: &str = "tp";
@@ -159,7 +162,7 @@ pub mod confusion_scope {
 
 impl CellKind {
     /// Every kind.
-    pub const ALL: [CellKind; 9] = [
+    pub const ALL: [CellKind; 10] = [
         CellKind::Single,
         CellKind::Coincidence,
         CellKind::Confusion,
@@ -168,6 +171,7 @@ impl CellKind {
         CellKind::ParticipantScore,
         CellKind::ParticipantTasks,
         CellKind::TruthDetection,
+        CellKind::ParticipantDetection,
         CellKind::PairsDetection,
     ];
 
@@ -182,6 +186,7 @@ impl CellKind {
             CellKind::ParticipantScore => "participant_score",
             CellKind::ParticipantTasks => "participant_tasks",
             CellKind::TruthDetection => "truth_detection",
+            CellKind::ParticipantDetection => "participant_detection",
             CellKind::PairsDetection => "pairs_detection",
         }
     }

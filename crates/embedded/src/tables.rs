@@ -131,6 +131,7 @@ pub fn cell_kind_code(kind: CellKind) -> u8 {
         CellKind::ParticipantTasks => 6,
         CellKind::TruthDetection => 7,
         CellKind::PairsDetection => 8,
+        CellKind::ParticipantDetection => 9,
     }
 }
 
@@ -146,6 +147,7 @@ pub fn cell_kind_from_code(code: u8) -> Option<CellKind> {
         6 => Some(CellKind::ParticipantTasks),
         7 => Some(CellKind::TruthDetection),
         8 => Some(CellKind::PairsDetection),
+        9 => Some(CellKind::ParticipantDetection),
         _ => None,
     }
 }

@@ -535,7 +535,16 @@ async fn agreement_numbers_match_the_hand_computation() {
     assert_close(&truth["precision"], 2.0 / 3.0);
     assert_close(&truth["recall"], 0.5);
     assert_close(&truth["f1"], 4.0 / 7.0);
-    let people = &detection[0]["by_participant"];
+    // Per participant only with `dimension=` (one cell per participant).
+    assert_eq!(detection[0]["by_participant"], json!([]));
+    let one = server
+        .get("/api/v1/projects/p3/agreement?dimension=box")
+        .await;
+    assert_eq!(
+        one["detection"][0]["ground_truth"],
+        detection[0]["ground_truth"]
+    );
+    let people = &one["detection"][0]["by_participant"];
     assert_eq!(people.as_array().map(Vec::len), Some(2), "{people}");
     assert_eq!(people[0]["participant"], "m1");
     assert_close(&people[0]["precision"], 0.5);
@@ -546,7 +555,7 @@ async fn agreement_numbers_match_the_hand_computation() {
     assert_close(&people[1]["f1"], 2.0 / 3.0);
 
     let models = server
-        .get("/api/v1/projects/p3/agreement?participants=models")
+        .get("/api/v1/projects/p3/agreement?participants=models&dimension=box")
         .await;
     let models = &models["detection"][0];
     assert_eq!(

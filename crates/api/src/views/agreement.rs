@@ -21,7 +21,7 @@ use labelpulse_core::reliability::{
 use labelpulse_core::time::Hour;
 use serde::Serialize;
 
-use super::detection::{detection_view, DimensionDetection, DETECTION_KINDS};
+use super::detection::{detection_kinds, detection_view, is_detection, DimensionDetection};
 use super::stats::score_mean;
 
 /// `GET /api/v1/projects/{id}/agreement`
@@ -266,7 +266,7 @@ pub fn cell_kinds(query: &AgreementQuery) -> Vec<CellKind> {
         CellKind::PairsConfusion,
         CellKind::TruthConfusion,
     ];
-    kinds.extend(DETECTION_KINDS);
+    kinds.extend(detection_kinds(query.dimension.is_some()));
     if query.dimension.is_some() {
         kinds.push(CellKind::Confusion);
     }
@@ -388,7 +388,7 @@ struct DimensionCells<'a> {
 fn group_cells(cells: &[(CellAddress, i64)]) -> BTreeMap<&str, DimensionCells<'_>> {
     let mut out: BTreeMap<&str, DimensionCells> = BTreeMap::new();
     for (address, count) in cells {
-        if DETECTION_KINDS.contains(&address.kind) {
+        if is_detection(address.kind) {
             // Region dimensions: the detection view reads these.
             continue;
         }
@@ -420,6 +420,7 @@ fn group_cells(cells: &[(CellAddress, i64)]) -> BTreeMap<&str, DimensionCells<'_
             CellKind::ParticipantScore
             | CellKind::ParticipantTasks
             | CellKind::TruthDetection
+            | CellKind::ParticipantDetection
             | CellKind::PairsDetection => {}
         }
     }

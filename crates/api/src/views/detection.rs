@@ -3,7 +3,9 @@
 //! ground truth per participant, and between the participants of a scope.
 //!
 //! Read-time arithmetic over the integer cells
-//! [`CellKind::TruthDetection`] and [`CellKind::PairsDetection`]; the
+//! [`CellKind::TruthDetection`], [`CellKind::PairsDetection`] (project
+//! level, a few per dimension) and [`CellKind::ParticipantDetection`] (one
+//! per participant: read only when the request names a dimension); the
 //! matching rule is [`labelpulse_core::agreement::detection_counts`].
 
 use std::collections::BTreeMap;
@@ -27,7 +29,8 @@ pub struct DimensionDetection {
     /// Against the ground truth, all participants of the scope together.
     pub ground_truth: DetectionScores,
     /// Against the ground truth, per participant of the matrix (canonical
-    /// order: members, then models).
+    /// order: members, then models); only when the request names a
+    /// `dimension` (else empty).
     pub by_participant: Vec<ParticipantDetection>,
 }
 
@@ -111,12 +114,29 @@ impl Counts {
 struct DimensionCounts<'a> {
     /// Matched and unmatched per pair scope.
     pairs: BTreeMap<&'a str, (i64, i64)>,
-    /// Counts per participant against the ground truth.
+    /// Counts against the ground truth per candidate scope.
     truth: BTreeMap<&'a str, Counts>,
+    /// Counts against the ground truth per participant.
+    participants: BTreeMap<&'a str, Counts>,
 }
 
-/// The detection cell kinds the agreement view reads.
-pub const DETECTION_KINDS: [CellKind; 2] = [CellKind::TruthDetection, CellKind::PairsDetection];
+/// The detection cell kinds of the agreement view: the project-level ones
+/// always, the per-participant ones with one `dimension`.
+pub fn detection_kinds(one_dimension: bool) -> Vec<CellKind> {
+    let mut kinds = vec![CellKind::TruthDetection, CellKind::PairsDetection];
+    if one_dimension {
+        kinds.push(CellKind::ParticipantDetection);
+    }
+    kinds
+}
+
+/// True for the cell kinds [`detection_view`] reads.
+pub fn is_detection(kind: CellKind) -> bool {
+    matches!(
+        kind,
+        CellKind::TruthDetection | CellKind::PairsDetection | CellKind::ParticipantDetection
+    )
+}
 
 /// Detection quality of every region dimension with cells, for the scope's
 /// participants; `matrix_participants` orders (and limits) the per-participant list.
@@ -149,6 +169,13 @@ pub fn detection_view(
                 .entry(address.a.as_str())
                 .or_default()
                 .add(&address.c, *count),
+            CellKind::ParticipantDetection => by_dimension
+                .entry(address.dimension.as_str())
+                .or_default()
+                .participants
+                .entry(address.a.as_str())
+                .or_default()
+                .add(&address.c, *count),
             _ => {}
         }
     }
@@ -168,15 +195,20 @@ pub fn detection_view(
                 let kind = ParticipantKind::of(id);
                 kind != ParticipantKind::GroundTruth && participants.includes(kind, kind)
             };
+            let truth_scopes: &[&str] = match participants {
+                Participants::Annotators => &[confusion_scope::ANNOTATORS],
+                Participants::Models => &[confusion_scope::MODELS],
+                Participants::All => &[confusion_scope::ANNOTATORS, confusion_scope::MODELS],
+            };
             let mut total = Counts::default();
-            for (id, c) in &counts.truth {
-                if in_scope(id) {
+            for scope in truth_scopes {
+                if let Some(c) = counts.truth.get(scope) {
                     total.merge(*c);
                 }
             }
             let mut listed: Vec<&String> = matrix_participants
                 .iter()
-                .filter(|id| in_scope(id) && counts.truth.contains_key(id.as_str()))
+                .filter(|id| in_scope(id) && counts.participants.contains_key(id.as_str()))
                 .collect();
             listed.sort_by(|a, b| canonical_order(a, b));
             DimensionDetection {
@@ -194,7 +226,7 @@ pub fn detection_view(
                         participant: id.clone(),
                         kind: ParticipantKind::of(id),
                         scores: counts
-                            .truth
+                            .participants
                             .get(id.as_str())
                             .copied()
                             .unwrap_or_default()

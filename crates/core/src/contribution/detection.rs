@@ -22,7 +22,8 @@ pub(super) struct TaskDetection<'a> {
 
 impl<'a> TaskDetection<'a> {
     /// Adds the pair `(a, b)`: against the ground truth when one side is it
-    /// ([`CellKind::TruthDetection`] for the other side, appended to `out`),
+    /// ([`CellKind::ParticipantDetection`] and [`CellKind::TruthDetection`]
+    /// for the other side, appended to `out`),
     /// else between the two ([`CellKind::PairsDetection`], scope
     /// `annotators` for two members, `models` when a model is in the pair).
     pub(super) fn add_pair(
@@ -95,23 +96,39 @@ impl<'a> TaskDetection<'a> {
     }
 }
 
+/// A candidate's counts against the ground truth: per participant, and
+/// for its scope (`annotators` for a member, `models` for a model).
 fn truth<'a>(
     dimension: &'a str,
     candidate: &Participant<'a>,
     counts: DetectionCounts,
     out: &mut Vec<Contribution<'a>>,
 ) {
+    let scope = match candidate.kind {
+        ParticipantKind::Member => confusion_scope::ANNOTATORS,
+        _ => confusion_scope::MODELS,
+    };
     let cells = [
         (detection_count::TP, counts.tp),
         (detection_count::FP, counts.fp),
         (detection_count::FN, counts.fn_),
     ];
     for (category, amount) in cells {
+        let id = candidate.id.clone();
+        push(
+            out,
+            dimension,
+            CellKind::ParticipantDetection,
+            id,
+            category,
+            amount,
+        );
+        let scope = Cow::Borrowed(scope);
         push(
             out,
             dimension,
             CellKind::TruthDetection,
-            candidate.id.clone(),
+            scope,
             category,
             amount,
         );
