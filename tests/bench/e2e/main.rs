@@ -64,6 +64,9 @@ struct Args {
     /// The ingestor's state-cache capacity, entries (default: the product's).
     #[arg(long)]
     cache_capacity: Option<usize>,
+    /// The ingestor's `flush_interval_ms` (default: the product's, 500).
+    #[arg(long)]
+    flush_interval_ms: Option<u64>,
     /// Skip the ClickHouse Kafka-engine peer.
     #[arg(long)]
     skip_peer: bool,
@@ -88,6 +91,7 @@ struct Report {
     /// The ingestor's peak resident memory over the run, MiB.
     ingestor_peak_rss_mib: Option<f64>,
     cache_capacity: Option<usize>,
+    flush_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -198,7 +202,7 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
         .timeout(Duration::from_secs(30))
         .build()?;
     let dir = tempfile::tempdir()?;
-    let config = write_config(dir.path(), &names, args.cache_capacity)?;
+    let config = write_config(dir.path(), &names, args)?;
     let (topic, dlq) = (names.topic.clone(), names.dlq.clone());
     blocking(move || {
         create_topic(&topic, PARTITIONS);
@@ -327,6 +331,7 @@ async fn measure(
         ratio_to_peer,
         ingestor_peak_rss_mib,
         cache_capacity: args.cache_capacity,
+        flush_interval_ms: args.flush_interval_ms,
     })
 }
 
@@ -524,20 +529,21 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn write_config(
-    dir: &Path,
-    names: &Names,
-    cache_capacity: Option<usize>,
-) -> anyhow::Result<PathBuf> {
+fn write_config(dir: &Path, names: &Names, args: &Args) -> anyhow::Result<PathBuf> {
     let path = dir.join("labelpulse.toml");
-    let cache = cache_capacity
+    let cache = args
+        .cache_capacity
         .map(|c| format!("cache_capacity = {c}\n"))
+        .unwrap_or_default();
+    let interval = args
+        .flush_interval_ms
+        .map(|ms| format!("flush_interval_ms = {ms}\n"))
         .unwrap_or_default();
     std::fs::write(
         &path,
         format!(
             "{cache}\n[clickhouse]\ndatabase = \"{}\"\n\n[kafka]\nbrokers = \"{BROKERS}\"\n\
-             topic = \"{}\"\ndlq_topic = \"{}\"\ngroup_id = \"{}\"\n",
+             topic = \"{}\"\ndlq_topic = \"{}\"\ngroup_id = \"{}\"\n{interval}",
             names.database, names.topic, names.dlq, names.group
         ),
     )?;
