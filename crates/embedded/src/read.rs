@@ -15,7 +15,7 @@ use labelpulse_core::aggregate::{
     TotalsRow,
 };
 use labelpulse_core::member::MemberState;
-use labelpulse_core::participant::{canonical_order, AgreementScope};
+use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::read::{CellAddress, ProjectRecord, ReadStore};
 use labelpulse_core::task::TaskState;
@@ -527,14 +527,22 @@ impl Snapshot {
     ) -> Result<Vec<(String, String, PairRow)>, StoreError> {
         let table = self.txn.open_table(tables::PAIRS)?;
         let mut ids: Vec<&str> = among.iter().map(String::as_str).collect();
-        // Pairs are stored in canonical order: one point read per pair.
-        ids.sort_by(|a, b| canonical_order(a, b));
+        ids.sort_unstable();
         ids.dedup();
+        // A pair is stored once, under its first participant in canonical
+        // order: one range scan per participant finds every pair it leads
+        // (its few actual partners, not every possible pair), kept when the
+        // partner is asked for too.
         let mut out = Vec::new();
-        for (i, a) in ids.iter().enumerate() {
-            for b in &ids[i + 1..] {
-                if let Some(bytes) = table.get((project, dimension, *a, *b))? {
-                    let row: Versioned<PairRow> = decode(names::PAIRS, bytes.value())?;
+        for a in &ids {
+            for entry in table.range((project, dimension, *a, "")..)? {
+                let (key, value) = entry?;
+                let (p, d, first, b) = key.value();
+                if p != project || d != dimension || first != *a {
+                    break;
+                }
+                if ids.binary_search(&b).is_ok() {
+                    let row: Versioned<PairRow> = decode(names::PAIRS, value.value())?;
                     out.push((a.to_string(), b.to_string(), row.value));
                 }
             }
