@@ -158,6 +158,16 @@ pub mod confusion_scope {
     pub const ANNOTATORS: &str = "annotators";
     /// Models (pairs with at least one model; a model against the ground truth).
     pub const MODELS: &str = "models";
+
+    /// The stored scopes whose pairs a request for `participants` sums.
+    pub fn of(participants: crate::participant::Participants) -> &'static [&'static str] {
+        use crate::participant::Participants;
+        match participants {
+            Participants::Annotators => &[ANNOTATORS],
+            Participants::Models => &[MODELS],
+            Participants::All => &[ANNOTATORS, MODELS],
+        }
+    }
 }
 
 impl CellKind {

@@ -166,18 +166,33 @@ fn add_one<'k>(
     keys.clear();
     targets_ref(project, contribution, keys);
     for key in keys.iter() {
-        match aggregates.get_mut(key) {
-            Some(row) => {
-                if row.behind(sequence) {
-                    row.value.value.apply(contribution, sign);
-                    row.stamp(sequence);
+        add_at(aggregates, deferred, sequence, key, &[(contribution, sign)]);
+    }
+}
+
+/// Adds signed contributions that land on `key` to its row, fenced, or
+/// queues them when the row is not cached yet (one lookup for all of them).
+fn add_at(
+    aggregates: &mut AggregateMap,
+    deferred: &mut DeferredRows,
+    sequence: u64,
+    key: &AggKeyRef<'_>,
+    changes: &[(&Contribution<'_>, i64)],
+) {
+    match aggregates.get_mut(key) {
+        Some(row) => {
+            if row.behind(sequence) {
+                for (contribution, sign) in changes {
+                    row.value.value.apply(contribution, *sign);
                 }
+                row.stamp(sequence);
             }
-            None => deferred.push(
-                key,
-                sequence,
-                DeferredOp::Add(contribution.clone().into_owned(), sign),
-            ),
+        }
+        None => {
+            for (contribution, sign) in changes {
+                let op = DeferredOp::Add((*contribution).clone().into_owned(), *sign);
+                deferred.push(key, sequence, op);
+            }
         }
     }
 }
@@ -249,22 +264,7 @@ fn add_group<'k>(
         }
     }
     for key in &scratch.first {
-        match aggregates.get_mut(key) {
-            Some(row) => {
-                if row.behind(sequence) {
-                    for (contribution, sign) in &scratch.shared {
-                        row.value.value.apply(contribution, *sign);
-                    }
-                    row.stamp(sequence);
-                }
-            }
-            None => {
-                for (contribution, sign) in &scratch.shared {
-                    let op = DeferredOp::Add((*contribution).clone().into_owned(), *sign);
-                    deferred.push(key, sequence, op);
-                }
-            }
-        }
+        add_at(aggregates, deferred, sequence, key, &scratch.shared);
     }
 }
 

@@ -519,3 +519,61 @@ fn two_ingestors(strategy: Option<&str>) {
         first_exit.closed, second_exit.closed
     );
 }
+
+/// While live, buffered messages reach the engine before their flush is
+/// due (`apply_ahead_events`): with a 10 s flush interval, events are
+/// applied within 3 s of being produced, and no flush has run yet. A store whose reads fail during such an early
+/// apply pauses the ingestor like a failed flush; once it is back, the
+/// store equals the clean run.
+#[test]
+fn live_messages_are_applied_ahead_of_the_flush() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let (topic, dlq, group) = (fresh("events"), fresh("dlq"), fresh("group"));
+    let _topic = create_topic(&topic, PARTITIONS);
+    let _dlq = create_topic(&dlq, 1);
+    let mut config = config(&topic, &dlq, &group);
+    config.flush_interval = Duration::from_secs(10);
+    config.max_batch_events = 1_000_000;
+    config.apply_ahead_events = 500;
+    let events = sim_events(6_000, 23);
+    let (first, second) = events.split_at(events.len() / 2);
+    let down = Arc::new(AtomicBool::new(false));
+    let store = FlakyStore {
+        inner: MemoryStore::default(),
+        down: down.clone(),
+    };
+    let handle = Ingestor::new(
+        config.clone(),
+        store,
+        EngineSettings::default(),
+        IngestMetrics::unregistered(),
+    )
+    .expect("ingestor")
+    .spawn()
+    .expect("spawn");
+    wait_until(Duration::from_secs(60), "partitions assigned", || {
+        handle.progress().assigned.len() == PARTITIONS as usize
+    });
+
+    let mut deliveries = produce(&config, first);
+    wait_until(Duration::from_secs(3), "applied ahead", || {
+        handle.metrics().snapshot().applied > 0
+    });
+    let early = handle.metrics().snapshot();
+    assert_eq!(early.flushes, 0, "applied before any flush: {early:?}");
+
+    down.store(true, Ordering::SeqCst);
+    deliveries.extend(produce(&config, second));
+    wait_until(Duration::from_secs(30), "a failed early apply", || {
+        handle.metrics().snapshot().flush_failures >= 1
+    });
+    down.store(false, Ordering::SeqCst);
+    let ends = ends(&deliveries, &[]);
+    wait_committed(&group, &topic, PARTITIONS, &ends, Duration::from_secs(120));
+    let exit = handle.shutdown().expect("shutdown");
+    assert!(exit.drained);
+    let expected = reference(&placed(&events, &deliveries));
+    assert_same(&exit.store.inner.contents, &expected);
+}

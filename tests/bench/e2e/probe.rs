@@ -115,9 +115,9 @@ async fn visible(client: &reqwest::Client, base: &str) -> anyhow::Result<usize> 
     Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
-/// Polls the API every `every` until all `expected` probes (or, while
-/// `expected` is `None`, all sent so far and then the rest when told)
-/// are visible; returns each probe's time from send to first seen.
+/// Polls the API every `every`, timing each probe from its send to the
+/// first poll that counts it, until `done` is set and every probe sent is
+/// visible (or `timeout_after_done` passes: an error); returns the times.
 pub async fn watch(
     client: &reqwest::Client,
     base: &str,

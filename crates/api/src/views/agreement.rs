@@ -622,11 +622,7 @@ fn confusion_view(
         }
     }
     let (annotators, models) = (confusion_scope::ANNOTATORS, confusion_scope::MODELS);
-    let pair_scopes: &[&str] = match participants {
-        Participants::Annotators => &[annotators],
-        Participants::Models => &[models],
-        Participants::All => &[annotators, models],
-    };
+    let pair_scopes = confusion_scope::of(participants);
     let truth_scopes: &[&str] = match participants {
         Participants::Annotators => &[annotators],
         Participants::Models | Participants::All => &[annotators, models],

@@ -162,32 +162,25 @@ pub fn detection_view(
                     _ => {}
                 }
             }
-            CellKind::TruthDetection => by_dimension
-                .entry(address.dimension.as_str())
-                .or_default()
-                .truth
-                .entry(address.a.as_str())
-                .or_default()
-                .add(&address.c, *count),
-            CellKind::ParticipantDetection => by_dimension
-                .entry(address.dimension.as_str())
-                .or_default()
-                .participants
-                .entry(address.a.as_str())
-                .or_default()
-                .add(&address.c, *count),
+            CellKind::TruthDetection | CellKind::ParticipantDetection => {
+                let entry = by_dimension.entry(address.dimension.as_str()).or_default();
+                let by = if address.kind == CellKind::TruthDetection {
+                    &mut entry.truth
+                } else {
+                    &mut entry.participants
+                };
+                by.entry(address.a.as_str())
+                    .or_default()
+                    .add(&address.c, *count);
+            }
             _ => {}
         }
     }
-    let pair_scopes: &[&str] = match participants {
-        Participants::Annotators => &[confusion_scope::ANNOTATORS],
-        Participants::Models => &[confusion_scope::MODELS],
-        Participants::All => &[confusion_scope::ANNOTATORS, confusion_scope::MODELS],
-    };
+    let scopes = confusion_scope::of(participants);
     by_dimension
         .into_iter()
         .map(|(dimension, counts)| {
-            let (matched, unmatched) = pair_scopes
+            let (matched, unmatched) = scopes
                 .iter()
                 .filter_map(|scope| counts.pairs.get(scope))
                 .fold((0, 0), |(m, u), (dm, du)| (m + dm, u + du));
@@ -195,13 +188,8 @@ pub fn detection_view(
                 let kind = ParticipantKind::of(id);
                 kind != ParticipantKind::GroundTruth && participants.includes(kind, kind)
             };
-            let truth_scopes: &[&str] = match participants {
-                Participants::Annotators => &[confusion_scope::ANNOTATORS],
-                Participants::Models => &[confusion_scope::MODELS],
-                Participants::All => &[confusion_scope::ANNOTATORS, confusion_scope::MODELS],
-            };
             let mut total = Counts::default();
-            for scope in truth_scopes {
+            for scope in scopes {
                 if let Some(c) = counts.truth.get(scope) {
                     total.merge(*c);
                 }
