@@ -285,8 +285,8 @@ impl Store for ClickHouseStore {
     }
 
     /// Encodes the whole flush (a row that cannot be encoded fails it before
-    /// anything is sent), then inserts in the flush's order (the aggregate
-    /// tables concurrently, then the rest table by table), retrying transient failures within `retry_budget` for the flush.
+    /// anything is sent), then inserts table by table in the flush's order,
+    /// retrying transient failures within `retry_budget` for the flush.
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
         let encoded = EncodedFlush::encode(flush)?;
         let policy = self.ch.config.insert_policy();

@@ -6,10 +6,8 @@
 //! aggregate tables first, then members, sessions, the index, tasks (never
 //! durable without the aggregates they imply), projects (after the tasks a
 //! settings change re-stamps), the archive, and last the positions the
-//! ingestor resumes from. The proof needs every aggregate table durable
-//! before the entities, not an order among the aggregate tables, so their
-//! inserts run concurrently (one round trip instead of eight); every later
-//! insert starts only after the previous one succeeded. Each insert is retried on transient failures within one budget
+//! ingestor resumes from. An insert starts only after the previous one
+//! succeeded. Each insert is retried on transient failures within one budget
 //! for the whole flush; rows are absolute and versioned, so an insert that
 //! reached the server before its answer was lost, or a whole flush written
 //! again after an error, only adds copies that ReplacingMergeTree collapses.
@@ -130,30 +128,17 @@ struct Writer<'a> {
     client: &'a Client,
     policy: RetryPolicy,
     start: Instant,
-}
-
-/// What one insert wrote: statements (0 or 1) and rows.
-#[derive(Debug, Clone, Copy, Default)]
-struct Written {
-    inserts: u32,
-    rows: usize,
-}
-
-impl WriteStats {
-    fn add(&mut self, written: Written) {
-        self.inserts += written.inserts;
-        self.rows += written.rows;
-    }
+    stats: WriteStats,
 }
 
 impl Writer<'_> {
     async fn insert<T: RowOwned + RowWrite>(
-        &self,
+        &mut self,
         table: &'static str,
         rows: &[T],
-    ) -> Result<Written, ClickHouseError> {
+    ) -> Result<(), ClickHouseError> {
         if rows.is_empty() {
-            return Ok(Written::default());
+            return Ok(());
         }
         // One budget for the whole flush.
         let policy = RetryPolicy {
@@ -170,48 +155,40 @@ impl Writer<'_> {
                 insert.end().await
             })
             .await?;
-        Ok(Written {
-            inserts: 1,
-            rows: rows.len(),
-        })
+        self.stats.inserts += 1;
+        self.stats.rows += rows.len();
+        Ok(())
     }
 }
 
-/// Inserts `flush` in the engine's order: the aggregate tables
-/// concurrently, then the others one by one (see the module doc).
+/// Inserts `flush` table by table in the engine's order (see the module doc).
 pub async fn write_flush(
     client: &Client,
     flush: &EncodedFlush,
     policy: &RetryPolicy,
 ) -> Result<WriteStats, ClickHouseError> {
-    let w = Writer {
+    let mut w = Writer {
         client,
         policy: *policy,
         start: Instant::now(),
+        stats: WriteStats::default(),
     };
-    let mut stats = WriteStats::default();
     let a = &flush.aggregates;
-    let aggregates = tokio::try_join!(
-        w.insert(names::PROJECT_HOUR, &a.project_hour),
-        w.insert(names::MEMBER_HOUR, &a.member_hour),
-        w.insert(names::PROJECT_TOTALS, &a.project_totals),
-        w.insert(names::MEMBER_ACTIVITY, &a.member_activity),
-        w.insert(names::LABELS, &a.labels),
-        w.insert(names::PAIRS, &a.pairs),
-        w.insert(names::AGREEMENT_HOUR, &a.agreement_hour),
-        w.insert(names::CELLS, &a.cells),
-    )?;
-    let (h, mh, t, ma, l, p, ah, c) = aggregates;
-    for written in [h, mh, t, ma, l, p, ah, c] {
-        stats.add(written);
-    }
-    stats.add(w.insert(names::MEMBERS, &flush.members).await?);
-    stats.add(w.insert(names::SESSIONS, &flush.sessions).await?);
-    stats.add(w.insert(names::ID_INDEX, &flush.index).await?);
-    stats.add(w.insert(names::TASKS, &flush.tasks).await?);
-    stats.add(w.insert(names::PROJECTS, &flush.projects).await?);
-    stats.add(w.insert(names::EVENT_ARCHIVE, &flush.archive).await?);
-    stats.add(w.insert(names::INGEST_PROGRESS, &flush.positions).await?);
-    stats.elapsed = w.start.elapsed();
-    Ok(stats)
+    w.insert(names::PROJECT_HOUR, &a.project_hour).await?;
+    w.insert(names::MEMBER_HOUR, &a.member_hour).await?;
+    w.insert(names::PROJECT_TOTALS, &a.project_totals).await?;
+    w.insert(names::MEMBER_ACTIVITY, &a.member_activity).await?;
+    w.insert(names::LABELS, &a.labels).await?;
+    w.insert(names::PAIRS, &a.pairs).await?;
+    w.insert(names::AGREEMENT_HOUR, &a.agreement_hour).await?;
+    w.insert(names::CELLS, &a.cells).await?;
+    w.insert(names::MEMBERS, &flush.members).await?;
+    w.insert(names::SESSIONS, &flush.sessions).await?;
+    w.insert(names::ID_INDEX, &flush.index).await?;
+    w.insert(names::TASKS, &flush.tasks).await?;
+    w.insert(names::PROJECTS, &flush.projects).await?;
+    w.insert(names::EVENT_ARCHIVE, &flush.archive).await?;
+    w.insert(names::INGEST_PROGRESS, &flush.positions).await?;
+    w.stats.elapsed = w.start.elapsed();
+    Ok(w.stats)
 }

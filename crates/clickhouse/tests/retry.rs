@@ -82,22 +82,8 @@ fn a_closed_port_is_a_typed_error_after_the_budget_then_the_same_flush_succeeds(
     assert_network_unavailable(&error, budget);
     assert!(took >= budget / 2, "gave up after {took:?}");
     assert!(took < budget + Duration::from_secs(1), "took {took:?}");
-    // The aggregate tables are inserted concurrently: the error names
-    // whichever of them gave up first.
-    let aggregate_tables = [
-        "project_hour",
-        "member_hour",
-        "project_totals",
-        "member_activity",
-        "labels",
-        "pairs",
-        "task_agreement_hour",
-        "agreement_cells",
-    ];
     assert!(
-        aggregate_tables
-            .iter()
-            .any(|table| error.to_string().contains(&format!("insert into {table}:"))),
+        error.to_string().contains("insert into project_hour"),
         "{error}"
     );
 
