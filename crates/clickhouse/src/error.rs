@@ -148,6 +148,9 @@ pub enum ClickHouseError {
     /// Tables that must agree do not (e.g. the two member-hour orders).
     #[error("inconsistent store: {0}")]
     Inconsistent(String),
+    /// The background task writing a flush panicked or was cancelled.
+    #[error("the flush write task ended abnormally: {0}")]
+    WriteTask(String),
     /// A database name that is not a plain identifier.
     #[error("invalid database name {0:?}: use letters, digits and underscores")]
     DatabaseName(String),

@@ -6,6 +6,13 @@
 //! `spawn_blocking`, never from a runtime worker thread** (`Handle::block_on`
 //! panics there), and give it the handle of a multi-thread runtime (a
 //! current-thread runtime cannot drive I/O from another thread's `block_on`).
+//!
+//! [`Store::start_write`] runs the flush on the runtime (encoding on its
+//! blocking pool, the inserts as a task) and returns at once, so the engine
+//! applies the next events while ClickHouse takes this flush;
+//! [`Store::finish_write`] waits for it. Loads meanwhile only ask for keys
+//! the flush does not hold (the engine keeps those cached), so they read
+//! the same values before and after it.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -17,6 +24,7 @@ use labelpulse_engine::entity::{IndexKey, MemberState, SessionState};
 use labelpulse_engine::store::{SessionKey, TaskKey};
 use labelpulse_engine::{Flush, Store, Versioned};
 use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
 
 use crate::client::ClickHouse;
 use crate::codec::{self, CodecError};
@@ -31,11 +39,13 @@ use crate::write::{write_flush, EncodedFlush, WriteStats};
 /// The engine's store over ClickHouse: batch loads as one `SELECT ... FINAL
 /// WHERE (key) IN (...)` per key kind, flushes as one INSERT per table in
 /// the flush's order, transient failures retried within the configured budget.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ClickHouseStore {
     ch: ClickHouse,
     runtime: Handle,
     last_write: WriteStats,
+    /// The flush being written in the background, if one was started.
+    writing: Option<JoinHandle<Result<WriteStats, ClickHouseError>>>,
 }
 
 impl ClickHouseStore {
@@ -46,6 +56,7 @@ impl ClickHouseStore {
             ch,
             runtime,
             last_write: WriteStats::default(),
+            writing: None,
         }
     }
 
@@ -54,7 +65,8 @@ impl ClickHouseStore {
         &self.ch
     }
 
-    /// What the last successful [`Store::write`] took.
+    /// What the last successful write ([`Store::write`] or a finished
+    /// [`Store::start_write`]) took.
     pub fn last_write(&self) -> &WriteStats {
         &self.last_write
     }
@@ -288,9 +300,40 @@ impl Store for ClickHouseStore {
     /// anything is sent), then inserts table by table in the flush's order,
     /// retrying transient failures within `retry_budget` for the flush.
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
+        self.finish_write()?;
         let encoded = EncodedFlush::encode(flush)?;
         let policy = self.ch.config.insert_policy();
         let stats = self.block_on(write_flush(&self.ch.write, &encoded, &policy))?;
+        self.last_write = stats;
+        Ok(())
+    }
+
+    /// As [`Store::write`], in the background: encoding on the runtime's
+    /// blocking pool (it is CPU work), then the inserts as a task.
+    fn start_write(&mut self, flush: Flush) -> Result<(), Self::Error> {
+        self.finish_write()?;
+        let client = self.ch.write.clone();
+        let policy = self.ch.config.insert_policy();
+        self.writing = Some(self.runtime.spawn(async move {
+            let encoded = tokio::task::spawn_blocking(move || EncodedFlush::encode(&flush))
+                .await
+                .map_err(|error| ClickHouseError::WriteTask(error.to_string()))??;
+            write_flush(&client, &encoded, &policy).await
+        }));
+        Ok(())
+    }
+
+    fn write_finished(&mut self) -> bool {
+        self.writing.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    fn finish_write(&mut self) -> Result<(), Self::Error> {
+        let Some(writing) = self.writing.take() else {
+            return Ok(());
+        };
+        let stats = self
+            .block_on(writing)
+            .map_err(|error| ClickHouseError::WriteTask(error.to_string()))??;
         self.last_write = stats;
         Ok(())
     }

@@ -301,6 +301,8 @@ pub struct Engine<S: Store> {
     /// their positions (another owner may have moved the others on).
     touched: std::collections::BTreeSet<u32>,
     pending: bool,
+    /// A flush was started ([`Engine::start_flush`]) and not finished.
+    in_flight: bool,
     counters: EngineCounters,
     /// Pair evaluations of cached tasks: a change rescores only the pairs
     /// of the result that changed. Cleared with the cache.
@@ -331,6 +333,7 @@ impl<S: Store> Engine<S> {
             positions,
             touched: std::collections::BTreeSet::new(),
             pending: false,
+            in_flight: false,
             counters: EngineCounters::default(),
             pair_memo: PairMemo::default(),
             scratch: Scratch::default(),
@@ -352,9 +355,15 @@ impl<S: Store> Engine<S> {
         &self.store
     }
 
-    /// Consumes the engine, returning its store (unflushed changes are lost).
+    /// Consumes the engine, returning its store (unflushed changes are
+    /// lost). A started flush is waited for first, whatever its outcome, so
+    /// the store is never handed over mid-write.
     pub fn into_store(self) -> S {
-        self.store
+        let mut store = self.store;
+        if self.in_flight {
+            let _ = store.finish_write();
+        }
+        store
     }
 
     /// True when applied events wait for a flush.
@@ -860,12 +869,15 @@ impl<S: Store> Engine<S> {
     /// Writes everything applied since the last flush: aggregates, then
     /// entities, then positions. On error nothing is forgotten; the caller
     /// may retry (rows are absolute) or drop the engine and replay.
+    /// A flush started with [`Engine::start_flush`] is finished first.
     pub fn flush(&mut self) -> Result<usize, S> {
+        self.finish_flush()?;
         if !self.pending && self.new_index.is_empty() {
             return Ok(0);
         }
         self.resolve_deferred()?;
-        let flush = self.collect();
+        let mut flush = self.collect();
+        flush.archive = self.archive.clone();
         self.store.write(&flush).map_err(EngineError::Store)?;
         self.mark_clean();
         self.counters.flushes += 1;
@@ -873,6 +885,56 @@ impl<S: Store> Engine<S> {
         Ok(flush.rows())
     }
 
+    /// Starts writing everything applied since the last flush, in the
+    /// order of [`Engine::flush`], and returns without waiting when the
+    /// store writes in the background ([`Store::start_write`]): the engine
+    /// goes on applying events meanwhile, and the flush's rows stay cached
+    /// until [`Engine::finish_flush`], so no read reaches a row being
+    /// written. A started flush is finished first. Returns the rows started.
+    ///
+    /// After an error from this or from `finish_flush` the engine no longer
+    /// knows which rows are durable: drop it and replay from the store's
+    /// positions (versions fence what the store already holds).
+    pub fn start_flush(&mut self) -> Result<usize, S> {
+        self.finish_flush()?;
+        if !self.pending && self.new_index.is_empty() {
+            return Ok(0);
+        }
+        self.resolve_deferred()?;
+        let mut flush = self.collect();
+        flush.archive = std::mem::take(&mut self.archive);
+        let rows = flush.rows();
+        self.store.start_write(flush).map_err(EngineError::Store)?;
+        self.mark_clean();
+        self.counters.flushes += 1;
+        self.in_flight = true;
+        Ok(rows)
+    }
+
+    /// Whether a started flush is still being written.
+    pub fn flush_running(&mut self) -> bool {
+        self.in_flight && !self.store.write_finished()
+    }
+
+    /// Whether a flush was started and not finished yet.
+    pub fn flush_in_flight(&self) -> bool {
+        self.in_flight
+    }
+
+    /// Waits for the started flush (none: returns at once). Once it is
+    /// durable, a cache over capacity drops its clean entries (the events
+    /// applied since the start stay cached until their own flush).
+    pub fn finish_flush(&mut self) -> Result<(), S> {
+        if !self.in_flight {
+            return Ok(());
+        }
+        self.in_flight = false;
+        self.store.finish_write().map_err(EngineError::Store)?;
+        self.evict_if_full();
+        Ok(())
+    }
+
+    /// The dirty rows and the positions; the archive is the caller's.
     fn collect(&self) -> Flush {
         fn dirty<K: Clone + Ord, T: Clone>(map: &HashMap<K, Cached<T>>) -> Vec<(K, Versioned<T>)> {
             let mut rows: Vec<(K, Versioned<T>)> = map
@@ -893,7 +955,7 @@ impl<S: Store> Engine<S> {
             index,
             tasks: dirty(&self.tasks),
             projects: dirty(&self.projects),
-            archive: self.archive.clone(),
+            archive: Vec::new(),
             positions: self
                 .positions
                 .iter()
@@ -927,18 +989,24 @@ impl<S: Store> Engine<S> {
         Ok(rows)
     }
 
-    /// After a flush every entry is clean; over capacity, drop them all
-    /// (projects excepted: few, and read by every event). Rule 3 of
-    /// DESIGN.md §4: an evicted key is reloaded from the store before use.
+    /// Once a flush is durable, over capacity, drop every clean entry
+    /// (projects excepted: few, and read by every event). Entries changed
+    /// since a started flush are dirty and stay, and so do the index entries
+    /// not written yet. Rule 3 of DESIGN.md §4: an evicted key is reloaded
+    /// from the store before use.
     fn evict_if_full(&mut self) {
+        fn keep_dirty<K, T>(map: &mut HashMap<K, Cached<T>>) {
+            map.retain(|_, cached| cached.dirty);
+        }
         if self.cached_entries() <= self.settings.cache_capacity {
             return;
         }
-        self.tasks.clear();
-        self.sessions.clear();
-        self.members.clear();
-        self.aggregates.clear();
+        keep_dirty(&mut self.tasks);
+        keep_dirty(&mut self.sessions);
+        keep_dirty(&mut self.members);
+        keep_dirty(&mut self.aggregates);
         self.index.clear();
+        self.index.extend(self.new_index.iter().cloned());
         self.pair_memo.clear();
         self.counters.evictions += 1;
     }

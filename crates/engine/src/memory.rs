@@ -1,5 +1,7 @@
 //! An in-memory [`Store`] for tests and benchmarks, which can be told to
-//! fail after a given number of row writes (a crash in the middle of a flush).
+//! fail after a given number of row writes (a crash in the middle of a
+//! flush), and to write started flushes only when they are finished (a
+//! background write: reads meanwhile see the store before it).
 
 use std::collections::BTreeMap;
 
@@ -45,9 +47,27 @@ pub struct MemoryStore {
     /// When set, the write that would be number `n` (0-based, counted over
     /// all rows of all flushes from now) fails, and every later one too.
     pub fail_after_rows: Option<usize>,
+    /// When set, [`Store::start_write`] keeps the flush and
+    /// [`Store::finish_write`] writes it, so every read in between sees
+    /// the store without it (as a ClickHouse insert still under way);
+    /// [`Store::write_finished`] answers `false` this many times first (a
+    /// write that takes a while).
+    pub background_writes: Option<u32>,
+    /// The started flush, kept until it is finished, and the `false`
+    /// answers of `write_finished` it has left.
+    started: Option<(Flush, u32)>,
 }
 
 impl MemoryStore {
+    /// An empty store whose started flushes are written only when
+    /// finished, and report themselves running for `polls` checks.
+    pub fn with_background_writes(polls: u32) -> Self {
+        MemoryStore {
+            background_writes: Some(polls),
+            ..MemoryStore::default()
+        }
+    }
+
     fn tick(&mut self) -> Result<(), InjectedFailure> {
         match &mut self.fail_after_rows {
             Some(0) => Err(InjectedFailure),
@@ -105,6 +125,34 @@ impl Store for MemoryStore {
 
     fn positions(&mut self) -> Result<BTreeMap<u32, u64>, Self::Error> {
         Ok(self.contents.positions.clone())
+    }
+
+    fn start_write(&mut self, flush: Flush) -> Result<(), Self::Error> {
+        self.finish_write()?;
+        match self.background_writes {
+            Some(polls) => {
+                self.started = Some((flush, polls));
+                Ok(())
+            }
+            None => self.write(&flush),
+        }
+    }
+
+    fn write_finished(&mut self) -> bool {
+        match &mut self.started {
+            Some((_, 0)) | None => true,
+            Some((_, polls)) => {
+                *polls -= 1;
+                false
+            }
+        }
+    }
+
+    fn finish_write(&mut self) -> Result<(), Self::Error> {
+        match self.started.take() {
+            Some((flush, _)) => self.write(&flush),
+            None => Ok(()),
+        }
     }
 
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {

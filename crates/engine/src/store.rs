@@ -145,6 +145,29 @@ pub trait Store {
     /// Writes a flush in the order of the fields of [`Flush`]: aggregates,
     /// members, sessions, index, tasks, projects, archive, positions.
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error>;
+
+    /// Starts writing `flush` (same order as [`Store::write`]) and may
+    /// return before it is durable; [`Store::finish_write`] waits for it.
+    /// While it runs, the engine reads only keys the flush does not hold
+    /// (its rows stay in the engine's cache), so a read sees the same value
+    /// before and after the write, and it starts no other write. The
+    /// default writes synchronously. Adapters whose writes wait on I/O
+    /// override this, so the engine applies the next events meanwhile.
+    fn start_write(&mut self, flush: Flush) -> Result<(), Self::Error> {
+        self.write(&flush)
+    }
+
+    /// Whether the started write has ended (successfully or not), without
+    /// waiting. The default never has a write running.
+    fn write_finished(&mut self) -> bool {
+        true
+    }
+
+    /// Waits for the started write to end: `Ok` once it is durable, its
+    /// error otherwise. `Ok` when no write was started.
+    fn finish_write(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// Point reads of many keys, keeping the present ones.

@@ -411,6 +411,67 @@ fn run_with_crashes(
     }
 }
 
+/// Like [`run_with_crashes`], with flushes written in the background as the
+/// Kafka ingestor does: after each batch a flush is started
+/// (`Engine::start_flush`) and, unless `finish_now[i]` says so, left
+/// running while the next batch is applied; the store keeps it unwritten
+/// until it is finished, so any read of a row being written would see the
+/// row without it. A failed write restarts from the durable position.
+fn run_with_background_flushes(
+    stream: &[String],
+    batch: usize,
+    capacity: usize,
+    failures: &[usize],
+    finish_now: &[bool],
+) -> (MemoryContents, usize) {
+    let mut store = MemoryStore::with_background_writes(0);
+    let mut failures = failures.iter().copied();
+    let mut finish_now = finish_now.iter().copied().cycle();
+    let mut crashes = 0;
+    let settings = EngineSettings {
+        cache_capacity: capacity,
+        ..EngineSettings::default()
+    };
+    loop {
+        store.fail_after_rows = failures.next();
+        let mut engine = Engine::new(store, settings.clone()).unwrap();
+        let start = engine.positions().get(&0).copied().unwrap_or(0) as usize;
+        let decoded: Vec<_> = stream[start..]
+            .iter()
+            .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
+            .collect();
+        let mut crashed = false;
+        for (chunk_index, chunk) in decoded.chunks(batch).enumerate() {
+            let first = start + chunk_index * batch;
+            let events: Vec<BatchEvent<'_>> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, event)| BatchEvent {
+                    sequence: (first + i) as u64 + 1,
+                    raw: stream[first + i].as_bytes(),
+                    event,
+                })
+                .collect();
+            let ok = engine.apply_batch(0, &events).is_ok()
+                && engine.start_flush().is_ok()
+                && (!finish_now.next().unwrap_or(false) || engine.finish_flush().is_ok());
+            if !ok {
+                crashed = true;
+                break;
+            }
+        }
+        if !crashed && engine.finish_flush().is_err() {
+            crashed = true;
+        }
+        store = engine.into_store();
+        if !crashed {
+            store.fail_after_rows = None;
+            return (store.contents, crashes);
+        }
+        crashes += 1;
+    }
+}
+
 fn perturb(stream: &[Generated], duplicates: &[(usize, usize)], swap_updates: bool) -> Vec<String> {
     let mut events: Vec<Generated> = stream.to_vec();
     if swap_updates {
@@ -489,6 +550,34 @@ proptest! {
         prop_assert_eq!(&clean.index, &crashed.index);
         prop_assert_eq!(&clean.archive, &crashed.archive);
         prop_assert_eq!(&clean.positions, &crashed.positions);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Flushes written in the background while the next batch is applied,
+    /// with a small cache (evictions while a flush is being written) and
+    /// failures of the write at any row: the same store as one clean pass.
+    #[test]
+    fn background_flushes_give_the_clean_result(
+        ops in prop::collection::vec(op(), 1..60),
+        batch in 1usize..16,
+        capacity in prop_oneof![Just(usize::MAX), 0usize..40],
+        failures in prop::collection::vec(0usize..40, 0..6),
+        finish_now in prop::collection::vec(any::<bool>(), 1..8),
+    ) {
+        let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+        let clean = run_clean(&stream, 1_000_000);
+        let (background, _) =
+            run_with_background_flushes(&stream, batch, capacity, &failures, &finish_now);
+        prop_assert_eq!(&clean.aggregates, &background.aggregates);
+        prop_assert_eq!(&clean.tasks, &background.tasks);
+        prop_assert_eq!(&clean.sessions, &background.sessions);
+        prop_assert_eq!(&clean.projects, &background.projects);
+        prop_assert_eq!(&clean.index, &background.index);
+        prop_assert_eq!(&clean.archive, &background.archive);
+        prop_assert_eq!(&clean.positions, &background.positions);
     }
 }
 

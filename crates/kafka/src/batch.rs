@@ -2,6 +2,11 @@
 //! partition (one copy per message, no allocation per message), kept until
 //! the flush that covers them is durable, so a store failure or an engine
 //! reset can apply them again without reading them again.
+//!
+//! While a flush is written in the background, the messages it covers are
+//! *sealed*: they stay (a failed write applies them again) but no longer
+//! count toward the next flush's deadline and size; the flush's success
+//! releases them.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -37,6 +42,9 @@ pub(crate) struct PartitionBuffer {
     /// Messages whose dead letters were already queued (never reset, so a
     /// re-application sends no dead letter twice).
     pub(crate) dead_lettered: usize,
+    /// Leading messages covered by the flush being written, and their bytes.
+    sealed: usize,
+    sealed_bytes: usize,
 }
 
 impl PartitionBuffer {
@@ -78,21 +86,52 @@ impl PartitionBuffer {
         self.arena.len() - before
     }
 
-    fn clear(&mut self) {
-        self.arena.clear();
-        self.slots.clear();
-        self.applied = 0;
-        self.dead_lettered = 0;
+    /// Offset after the last sealed message, if any is sealed.
+    fn sealed_next_offset(&self) -> Option<i64> {
+        let last = self.sealed.checked_sub(1)?;
+        self.slots.get(last).map(|slot| slot.offset + 1)
     }
+
+    /// Drops the sealed messages (their flush is durable), keeping the rest.
+    fn release_sealed(&mut self) {
+        let (count, bytes) = (self.sealed, self.sealed_bytes);
+        if count == 0 {
+            return;
+        }
+        self.arena.drain(..bytes);
+        self.slots.drain(..count);
+        let shift = |range: &mut Range<usize>| *range = range.start - bytes..range.end - bytes;
+        for slot in &mut self.slots {
+            if let Some(key) = slot.key.as_mut() {
+                shift(key);
+            }
+            shift(&mut slot.payload);
+        }
+        self.applied = self.applied.saturating_sub(count);
+        self.dead_lettered = self.dead_lettered.saturating_sub(count);
+        self.sealed = 0;
+        self.sealed_bytes = 0;
+    }
+}
+
+/// What is sealed over all partitions, and when its oldest message came.
+#[derive(Debug, Clone, Copy)]
+struct Sealed {
+    messages: usize,
+    bytes: usize,
+    since: Option<Instant>,
 }
 
 /// Every partition's buffer and the totals that decide when to flush.
 #[derive(Debug, Default)]
 pub(crate) struct Buffers {
     partitions: BTreeMap<i32, PartitionBuffer>,
+    /// Messages and bytes buffered, sealed ones included.
     messages: usize,
     bytes: usize,
+    /// When the oldest message not sealed was buffered.
     since: Option<Instant>,
+    sealed: Option<Sealed>,
 }
 
 impl Buffers {
@@ -116,9 +155,9 @@ impl Buffers {
         true
     }
 
-    /// Messages buffered, all partitions.
-    pub(crate) fn messages(&self) -> usize {
-        self.messages
+    /// Messages covered by the flush being written.
+    pub(crate) fn sealed_messages(&self) -> usize {
+        self.sealed.map_or(0, |sealed| sealed.messages)
     }
 
     /// Messages buffered but not yet handed to the engine, all partitions.
@@ -134,7 +173,7 @@ impl Buffers {
         self.since.map(|since| since + interval)
     }
 
-    /// True when the buffers must be flushed now.
+    /// True when the messages not sealed must be flushed now.
     pub(crate) fn due(
         &self,
         now: Instant,
@@ -142,9 +181,59 @@ impl Buffers {
         max_messages: usize,
         max_bytes: usize,
     ) -> bool {
-        self.messages >= max_messages.max(1)
-            || self.bytes >= max_bytes
+        let sealed = self.sealed.map_or((0, 0), |s| (s.messages, s.bytes));
+        self.messages - sealed.0 >= max_messages.max(1)
+            || self.bytes - sealed.1 >= max_bytes
             || self.deadline(interval).is_some_and(|at| now >= at)
+    }
+
+    /// Seals every buffered message: a flush covering them is being
+    /// written. Messages buffered from now on make up the next flush.
+    pub(crate) fn seal(&mut self) {
+        for buffer in self.partitions.values_mut() {
+            buffer.sealed = buffer.len();
+            buffer.sealed_bytes = buffer.arena.len();
+        }
+        let earlier = self.sealed.and_then(|sealed| sealed.since);
+        self.sealed = Some(Sealed {
+            messages: self.messages,
+            bytes: self.bytes,
+            since: earlier.or(self.since),
+        });
+        self.since = None;
+    }
+
+    /// Unseals: the flush being written failed or its outcome is unknown,
+    /// so its messages belong to the next flush again.
+    pub(crate) fn unseal(&mut self) {
+        let Some(sealed) = self.sealed.take() else {
+            return;
+        };
+        for buffer in self.partitions.values_mut() {
+            buffer.sealed = 0;
+            buffer.sealed_bytes = 0;
+        }
+        self.since = sealed.since.or(self.since);
+    }
+
+    /// The next offset to read of each partition after its sealed messages.
+    pub(crate) fn sealed_next_offsets(&self) -> BTreeMap<i32, i64> {
+        self.partitions
+            .iter()
+            .filter_map(|(partition, buffer)| Some((*partition, buffer.sealed_next_offset()?)))
+            .collect()
+    }
+
+    /// Drops the sealed messages: their flush is durable.
+    pub(crate) fn release_sealed(&mut self) {
+        let Some(sealed) = self.sealed.take() else {
+            return;
+        };
+        for buffer in self.partitions.values_mut() {
+            buffer.release_sealed();
+        }
+        self.messages -= sealed.messages;
+        self.bytes -= sealed.bytes;
     }
 
     /// The partitions' buffers, in partition order.
@@ -154,14 +243,6 @@ impl Buffers {
             .map(|(partition, buffer)| (*partition, buffer))
     }
 
-    /// The next offset to read of each partition with buffered messages.
-    pub(crate) fn next_offsets(&self) -> BTreeMap<i32, i64> {
-        self.partitions
-            .iter()
-            .filter_map(|(partition, buffer)| Some((*partition, buffer.last_offset()? + 1)))
-            .collect()
-    }
-
     /// Marks every message as not yet applied (after an engine rebuild).
     pub(crate) fn rewind(&mut self) {
         for buffer in self.partitions.values_mut() {
@@ -169,22 +250,17 @@ impl Buffers {
         }
     }
 
-    /// Empties every buffer (their flush is durable); keeps the arenas' memory.
-    pub(crate) fn clear(&mut self) {
-        for buffer in self.partitions.values_mut() {
-            buffer.clear();
-        }
-        self.messages = 0;
-        self.bytes = 0;
-        self.since = None;
-    }
-
-    /// Drops the buffers of partitions this ingestor no longer owns.
+    /// Drops the buffers of partitions this ingestor no longer owns
+    /// (after their flush finished: nothing of theirs is sealed any more).
     pub(crate) fn remove(&mut self, partitions: &[i32]) {
         for partition in partitions {
             if let Some(buffer) = self.partitions.remove(partition) {
                 self.messages -= buffer.len();
                 self.bytes -= buffer.arena.len();
+                if let Some(sealed) = self.sealed.as_mut() {
+                    sealed.messages -= buffer.sealed;
+                    sealed.bytes -= buffer.sealed_bytes;
+                }
             }
         }
         if self.messages == 0 {
@@ -205,7 +281,7 @@ mod tests {
         assert!(buffers.push(1, 11, None, b"two", now));
         assert!(!buffers.push(1, 11, None, b"again", now));
         assert!(buffers.push(0, 5, Some(b"kk"), b"", now));
-        assert_eq!(buffers.messages(), 3);
+        assert_eq!(buffers.messages, 3);
         assert_eq!(buffers.unapplied(), 3);
         if let Some(buffer) = buffers.partitions.get_mut(&1) {
             buffer.applied = 2;
@@ -223,15 +299,65 @@ mod tests {
             (second.offset, second.key, second.payload),
             (11, None, &b"two"[..])
         );
-        assert_eq!(buffers.next_offsets(), BTreeMap::from([(0, 6), (1, 12)]));
         let interval = Duration::from_millis(500);
         assert!(!buffers.due(now, interval, 10, 1 << 20));
         assert!(buffers.due(now + interval, interval, 10, 1 << 20));
         assert!(buffers.due(now, interval, 3, 1 << 20));
         assert!(buffers.due(now, interval, 10, 9));
         buffers.remove(&[1]);
-        assert_eq!((buffers.messages(), buffers.bytes), (1, 2));
-        buffers.clear();
+        assert_eq!((buffers.messages, buffers.bytes), (1, 2));
+    }
+
+    #[test]
+    fn sealed_messages_stay_until_released_and_leave_the_next_batch() {
+        let start = Instant::now();
+        let later = start + Duration::from_millis(300);
+        let interval = Duration::from_millis(500);
+        let mut buffers = Buffers::default();
+        buffers.push(0, 1, Some(b"p"), b"first", start);
+        buffers.push(0, 2, Some(b"p"), b"second", start);
+        buffers.push(3, 7, None, b"other", start);
+        for buffer in buffers.partitions.values_mut() {
+            buffer.applied = buffer.len();
+            buffer.dead_lettered = buffer.len();
+        }
+        buffers.seal();
+        assert_eq!(buffers.sealed_messages(), 3);
+        assert_eq!(
+            buffers.sealed_next_offsets(),
+            BTreeMap::from([(0, 3), (3, 8)])
+        );
+        // The sealed messages no longer count toward the next flush.
         assert_eq!(buffers.deadline(interval), None);
+        assert!(!buffers.due(later + interval, interval, 2, 1 << 20));
+        buffers.push(0, 3, Some(b"q"), b"third", later);
+        assert_eq!(buffers.deadline(interval), Some(later + interval));
+        assert!(!buffers.due(later, interval, 2, 1 << 20));
+        assert_eq!(buffers.unapplied(), 1);
+
+        // A failed write: everything is the next batch again, from the oldest.
+        buffers.unseal();
+        assert_eq!(buffers.sealed_messages(), 0);
+        assert_eq!(buffers.deadline(interval), Some(start + interval));
+        assert!(buffers.due(later, interval, 2, 1 << 20));
+
+        // A durable write: the sealed ones go, the newer one stays intact.
+        buffers.seal();
+        buffers.push(0, 4, None, b"fourth", later);
+        buffers.release_sealed();
+        assert_eq!(buffers.messages, 1);
+        assert_eq!(buffers.bytes, 6);
+        let partition = buffers.partitions.get(&0).expect("partition 0");
+        assert_eq!(
+            (partition.len(), partition.applied, partition.dead_lettered),
+            (1, 0, 0)
+        );
+        let kept = partition.get(0).expect("kept");
+        assert_eq!(
+            (kept.offset, kept.key, kept.payload),
+            (4, None, &b"fourth"[..])
+        );
+        assert_eq!(buffers.deadline(interval), Some(later + interval));
+        assert!(buffers.sealed_next_offsets().is_empty());
     }
 }

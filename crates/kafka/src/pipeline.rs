@@ -1,6 +1,13 @@
 //! The ordering at the heart of the ingestor, in one place: buffer, decode
 //! and route, apply, flush, wait for the dead letters, and only then commit.
 //!
+//! A flush is written in the background ([`Engine::start_flush`]): while
+//! the store takes it, its messages are sealed in the buffers and the loop
+//! goes on reading and applying the next ones. Its completion is checked on
+//! every tick; the next flush waits for it (one write at a time, so the
+//! store sees flushes in order), and so do retries and drains, which run
+//! their flush to the end.
+//!
 //! Invariant: an offset is committed only after the flush that covers it is
 //! durable in the store and every dead letter at or before it was
 //! acknowledged. Messages stay buffered until then, so a failing store
@@ -28,6 +35,9 @@ use crate::routing::ProjectRoutes;
 /// First and longest pause between retries of a failing flush.
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Longest wait in one `poll` while a flush is being written, so its
+/// offsets are committed soon after it is durable.
+const POLL_WRITING: Duration = Duration::from_millis(5);
 /// Pause before retrying a failed commit when no flush comes first.
 const COMMIT_RETRY: Duration = Duration::from_secs(1);
 /// Longest wait in one `poll`, so stop requests and retries are timely.
@@ -47,6 +57,9 @@ pub(crate) enum Halt {
 pub(crate) enum Cycle {
     /// Everything buffered is durable (and committed, unless the commit failed).
     Durable,
+    /// A flush of everything buffered is being written; its offsets are
+    /// committed when a later tick finds it durable.
+    Started,
     /// The store or the dead-letter topic failed: retry later with the same data.
     Retry(String),
 }
@@ -118,6 +131,8 @@ pub(crate) struct Pipeline<S: Store> {
     /// Kafka timestamp (ms) of the newest message read: how far behind the
     /// producers the consumer is (see [`Pipeline::apply_ahead`]).
     newest_message_ms: Option<i64>,
+    /// When the flush being written (covering the sealed messages) started.
+    in_flight: Option<Instant>,
 }
 
 /// Locks, ignoring poisoning (the data is plain bookkeeping).
@@ -166,6 +181,7 @@ impl<S: Store> Pipeline<S> {
             crash_after_flushes,
             flushes: 0,
             newest_message_ms: None,
+            in_flight: None,
         }
     }
 
@@ -180,8 +196,13 @@ impl<S: Store> Pipeline<S> {
             Some(retry) => Some(retry.at),
             None => self.buffers.deadline(self.limits.flush_interval),
         };
-        next.map_or(POLL_MAX, |at| at.saturating_duration_since(now))
-            .min(POLL_MAX)
+        let longest = if self.in_flight.is_some() {
+            POLL_WRITING
+        } else {
+            POLL_MAX
+        };
+        next.map_or(longest, |at| at.saturating_duration_since(now))
+            .min(longest)
     }
 
     /// Buffers one message of an assigned partition.
@@ -209,6 +230,19 @@ impl<S: Store> Pipeline<S> {
         if self.halted.is_some() {
             return;
         }
+        match self.complete_in_flight(consumer, false) {
+            Ok(None) | Ok(Some(Cycle::Started)) => {}
+            Ok(Some(Cycle::Durable)) => self.resume(consumer),
+            Ok(Some(Cycle::Retry(why))) => {
+                self.metrics.flush_failures.inc();
+                self.back_off(consumer, now, &why);
+                return;
+            }
+            Err(halt) => {
+                self.halted = Some(halt);
+                return;
+            }
+        }
         let due = match self.retry {
             Some(retry) => now >= retry.at,
             None => self.buffers.due(
@@ -225,8 +259,11 @@ impl<S: Store> Pipeline<S> {
             }
             return;
         }
-        match self.cycle(consumer) {
+        // A retry runs its flush to the end before consumption resumes.
+        let wait = self.retry.is_some();
+        match self.cycle(consumer, wait) {
             Ok(Cycle::Durable) => self.resume(consumer),
+            Ok(Cycle::Started) => {}
             Ok(Cycle::Retry(why)) => self.back_off(consumer, now, &why),
             Err(halt) => self.halted = Some(halt),
         }
@@ -316,20 +353,31 @@ impl<S: Store> Pipeline<S> {
         }
     }
 
-    /// One attempt: apply what is buffered, flush, wait for the dead
-    /// letters, mark durable, commit.
+    /// One attempt: finish the flush being written, apply what is
+    /// buffered, start its flush, and unless `wait` is false and the store
+    /// writes in the background, finish it too (then: wait for the dead
+    /// letters, mark durable, commit).
     pub(crate) fn cycle<C: ConsumerContext, K: Consumer<C>>(
         &mut self,
         consumer: &K,
+        wait: bool,
     ) -> Result<Cycle, Halt> {
-        let cycle = self.attempt(consumer);
+        let cycle = self.attempt(consumer, wait);
         if let Ok(Cycle::Retry(_)) = &cycle {
             self.metrics.flush_failures.inc();
         }
         cycle
     }
 
-    fn attempt<C: ConsumerContext, K: Consumer<C>>(&mut self, consumer: &K) -> Result<Cycle, Halt> {
+    fn attempt<C: ConsumerContext, K: Consumer<C>>(
+        &mut self,
+        consumer: &K,
+        wait: bool,
+    ) -> Result<Cycle, Halt> {
+        // One write at a time: the store takes flushes in order.
+        if let Some(Cycle::Retry(why)) = self.complete_in_flight(consumer, true)? {
+            return Ok(Cycle::Retry(why));
+        }
         if self.engine.is_none() {
             if let Err(why) = self.rebuild_engine() {
                 return Ok(Cycle::Retry(why));
@@ -350,22 +398,64 @@ impl<S: Store> Pipeline<S> {
             return Ok(Cycle::Retry("no engine".to_string()));
         };
         let started = Instant::now();
-        if let Err(error) = engine.flush() {
+        if let Err(error) = engine.start_flush() {
+            // The engine may have marked rows written: rebuild it and apply
+            // the buffers again (fenced by version).
+            self.discard_engine();
             return Ok(Cycle::Retry(format!("flush failed: {error}")));
         }
+        self.buffers.seal();
+        self.in_flight = Some(started);
+        let running = self.engine.as_mut().is_some_and(Engine::flush_running);
+        if running && !wait {
+            return Ok(Cycle::Started);
+        }
+        Ok(self
+            .complete_in_flight(consumer, true)?
+            .unwrap_or(Cycle::Durable))
+    }
+
+    /// Completes the flush being written, if any, once it ended (or, with
+    /// `block`, waiting for it): on success, waits for the dead letters,
+    /// marks its messages durable, releases them and commits. `None` when
+    /// no flush was in flight, or it is still running and `block` is false.
+    /// A failed write rebuilds the engine, and its messages are applied again.
+    fn complete_in_flight<C: ConsumerContext, K: Consumer<C>>(
+        &mut self,
+        consumer: &K,
+        block: bool,
+    ) -> Result<Option<Cycle>, Halt> {
+        let Some(started) = self.in_flight else {
+            return Ok(None);
+        };
+        let Some(engine) = self.engine.as_mut() else {
+            self.in_flight = None;
+            self.buffers.unseal();
+            return Ok(Some(Cycle::Retry("no engine".to_string())));
+        };
+        if !block && engine.flush_running() {
+            return Ok(None);
+        }
+        if let Err(error) = engine.finish_flush() {
+            self.discard_engine();
+            return Ok(Some(Cycle::Retry(format!("flush failed: {error}"))));
+        }
+        self.in_flight = None;
         let flush_seconds = started.elapsed().as_secs_f64();
         if let Err(error) = self.dead_letters.wait_all() {
-            return Ok(Cycle::Retry(error.to_string()));
+            // Durable, but not committable yet: the next flush covers these
+            // messages again (its rows are absolute, so that changes nothing).
+            self.buffers.unseal();
+            return Ok(Some(Cycle::Retry(error.to_string())));
         }
-        let had_messages = self.buffers.messages() > 0;
-        if had_messages {
+        if self.buffers.sealed_messages() > 0 {
             self.metrics.flush_seconds.observe(flush_seconds);
             self.metrics.flushes.inc();
             if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
                 self.metrics.last_flush.set(now.as_secs_f64());
             }
-            self.durable.extend(self.buffers.next_offsets());
-            self.buffers.clear();
+            self.durable.extend(self.buffers.sealed_next_offsets());
+            self.buffers.release_sealed();
             self.flushes += 1;
             if self.crash_after_flushes == Some(self.flushes) {
                 warn!(
@@ -374,9 +464,11 @@ impl<S: Store> Pipeline<S> {
                 );
                 return Err(Halt::Crash);
             }
+        } else {
+            self.buffers.release_sealed();
         }
         self.commit(consumer);
-        Ok(Cycle::Durable)
+        Ok(Some(Cycle::Durable))
     }
 
     /// Decodes, routes and applies every buffered message not applied yet.
@@ -540,8 +632,8 @@ impl<S: Store> Pipeline<S> {
     ) -> Result<bool, Halt> {
         let mut delay = BACKOFF_FIRST;
         loop {
-            match self.cycle(consumer)? {
-                Cycle::Durable => {
+            match self.cycle(consumer, true)? {
+                Cycle::Durable | Cycle::Started => {
                     self.resume(consumer);
                     return Ok(true);
                 }
@@ -635,8 +727,12 @@ impl<S: Store> Pipeline<S> {
     /// message will be applied again.
     fn discard_engine(&mut self) {
         if let Some(engine) = self.engine.take() {
+            // Waits for a flush being written; whatever its outcome, its
+            // messages are applied again (fenced by version).
             self.parked = Some(engine.into_store());
         }
+        self.in_flight = None;
+        self.buffers.unseal();
         self.buffers.rewind();
         if let Err(why) = self.rebuild_engine() {
             debug!(reason = why, "engine rebuild deferred");

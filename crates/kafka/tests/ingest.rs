@@ -30,11 +30,17 @@ fn clean_stream_equals_direct_engine() {
         "the stream covers every partition"
     );
 
+    // Flushes written in the background (each reported running for 3
+    // polls) over a small cache: evictions happen while a flush is written.
     let metrics = IngestMetrics::unregistered();
+    let settings = EngineSettings {
+        cache_capacity: 5_000,
+        ..EngineSettings::default()
+    };
     let handle = Ingestor::new(
         config,
-        MemoryStore::default(),
-        EngineSettings::default(),
+        MemoryStore::with_background_writes(3),
+        settings,
         metrics,
     )
     .expect("ingestor")
@@ -233,7 +239,7 @@ fn crash_between_flush_and_commit_then_restart() {
 
     let first = Ingestor::new(
         config.clone(),
-        MemoryStore::default(),
+        MemoryStore::with_background_writes(3),
         EngineSettings::default(),
         IngestMetrics::unregistered(),
     )
@@ -288,10 +294,10 @@ fn store_failure_mid_flush_then_kill_and_restart() {
     let ends = ends(&deliveries, &[]);
     let expected = reference(&placed(&events, &deliveries));
 
-    let store = MemoryStore {
-        fail_after_rows: Some(9_000),
-        ..MemoryStore::default()
-    };
+    // Flushes written in the background (reported running for 3 polls):
+    // the injected failure hits a write while the next batch is applied.
+    let mut store = MemoryStore::with_background_writes(3);
+    store.fail_after_rows = Some(9_000);
     let metrics = IngestMetrics::unregistered();
     let first = Ingestor::new(config.clone(), store, EngineSettings::default(), metrics)
         .expect("ingestor")

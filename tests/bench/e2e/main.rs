@@ -123,6 +123,10 @@ struct Freshness {
     p50_seconds: Option<f64>,
     p99_seconds: Option<f64>,
     max_seconds: Option<f64>,
+    /// Answer time of the polled `GET /api/v1/projects` (included in the
+    /// freshness above: a probe counts as visible when the answer arrives).
+    api_p50_seconds: Option<f64>,
+    api_p99_seconds: Option<f64>,
     flush: FlushLatency,
     /// Whether the ingestor had committed everything 60 s after the phase.
     caught_up: bool,
@@ -410,8 +414,12 @@ async fn freshness(
     )
     .await?;
     let _ = done_tx.send(true);
-    let mut latencies = watcher.await.context("the probe watcher")??;
+    let probe::Watched {
+        mut latencies,
+        mut polls,
+    } = watcher.await.context("the probe watcher")??;
     latencies.sort();
+    polls.sort();
     let _ = blocking(move || load.child.wait()).await;
     let produced = std::fs::read_to_string(&load_log)
         .unwrap_or_default()
@@ -432,6 +440,8 @@ async fn freshness(
         p50_seconds: probe::quantile(&latencies, 0.5),
         p99_seconds: probe::quantile(&latencies, 0.99),
         max_seconds: probe::quantile(&latencies, 1.0),
+        api_p50_seconds: probe::quantile(&polls, 0.5),
+        api_p99_seconds: probe::quantile(&polls, 0.99),
         flush: FlushLatency::between(&before, &after),
         caught_up,
     })

@@ -115,9 +115,17 @@ async fn visible(client: &reqwest::Client, base: &str) -> anyhow::Result<usize> 
     Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
+/// What the watcher measured: per probe, its send to the first answer that
+/// counts it; per poll, the API's answer time (part of every freshness).
+#[derive(Debug, Default)]
+pub struct Watched {
+    pub latencies: Vec<Duration>,
+    pub polls: Vec<Duration>,
+}
+
 /// Polls the API every `every`, timing each probe from its send to the
 /// first poll that counts it, until `done` is set and every probe sent is
-/// visible (or `timeout_after_done` passes: an error); returns the times.
+/// visible (or `timeout_after_done` passes: an error).
 pub async fn watch(
     client: &reqwest::Client,
     base: &str,
@@ -125,12 +133,15 @@ pub async fn watch(
     every: Duration,
     done: tokio::sync::watch::Receiver<bool>,
     timeout_after_done: Duration,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<Watched> {
     let mut latencies = Vec::new();
+    let mut polls = Vec::new();
     let mut finished_at: Option<Instant> = None;
     loop {
+        let asked = Instant::now();
         let seen = visible(client, base).await.unwrap_or(latencies.len());
         let now = Instant::now();
+        polls.push(now - asked);
         let times: Vec<Instant> = sent.lock().map(|t| t.clone()).unwrap_or_default();
         for at in times.iter().take(seen).skip(latencies.len()) {
             latencies.push(now.saturating_duration_since(*at));
@@ -138,7 +149,7 @@ pub async fn watch(
         if *done.borrow() {
             let since = *finished_at.get_or_insert(now);
             if latencies.len() >= times.len() {
-                return Ok(latencies);
+                return Ok(Watched { latencies, polls });
             }
             if now.duration_since(since) > timeout_after_done {
                 anyhow::bail!(
