@@ -27,8 +27,9 @@ pub struct KafkaConfig {
     pub group_id: String,
     /// Any librdkafka setting, applied after LabelPulse's own to every client.
     pub properties: BTreeMap<String, String>,
-    /// Longest time between a message's arrival and the flush that makes it
-    /// durable (TOML key `flush_interval_ms`).
+    /// Longest time between a message's arrival and the start of the flush
+    /// that makes it durable, unless the previous flush is still being
+    /// written: one is written at a time (TOML key `flush_interval_ms`).
     #[serde(rename = "flush_interval_ms", with = "millis")]
     pub flush_interval: Duration,
     /// A flush starts early when this many messages wait.

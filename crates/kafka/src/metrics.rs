@@ -30,7 +30,8 @@ pub mod names {
     /// Attempts to make a batch durable that failed (store reads or writes,
     /// dead-letter acknowledgements); retried with backoff.
     pub const FLUSH_FAILURES: &str = "labelpulse_ingestor_flush_failures_total";
-    /// Duration of `Engine::flush`, seconds.
+    /// Duration of a flush from its start until it is durable, seconds
+    /// (a flush is written while the next messages are applied).
     pub const FLUSH_SECONDS: &str = "labelpulse_ingestor_flush_duration_seconds";
     /// Unix time of the last durable flush, seconds (staleness alerts).
     pub const LAST_FLUSH: &str = "labelpulse_ingestor_last_flush_timestamp_seconds";
@@ -150,7 +151,10 @@ impl IngestMetrics {
         )?;
         registry.register(Box::new(dead_letters.clone()))?;
         let flush_seconds = Histogram::with_opts(
-            HistogramOpts::new(names::FLUSH_SECONDS, "Duration of one engine flush.").buckets(
+            HistogramOpts::new(
+                names::FLUSH_SECONDS,
+                "Duration of one flush, from its start (rows collected) until it is durable in the store.",
+            ).buckets(
                 vec![
                     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
                 ],

@@ -67,6 +67,9 @@ struct Args {
     /// The ingestor's `flush_interval_ms` (default: the product's, 500).
     #[arg(long)]
     flush_interval_ms: Option<u64>,
+    /// The ingestor's `apply_ahead_events` (default: the product's).
+    #[arg(long)]
+    apply_ahead_events: Option<usize>,
     /// Skip the ClickHouse Kafka-engine peer.
     #[arg(long)]
     skip_peer: bool,
@@ -92,6 +95,7 @@ struct Report {
     ingestor_peak_rss_mib: Option<f64>,
     cache_capacity: Option<usize>,
     flush_interval_ms: Option<u64>,
+    apply_ahead_events: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -336,6 +340,7 @@ async fn measure(
         ingestor_peak_rss_mib,
         cache_capacity: args.cache_capacity,
         flush_interval_ms: args.flush_interval_ms,
+        apply_ahead_events: args.apply_ahead_events,
     })
 }
 
@@ -549,11 +554,15 @@ fn write_config(dir: &Path, names: &Names, args: &Args) -> anyhow::Result<PathBu
         .flush_interval_ms
         .map(|ms| format!("flush_interval_ms = {ms}\n"))
         .unwrap_or_default();
+    let ahead = args
+        .apply_ahead_events
+        .map(|n| format!("apply_ahead_events = {n}\n"))
+        .unwrap_or_default();
     std::fs::write(
         &path,
         format!(
             "{cache}\n[clickhouse]\ndatabase = \"{}\"\n\n[kafka]\nbrokers = \"{BROKERS}\"\n\
-             topic = \"{}\"\ndlq_topic = \"{}\"\ngroup_id = \"{}\"\n{interval}",
+             topic = \"{}\"\ndlq_topic = \"{}\"\ngroup_id = \"{}\"\n{interval}{ahead}",
             names.database, names.topic, names.dlq, names.group
         ),
     )?;
