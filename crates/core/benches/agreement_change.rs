@@ -1,9 +1,11 @@
 //! The cost of one annotation change on the agreement side: a task with `n`
 //! annotators whose annotations hold `r` boxes each; one annotator moves
 //! every box. Measured is what the engine does per event: the task's
-//! contributions before and after, and their difference (pair scores, task
+//! contributions before and after (`change_contributions`, which leaves out
+//! what both sides share), and their difference (pair scores, task
 //! agreement in every scope, statistics cells, counters), with the pair
-//! memo as the engine keeps it (`agreement_change`) and without it
+//! memo as the engine keeps it (`agreement_change`); and the full
+//! contributions of both states without the memo
 //! (`agreement_change_cold`).
 //!
 //! Run: `cargo bench -p labelpulse-core --bench agreement_change`
@@ -12,7 +14,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use labelpulse_core::agreement::PairMemo;
-use labelpulse_core::contribution::{diff, task_contributions, task_contributions_memo};
+use labelpulse_core::contribution::{change_contributions, diff, task_contributions};
 use labelpulse_core::dims::Dims;
 use labelpulse_core::event::Control;
 use labelpulse_core::project::ProjectConfig;
@@ -102,7 +104,8 @@ fn config() -> ProjectConfig {
 
 /// As the engine runs it: the pair memo holds the pairs of the state before
 /// (the previous change left them there); each change is a new annotation
-/// (a new `Arc`), so only its pairs are scored.
+/// (a new `Arc`), so only its pairs are scored. (The engine reuses its
+/// contribution lists; here they are fresh per event, the dearer case.)
 fn change(c: &mut Criterion) {
     let config = config();
     let mut group = c.benchmark_group("agreement_change");
@@ -114,13 +117,14 @@ fn change(c: &mut Criterion) {
             group.bench_function(
                 BenchmarkId::new(format!("{n}_annotators"), format!("{r}_boxes")),
                 |b| {
-                    // As in the engine: fresh lists per event.
+                    // Fresh lists per event (the engine reuses its own).
                     b.iter(|| {
                         let mut after = after.clone();
                         after.annotations[0] = Arc::new((*changed).clone());
                         let (mut old, mut new, mut out) = (Vec::new(), Vec::new(), Vec::new());
-                        task_contributions_memo(&before, &config, &mut memo, &mut old);
-                        task_contributions_memo(&after, &config, &mut memo, &mut new);
+                        change_contributions(
+                            &before, &after, &config, &mut memo, &mut old, &mut new,
+                        );
                         diff(&mut old, &mut new, &mut out);
                         std::hint::black_box(out.len())
                     })

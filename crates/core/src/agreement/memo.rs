@@ -23,7 +23,8 @@ pub enum Owner<'a> {
 }
 
 impl Owner<'_> {
-    fn address(self) -> usize {
+    /// The shared result's address (its identity while it lives).
+    pub(crate) fn address(self) -> usize {
         match self {
             Owner::Annotation(a) => Arc::as_ptr(a) as usize,
             Owner::Prediction(p) => Arc::as_ptr(p) as usize,

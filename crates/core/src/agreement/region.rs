@@ -392,6 +392,9 @@ fn greedy(
 /// [`detection_counts`] of `a` as the candidate against `b` as the
 /// reference at IoU `detect_at`, with every IoU computed once: the same
 /// two results as the separate functions, for about the cost of one.
+///
+/// One pass over the candidate pairs fills both best-match directions and
+/// the detection pairs, so nothing of size `|a| · |b|` is allocated.
 pub fn region_score_and_detection(
     a: &[Region],
     b: &[Region],
@@ -400,8 +403,10 @@ pub fn region_score_and_detection(
 ) -> (f64, DetectionCounts) {
     let (shapes_a, shapes_b) = (Shapes::new(a), Shapes::new(b));
     let (class_a, class_b) = label_classes(a, b);
-    let live_a: Vec<bool> = a.iter().map(|r| region_weight(r, weights) > 0.0).collect();
-    let live_b: Vec<bool> = b.iter().map(|r| region_weight(r, weights) > 0.0).collect();
+    // Weights are never NaN (`labels_weight` folds with `max` from 0), so
+    // `weight > 0` (live) and `weight <= 0` (left out) are complements.
+    let weight_a: Vec<f64> = a.iter().map(|r| region_weight(r, weights)).collect();
+    let weight_b: Vec<f64> = b.iter().map(|r| region_weight(r, weights)).collect();
     // Disjoint boxes (IoU 0) raise no best match and, unless 0 passes the
     // detection threshold, make no detection pair: the sweep skips them.
     let boxes = if passes(0.0, detect_at) {
@@ -411,15 +416,20 @@ pub fn region_score_and_detection(
     };
     let sweep = boxes.as_ref().map(|(_, boxes_b)| Sweep::new(boxes_b));
     let nb = b.len();
-    let candidates = |i: usize| match (&boxes, &sweep) {
-        (Some((boxes_a, _)), Some(sweep)) => sweep.candidates(boxes_a[i]),
-        _ => Candidates::All(0..nb),
-    };
-    let mut values: Vec<Option<f64>> = vec![None; a.len() * nb];
+    let mut best_b = vec![0.0_f64; nb];
     let mut pairs = Vec::new();
-    for i in (0..a.len()).filter(|&i| live_a[i]) {
-        for j in candidates(i) {
-            if !live_b[j] || class_a[i] != class_b[j] {
+    let mut da = Direction::default();
+    for (i, &wa) in weight_a.iter().enumerate() {
+        if wa <= 0.0 {
+            continue;
+        }
+        let candidates = match (&boxes, &sweep) {
+            (Some((boxes_a, _)), Some(sweep)) => sweep.candidates(boxes_a[i]),
+            _ => Candidates::All(0..nb),
+        };
+        let mut best = 0.0_f64;
+        for j in candidates {
+            if weight_b[j] <= 0.0 || class_a[i] != class_b[j] {
                 continue;
             }
             if let Some((boxes_a, boxes_b)) = &boxes {
@@ -431,19 +441,24 @@ pub fn region_score_and_detection(
             if passes(v, detect_at) {
                 pairs.push((v, j, i));
             }
-            values[i * nb + j] = Some(v);
+            best = best.max(v);
+            best_b[j] = best_b[j].max(v);
+        }
+        da.sum += wa * best;
+        da.weight += wa;
+    }
+    let mut db = Direction::default();
+    for (best, &w) in best_b.iter().zip(&weight_b) {
+        if w > 0.0 {
+            db.sum += w * best;
+            db.weight += w;
         }
     }
-    let (da, db) = best_matches(
-        a.len(),
-        nb,
-        |i| region_weight(&a[i], weights),
-        |j| region_weight(&b[j], weights),
-        candidates,
-        |i, j| values[i * nb + j],
-        None,
-    );
-    (symmetric(da, db), greedy(pairs, &live_b, &live_a))
+    let live = |weights: &[f64]| -> Vec<bool> { weights.iter().map(|w| *w > 0.0).collect() };
+    (
+        symmetric(da, db),
+        greedy(pairs, &live(&weight_b), &live(&weight_a)),
+    )
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use super::detection::TaskDetection;
 use super::{Contribution, OVERALL};
 use crate::aggregate::{confusion_scope, CellKind};
 use crate::agreement::{
-    dimension_used, evaluate_pair, fingerprint, scored_dimensions, Owner, PairEvaluation, PairMemo,
-    ScoredDimension,
+    dimension_used, evaluate_pair, fingerprint, scored_dimensions, DetectionCounts, Owner,
+    PairEvaluation, PairMemo, ScoredDimension,
 };
 use crate::dims::{DimValue, Dims};
 use crate::participant::{
@@ -22,7 +22,7 @@ use crate::project::ProjectConfig;
 use crate::reliability::{set_category, unit_cells, StatCell};
 use crate::score::{mean_fixed, to_fixed};
 use crate::task::{AnnotationState, PredictionState, TaskState};
-use crate::time::hour_of_ms;
+use crate::time::{hour_of_ms, Hour};
 
 /// The annotator participants of a task: one non-skipped annotation per
 /// member (the newest), sorted by member id.
@@ -70,6 +70,17 @@ pub struct Participant<'a> {
     pub dims: &'a Dims,
     /// The shared result `dims` belongs to (its identity keys the memo).
     pub owner: Owner<'a>,
+}
+
+impl Participant<'_> {
+    /// True when both are the same participant standing for the very same
+    /// shared result.
+    fn same_as(&self, other: &Participant<'_>) -> bool {
+        self.owner.address() == other.owner.address()
+            && self.kind == other.kind
+            && self.id == other.id
+            && self.annotation_id == other.annotation_id
+    }
 }
 
 /// Every participant of a task in canonical order: the annotators, one
@@ -132,13 +143,15 @@ fn pairs(people: &[Participant<'_>]) -> Vec<(usize, usize)> {
 }
 
 /// The scores of a task's pairs, in one table: overall, and per used
-/// dimension (`None` for unused dimensions), and whether the pair agrees
-/// (threshold variant) per dimension.
+/// dimension (`None` for unused dimensions), whether the pair agrees
+/// (threshold variant) per dimension, and its detection counts per
+/// dimension.
 struct PairScores {
     dimensions: usize,
     overall: Vec<i64>,
     by_dimension: Vec<Option<i64>>,
     agrees: Vec<bool>,
+    detection: Vec<Option<DetectionCounts>>,
 }
 
 impl PairScores {
@@ -148,6 +161,7 @@ impl PairScores {
             overall: Vec::with_capacity(pairs),
             by_dimension: Vec::with_capacity(pairs * dimensions),
             agrees: Vec::with_capacity(pairs * dimensions),
+            detection: Vec::with_capacity(pairs * dimensions),
         }
     }
 
@@ -160,6 +174,13 @@ impl PairScores {
         let agrees = evaluation.agrees.iter().zip(used);
         self.agrees
             .extend(agrees.map(|(agrees, used)| *used && *agrees));
+        // One entry per dimension, whatever the evaluation holds.
+        let detection = evaluation
+            .detection
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(None));
+        self.detection.extend(detection.take(self.dimensions));
     }
 
     fn overall(&self, pair: usize) -> i64 {
@@ -173,6 +194,225 @@ impl PairScores {
     fn agrees(&self, pair: usize, dimension: usize) -> bool {
         self.agrees[pair * self.dimensions + dimension]
     }
+
+    fn detection(&self, pair: usize) -> &[Option<DetectionCounts>] {
+        &self.detection[pair * self.dimensions..(pair + 1) * self.dimensions]
+    }
+}
+
+/// The sections of a task's agreement contributions, in the order they are
+/// appended (see [`TaskAgreement::contribute`]).
+pub(super) const SECTIONS: usize = 5;
+
+/// A task's agreement, computed: its participants, scored dimensions and
+/// pairs with their evaluations, ready to become contributions.
+pub(super) struct TaskAgreement<'a> {
+    people: Vec<Participant<'a>>,
+    dimensions: Vec<ScoredDimension<'a>>,
+    used: Vec<bool>,
+    pairs: Vec<(usize, usize)>,
+    scores: PairScores,
+    hour: Hour,
+}
+
+impl<'a> TaskAgreement<'a> {
+    /// The agreement of an existing task; `None` when it has no participant
+    /// or no scored dimension (it contributes nothing).
+    pub(super) fn of(
+        task: &'a TaskState,
+        config: &'a ProjectConfig,
+        memo: &mut PairMemo,
+    ) -> Option<Self> {
+        let people = agreement_participants(task);
+        if people.is_empty() {
+            return None;
+        }
+        let dimensions = scored_dimensions(config, people.iter().map(|p| p.dims));
+        if dimensions.is_empty() {
+            return None;
+        }
+        let used: Vec<bool> = dimensions
+            .iter()
+            .map(|d| people.iter().any(|p| dimension_used(d, p.dims, p.dims)))
+            .collect();
+        let pairs = pairs(&people);
+        let mut scores = PairScores::with_capacity(pairs.len(), dimensions.len());
+        if !pairs.is_empty() {
+            let print = fingerprint(&dimensions);
+            for &(i, j) in &pairs {
+                let (a, b) = (&people[i], &people[j]);
+                let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
+                    evaluate_pair(&dimensions, a.dims, b.dims)
+                });
+                scores.push(evaluation, &used);
+            }
+        }
+        let hour = hour_of_ms(
+            people
+                .iter()
+                .filter(|p| p.kind == ParticipantKind::Member)
+                .filter_map(|p| task_annotation_ms(task, p.annotation_id))
+                .max()
+                .unwrap_or_default(),
+        );
+        Some(TaskAgreement {
+            people,
+            dimensions,
+            used,
+            pairs,
+            scores,
+            hour,
+        })
+    }
+
+    /// Per pair index: true when the pairs of `self` and `other` at that
+    /// index have the same per-pair contributions (pair rows, confusion and
+    /// ground-truth detection cells). That is when both score the very same
+    /// dimensions with the same ones used, and the pair is the same two
+    /// participants standing for the very same shared results (so the same
+    /// memoized evaluation).
+    pub(super) fn shared_pairs(&self, other: &TaskAgreement<'_>) -> Vec<bool> {
+        if self.dimensions != other.dimensions || self.used != other.used {
+            return Vec::new();
+        }
+        let same: Vec<bool> = self
+            .people
+            .iter()
+            .enumerate()
+            .map(|(index, p)| other.people.get(index).is_some_and(|q| p.same_as(q)))
+            .collect();
+        self.pairs
+            .iter()
+            .enumerate()
+            .map(|(index, &(i, j))| other.pairs.get(index) == Some(&(i, j)) && same[i] && same[j])
+            .collect()
+    }
+
+    /// Appends the task's agreement contributions to `out`, leaving out the
+    /// per-pair contributions of the pairs `skip` names (everything summed
+    /// over pairs is always appended). Returns where each of the
+    /// [`SECTIONS`] starts in `out`, and its end.
+    pub(super) fn contribute(
+        &self,
+        config: &ProjectConfig,
+        skip: impl Fn(usize) -> bool,
+        out: &mut Vec<Contribution<'a>>,
+    ) -> [usize; SECTIONS + 1] {
+        let (people, dimensions, pairs, scores) =
+            (&self.people, &self.dimensions, &self.pairs, &self.scores);
+        let mut cuts = [out.len(); SECTIONS + 1];
+        // Statistics cells also come from tasks with a single value (Fleiss' pi).
+        for (dimension, _) in dimensions.iter().zip(&self.used).filter(|(_, used)| **used) {
+            statistics_cells(dimension, people, pairs, &skip, out);
+        }
+        cuts[1..].fill(out.len());
+        if pairs.is_empty() {
+            return cuts;
+        }
+        let mut detection = TaskDetection::default();
+        for (pair, &(i, j)) in pairs.iter().enumerate() {
+            let truth = (!skip(pair)).then_some(&mut *out);
+            detection.add_pair(
+                dimensions,
+                &people[i],
+                &people[j],
+                scores.detection(pair),
+                truth,
+            );
+        }
+        detection.finish(out);
+        cuts[2..].fill(out.len());
+        // Per participant, dimension (0 = overall) and other kind: (sum, pairs).
+        let mut totals = Totals::new(people.len(), dimensions.len() + 1);
+        for (pair, &(i, j)) in pairs.iter().enumerate() {
+            let emit = !skip(pair);
+            let overall = scores.overall(pair);
+            if emit {
+                push_pair(out, OVERALL, &people[i], &people[j], overall);
+            }
+            let mut add = |dimension: usize, fixed: i64| {
+                for (me, other) in [(i, j), (j, i)] {
+                    totals.add(me, dimension, people[other].kind, fixed);
+                }
+            };
+            add(0, overall);
+            let by_dimension = scores.by_dimension(pair);
+            for (index, (dimension, fixed)) in dimensions.iter().zip(by_dimension).enumerate() {
+                if let Some(fixed) = fixed {
+                    if emit {
+                        push_pair(out, dimension.name, &people[i], &people[j], *fixed);
+                    }
+                    add(index + 1, *fixed);
+                }
+            }
+        }
+        cuts[3..].fill(out.len());
+        for (me, dimension, other, (sum, count)) in totals.iter() {
+            let name = match dimension {
+                0 => OVERALL,
+                d => dimensions[d - 1].name,
+            };
+            for (kind, amount) in [
+                (CellKind::ParticipantScore, sum),
+                (CellKind::ParticipantTasks, count),
+            ] {
+                if amount == 0 {
+                    continue;
+                }
+                out.push(Contribution::Cell {
+                    dimension: Cow::Borrowed(name),
+                    kind,
+                    m: 0,
+                    a: people[me].id.clone(),
+                    b: Cow::Borrowed(other.as_str()),
+                    c: Cow::Borrowed(""),
+                    k: Cow::Borrowed(""),
+                    amount,
+                });
+            }
+        }
+        cuts[4..].fill(out.len());
+        self.task_agreements(config, out);
+        cuts[5] = out.len();
+        cuts
+    }
+
+    /// One task agreement per scope with pairs, mode and dimension.
+    fn task_agreements(&self, config: &ProjectConfig, out: &mut Vec<Contribution<'a>>) {
+        let (people, dimensions, pairs, scores) =
+            (&self.people, &self.dimensions, &self.pairs, &self.scores);
+        let threshold = to_fixed(config.agreement_threshold);
+        let mut selected: Vec<usize> = Vec::with_capacity(pairs.len());
+        for participants in Participants::ALL {
+            selected.clear();
+            selected.extend(
+                pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (i, j))| participants.includes(people[*i].kind, people[*j].kind))
+                    .map(|(index, _)| index),
+            );
+            if selected.is_empty() {
+                continue;
+            }
+            for mode in Mode::ALL {
+                let scope = AgreementScope { participants, mode };
+                let task_scores = match mode {
+                    Mode::Pairwise => pairwise(dimensions, scores, &selected),
+                    Mode::Consensus => consensus(dimensions, &self.used, pairs, scores, &selected),
+                };
+                for (dimension, score) in task_scores {
+                    out.push(Contribution::TaskAgreement {
+                        dimension: Cow::Borrowed(dimension.map_or(OVERALL, |d| d.name)),
+                        scope,
+                        hour: self.hour,
+                        score,
+                        low: score < threshold,
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// Appends a task's agreement contributions to `out`.
@@ -182,119 +422,8 @@ pub(super) fn agreement_contributions<'a>(
     memo: &mut PairMemo,
     out: &mut Vec<Contribution<'a>>,
 ) {
-    let people = agreement_participants(task);
-    if people.is_empty() {
-        return;
-    }
-    let dimensions = scored_dimensions(config, people.iter().map(|p| p.dims));
-    if dimensions.is_empty() {
-        return;
-    }
-    let used: Vec<bool> = dimensions
-        .iter()
-        .map(|d| people.iter().any(|p| dimension_used(d, p.dims, p.dims)))
-        .collect();
-    let pairs = pairs(&people);
-    // Statistics cells also come from tasks with a single value (Fleiss' pi).
-    for (dimension, _) in dimensions.iter().zip(&used).filter(|(_, used)| **used) {
-        statistics_cells(dimension, &people, &pairs, out);
-    }
-    if pairs.is_empty() {
-        return;
-    }
-    let print = fingerprint(&dimensions);
-    let mut detection = TaskDetection::default();
-    let mut scores = PairScores::with_capacity(pairs.len(), dimensions.len());
-    for &(i, j) in &pairs {
-        let (a, b) = (&people[i], &people[j]);
-        let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
-            evaluate_pair(&dimensions, a.dims, b.dims)
-        });
-        detection.add_pair(&dimensions, a, b, evaluation, out);
-        scores.push(evaluation, &used);
-    }
-    detection.finish(out);
-    // Per participant, dimension (0 = overall) and other kind: (sum, pairs).
-    let mut totals = Totals::new(people.len(), dimensions.len() + 1);
-    for (pair, &(i, j)) in pairs.iter().enumerate() {
-        let overall = scores.overall(pair);
-        push_pair(out, OVERALL, &people[i], &people[j], overall);
-        let mut add = |dimension: usize, fixed: i64| {
-            for (me, other) in [(i, j), (j, i)] {
-                totals.add(me, dimension, people[other].kind, fixed);
-            }
-        };
-        add(0, overall);
-        let by_dimension = scores.by_dimension(pair);
-        for (index, (dimension, fixed)) in dimensions.iter().zip(by_dimension).enumerate() {
-            if let Some(fixed) = fixed {
-                push_pair(out, dimension.name, &people[i], &people[j], *fixed);
-                add(index + 1, *fixed);
-            }
-        }
-    }
-    for (me, dimension, other, (sum, count)) in totals.iter() {
-        let name = match dimension {
-            0 => OVERALL,
-            d => dimensions[d - 1].name,
-        };
-        for (kind, amount) in [
-            (CellKind::ParticipantScore, sum),
-            (CellKind::ParticipantTasks, count),
-        ] {
-            if amount == 0 {
-                continue;
-            }
-            out.push(Contribution::Cell {
-                dimension: Cow::Borrowed(name),
-                kind,
-                m: 0,
-                a: people[me].id.clone(),
-                b: Cow::Borrowed(other.as_str()),
-                c: Cow::Borrowed(""),
-                k: Cow::Borrowed(""),
-                amount,
-            });
-        }
-    }
-    let hour = hour_of_ms(
-        people
-            .iter()
-            .filter(|p| p.kind == ParticipantKind::Member)
-            .filter_map(|p| task_annotation_ms(task, p.annotation_id))
-            .max()
-            .unwrap_or_default(),
-    );
-    let threshold = to_fixed(config.agreement_threshold);
-    let mut selected: Vec<usize> = Vec::with_capacity(pairs.len());
-    for participants in Participants::ALL {
-        selected.clear();
-        selected.extend(
-            pairs
-                .iter()
-                .enumerate()
-                .filter(|(_, (i, j))| participants.includes(people[*i].kind, people[*j].kind))
-                .map(|(index, _)| index),
-        );
-        if selected.is_empty() {
-            continue;
-        }
-        for mode in Mode::ALL {
-            let scope = AgreementScope { participants, mode };
-            let task_scores = match mode {
-                Mode::Pairwise => pairwise(&dimensions, &scores, &selected),
-                Mode::Consensus => consensus(&dimensions, &used, &pairs, &scores, &selected),
-            };
-            for (dimension, score) in task_scores {
-                out.push(Contribution::TaskAgreement {
-                    dimension: Cow::Borrowed(dimension.map_or(OVERALL, |d| d.name)),
-                    scope,
-                    hour,
-                    score,
-                    low: score < threshold,
-                });
-            }
-        }
+    if let Some(agreement) = TaskAgreement::of(task, config, memo) {
+        agreement.contribute(config, |_| false, out);
     }
 }
 
@@ -503,11 +632,12 @@ fn number_category(number: f64) -> Cow<'static, str> {
 
 /// The statistics cells of one categorical dimension: the annotators'
 /// values as one unit (coincidences), and a confusion cell per pair of
-/// participants that both have a value.
+/// participants that both have a value (but the pairs `skip` names).
 fn statistics_cells<'a>(
     dimension: &ScoredDimension<'a>,
     people: &[Participant<'a>],
     pairs: &[(usize, usize)],
+    skip: impl Fn(usize) -> bool,
     out: &mut Vec<Contribution<'a>>,
 ) {
     if !dimension.is_categorical() {
@@ -568,7 +698,10 @@ fn statistics_cells<'a>(
             amount: 1,
         }
     };
-    for &(i, j) in pairs {
+    for (pair, &(i, j)) in pairs.iter().enumerate() {
+        if skip(pair) {
+            continue;
+        }
         let (Some(c), Some(k)) = (&categories[i], &categories[j]) else {
             continue;
         };

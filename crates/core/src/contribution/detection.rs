@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use super::agreement::Participant;
 use super::Contribution;
 use crate::aggregate::{confusion_scope, detection_count, CellKind};
-use crate::agreement::{DetectionCounts, PairEvaluation, ScoredDimension};
+use crate::agreement::{DetectionCounts, ScoredDimension};
 use crate::participant::ParticipantKind;
 
 /// A task's detection cells: against the ground truth per participant
@@ -26,21 +26,28 @@ impl<'a> TaskDetection<'a> {
     /// for the other side, appended to `out`),
     /// else between the two ([`CellKind::PairsDetection`], scope
     /// `annotators` for two members, `models` when a model is in the pair).
+    /// `counts` are the pair's per dimension (`a` the candidate); with
+    /// `truth` `None` the ground-truth cells are left out (the sums between
+    /// participants are kept).
     pub(super) fn add_pair(
         &mut self,
         dimensions: &[ScoredDimension<'a>],
         a: &Participant<'a>,
         b: &Participant<'a>,
-        evaluation: &PairEvaluation,
-        out: &mut Vec<Contribution<'a>>,
+        counts: &[Option<DetectionCounts>],
+        mut truth_out: Option<&mut Vec<Contribution<'a>>>,
     ) {
-        for (dimension, counts) in dimensions.iter().zip(&evaluation.detection) {
+        for (dimension, counts) in dimensions.iter().zip(counts) {
             let Some(counts) = counts else {
                 continue;
             };
             match (a.kind, b.kind) {
                 (ParticipantKind::GroundTruth, ParticipantKind::GroundTruth) => {}
-                (_, ParticipantKind::GroundTruth) => truth(dimension.name, a, *counts, out),
+                (_, ParticipantKind::GroundTruth) => {
+                    if let Some(out) = truth_out.as_deref_mut() {
+                        truth(dimension.name, a, *counts, out);
+                    }
+                }
                 (ParticipantKind::GroundTruth, _) => {
                     // The counts take `a` as the candidate: swap the roles.
                     let swapped = DetectionCounts {
@@ -48,7 +55,9 @@ impl<'a> TaskDetection<'a> {
                         fp: counts.fn_,
                         fn_: counts.fp,
                     };
-                    truth(dimension.name, b, swapped, out);
+                    if let Some(out) = truth_out.as_deref_mut() {
+                        truth(dimension.name, b, swapped, out);
+                    }
                 }
                 (ParticipantKind::Member, ParticipantKind::Member) => {
                     self.add_between(dimension.name, confusion_scope::ANNOTATORS, *counts);

@@ -10,11 +10,15 @@
 use std::borrow::Cow;
 
 mod agreement;
+mod cancel;
 mod detection;
 mod diff;
 
-use agreement::agreement_contributions;
+use std::sync::Arc;
+
 pub use agreement::participants;
+use agreement::{agreement_contributions, TaskAgreement};
+use cancel::{cancel_aligned, Sections};
 pub use diff::{diff, diff_each, diff_grouped};
 
 use crate::aggregate::CellKind;
@@ -296,9 +300,13 @@ fn estimated_len(task: &TaskState, config: &ProjectConfig) -> usize {
 
 /// The contributions of a task before and after one change under one
 /// config, appended to `before` and `after`: what [`task_contributions_memo`]
-/// gives for each state, except that the agreement part is left out of
-/// both when the change cannot alter it ([`agreement_inputs_equal`]), so
-/// their [`diff`] is the same.
+/// gives for each state, except that entries equal on both sides may be
+/// left out of both, so their [`diff`] is the same. Left out are the
+/// agreement part when the change cannot alter it
+/// ([`agreement_inputs_equal`]); the contributions of the annotations,
+/// reviews and predictions both states share; the per-pair agreement
+/// contributions of the pairs of participants both share; and whatever
+/// else is equal at the same place on both sides.
 pub fn change_contributions<'a>(
     old: &'a TaskState,
     new: &'a TaskState,
@@ -307,12 +315,81 @@ pub fn change_contributions<'a>(
     before: &mut Vec<Contribution<'a>>,
     after: &mut Vec<Contribution<'a>>,
 ) {
-    base_contributions(old, config, before);
-    base_contributions(new, config, after);
-    if !agreement_inputs_equal(old, new) {
-        task_agreement_contributions(old, config, memo, before);
-        task_agreement_contributions(new, config, memo, after);
+    before.reserve(estimated_len(old, config));
+    after.reserve(estimated_len(new, config));
+    let mut sections = Sections::new();
+    let (b0, a0) = (before.len(), after.len());
+    if old.exists && new.exists {
+        base_change(old, new, config, before, after);
+    } else {
+        base_contributions(old, config, before);
+        base_contributions(new, config, after);
     }
+    sections.push((b0..before.len(), a0..after.len()));
+    if !agreement_inputs_equal(old, new) {
+        let x = old
+            .exists
+            .then(|| TaskAgreement::of(old, config, memo))
+            .flatten();
+        let y = new
+            .exists
+            .then(|| TaskAgreement::of(new, config, memo))
+            .flatten();
+        match (&x, &y) {
+            (Some(x), Some(y)) => {
+                let shared = x.shared_pairs(y);
+                let skip = |pair: usize| shared.get(pair).copied().unwrap_or(false);
+                let cuts_x = x.contribute(config, skip, before);
+                let cuts_y = y.contribute(config, skip, after);
+                for s in 0..agreement::SECTIONS {
+                    sections.push((cuts_x[s]..cuts_x[s + 1], cuts_y[s]..cuts_y[s + 1]));
+                }
+            }
+            _ => {
+                if let Some(x) = &x {
+                    x.contribute(config, |_| false, before);
+                }
+                if let Some(y) = &y {
+                    y.contribute(config, |_| false, after);
+                }
+            }
+        }
+    }
+    cancel_aligned(before, after, &sections);
+}
+
+/// [`base_contributions`] of two existing states of a task, leaving out of
+/// both the contributions of the annotations, reviews and predictions they
+/// share at the same position (the very same `Arc`), which are equal: a
+/// review's and a prediction's depend on it alone, an annotation's on it
+/// and the task's reviews (so only when those are all shared too).
+fn base_change<'a>(
+    old: &'a TaskState,
+    new: &'a TaskState,
+    config: &'a ProjectConfig,
+    before: &mut Vec<Contribution<'a>>,
+    after: &mut Vec<Contribution<'a>>,
+) {
+    fn shared<T>(x: &[Arc<T>], y: &[Arc<T>], index: usize) -> bool {
+        matches!((x.get(index), y.get(index)), (Some(a), Some(b)) if Arc::ptr_eq(a, b))
+    }
+    let reviews_shared = old.reviews.len() == new.reviews.len()
+        && (0..old.reviews.len()).all(|r| shared(&old.reviews, &new.reviews, r));
+    let skip = Skip {
+        annotation: &|k| reviews_shared && shared(&old.annotations, &new.annotations, k),
+        review: &|r| shared(&old.reviews, &new.reviews, r),
+        prediction: &|p| shared(&old.predictions, &new.predictions, p),
+    };
+    base_parts(old, config, &skip, before);
+    base_parts(new, config, &skip, after);
+}
+
+/// Which annotations, reviews and predictions (by position) a call of
+/// [`base_parts`] leaves out.
+struct Skip<'s> {
+    annotation: &'s dyn Fn(usize) -> bool,
+    review: &'s dyn Fn(usize) -> bool,
+    prediction: &'s dyn Fn(usize) -> bool,
 }
 
 /// The agreement part of [`task_contributions_memo`]: pairs, task
@@ -335,8 +412,8 @@ pub fn task_agreement_contributions<'a>(
 /// existence and the very same shared annotations and predictions), so
 /// under one config their [`task_agreement_contributions`] are equal.
 pub fn agreement_inputs_equal(before: &TaskState, after: &TaskState) -> bool {
-    fn same<T>(x: &[std::sync::Arc<T>], y: &[std::sync::Arc<T>]) -> bool {
-        x.len() == y.len() && x.iter().zip(y).all(|(a, b)| std::sync::Arc::ptr_eq(a, b))
+    fn same<T>(x: &[Arc<T>], y: &[Arc<T>]) -> bool {
+        x.len() == y.len() && x.iter().zip(y).all(|(a, b)| Arc::ptr_eq(a, b))
     }
     before.exists == after.exists
         && same(&before.annotations, &after.annotations)
@@ -350,13 +427,34 @@ pub fn base_contributions<'a>(
     config: &'a ProjectConfig,
     out: &mut Vec<Contribution<'a>>,
 ) {
+    let none = |_: usize| false;
+    let skip = Skip {
+        annotation: &none,
+        review: &none,
+        prediction: &none,
+    };
+    base_parts(task, config, &skip, out);
+}
+
+/// [`base_contributions`] but those of the parts `skip` names.
+fn base_parts<'a>(
+    task: &'a TaskState,
+    config: &'a ProjectConfig,
+    skip: &Skip<'_>,
+    out: &mut Vec<Contribution<'a>>,
+) {
     if !task.exists {
         return;
     }
-    for annotation in &task.annotations {
-        annotation_contributions(task, annotation, config, out);
+    for (index, annotation) in task.annotations.iter().enumerate() {
+        if !(skip.annotation)(index) {
+            annotation_contributions(task, annotation, config, out);
+        }
     }
-    for review in &task.reviews {
+    for (index, review) in task.reviews.iter().enumerate() {
+        if (skip.review)(index) {
+            continue;
+        }
         let hour = hour_of_ms(review.completed_ms);
         let counter = match review.outcome {
             ReviewOutcome::Accepted => Counter::ReviewsAccepted,
@@ -370,8 +468,10 @@ pub fn base_contributions<'a>(
             ms: review.duration_ms(),
         });
     }
-    for prediction in &task.predictions {
-        label_contributions(&prediction.dims, LabelSource::Prediction, out);
+    for (index, prediction) in task.predictions.iter().enumerate() {
+        if !(skip.prediction)(index) {
+            label_contributions(&prediction.dims, LabelSource::Prediction, out);
+        }
     }
     let (status, done_ms) = status_of(task, config);
     out.push(Contribution::Status { status });
