@@ -21,6 +21,10 @@ pub mod names {
     /// Events that refer to something the engine cannot resolve (a delete
     /// by id of something never seen): nothing to do.
     pub const UNRESOLVED: &str = "labelpulse_ingestor_unresolved_total";
+    /// Entries in the engine's state cache (bounded by `cache_capacity`).
+    pub const CACHE_ENTRIES: &str = "labelpulse_ingestor_cache_entries";
+    /// Times the engine's cache went over its capacity and dropped its clean entries.
+    pub const CACHE_EVICTIONS: &str = "labelpulse_ingestor_cache_evictions_total";
     /// Messages skipped because the store's position already covers them (replays).
     pub const REPLAYED: &str = "labelpulse_ingestor_replayed_total";
     /// Messages sent to the dead-letter topic and acknowledged, by `reason`.
@@ -74,6 +78,8 @@ pub struct IngestMetrics {
     pub(crate) consumer_lag: IntGaugeVec,
     pub(crate) paused: IntGauge,
     pub(crate) rebalances: IntCounterVec,
+    pub(crate) cache_entries: IntGauge,
+    pub(crate) cache_evictions: IntCounter,
 }
 
 impl std::fmt::Debug for IngestMetrics {
@@ -107,6 +113,8 @@ pub struct IngestStats {
     pub commits: u64,
     /// Failed commits.
     pub commit_failures: u64,
+    /// Times the engine's cache dropped its clean entries.
+    pub cache_evictions: u64,
 }
 
 impl IngestMetrics {
@@ -137,6 +145,15 @@ impl IngestMetrics {
             names::FLUSH_FAILURES,
             "Attempts to make a batch durable that failed: store reads or writes, dead-letter acks (retried with backoff).",
         )?;
+        let cache_evictions = counter(
+            names::CACHE_EVICTIONS,
+            "Times the engine's state cache went over its capacity and dropped its clean entries.",
+        )?;
+        let cache_entries = IntGauge::new(
+            names::CACHE_ENTRIES,
+            "Entries in the engine's state cache (tasks, sessions, members, index, aggregate rows).",
+        )?;
+        registry.register(Box::new(cache_entries.clone()))?;
         let commits = counter(names::COMMITS, "Synchronous offset commits that succeeded.")?;
         let commit_failures = counter(
             names::COMMIT_FAILURES,
@@ -215,6 +232,8 @@ impl IngestMetrics {
             consumer_lag,
             paused,
             rebalances,
+            cache_entries,
+            cache_evictions,
         })
     }
 
@@ -250,6 +269,7 @@ impl IngestMetrics {
             flush_failures: self.flush_failures.get(),
             commits: self.commits.get(),
             commit_failures: self.commit_failures.get(),
+            cache_evictions: self.cache_evictions.get(),
         }
     }
 }

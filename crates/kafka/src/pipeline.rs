@@ -436,10 +436,17 @@ impl<S: Store> Pipeline<S> {
         if !block && engine.flush_running() {
             return Ok(None);
         }
+        let evictions = engine.counters().evictions;
         if let Err(error) = engine.finish_flush() {
             self.discard_engine();
             return Ok(Some(Cycle::Retry(format!("flush failed: {error}"))));
         }
+        self.metrics
+            .cache_evictions
+            .inc_by(engine.counters().evictions - evictions);
+        self.metrics
+            .cache_entries
+            .set(i64::try_from(engine.cached_entries()).unwrap_or(i64::MAX));
         self.in_flight = None;
         let flush_seconds = started.elapsed().as_secs_f64();
         if let Err(error) = self.dead_letters.wait_all() {
@@ -565,6 +572,9 @@ impl<S: Store> Pipeline<S> {
             let before = engine.counters().clone();
             let applied = engine.apply_batch(engine_partition, &batch);
             let after = engine.counters();
+            self.metrics
+                .cache_entries
+                .set(i64::try_from(engine.cached_entries()).unwrap_or(i64::MAX));
             self.metrics.applied.inc_by(after.applied - before.applied);
             self.metrics.fenced.inc_by(after.fenced - before.fenced);
             self.metrics

@@ -56,6 +56,10 @@ fn clean_stream_equals_direct_engine() {
         events.len() as u64
     );
     assert_eq!(stats.dead_lettered, 0);
+    assert!(
+        stats.cache_evictions > 0,
+        "a 5,000-entry cache over 20,000 events evicts"
+    );
     assert_eq!(exit.progress.committed, ends);
     assert_same(&exit.store.contents, &expected);
     eprintln!("clean: {stats:?}, consumer closed in time: {}", exit.closed);
