@@ -44,6 +44,7 @@ pub(crate) fn disjoint(a: [f64; 4], b: [f64; 4]) -> bool {
 /// One side's boxes (from [`boxes`]) ordered by left edge, with the
 /// running maximum of their right edges: the boxes a box may meet on the x
 /// axis form one slice of that order.
+#[derive(Debug)]
 pub(crate) struct Sweep {
     order: Vec<usize>,
     left: Vec<f64>,
@@ -53,7 +54,13 @@ pub(crate) struct Sweep {
 impl Sweep {
     /// The sweep over `boxes`.
     pub(crate) fn new(boxes: &[[f64; 4]]) -> Self {
-        let mut order: Vec<usize> = (0..boxes.len()).collect();
+        Sweep::over(boxes, 0..boxes.len())
+    }
+
+    /// The sweep over the boxes `members` names (indices into `boxes`);
+    /// its candidates are indices into `boxes` too.
+    pub(crate) fn over(boxes: &[[f64; 4]], members: impl Iterator<Item = usize>) -> Self {
+        let mut order: Vec<usize> = members.collect();
         order.sort_unstable_by(|&p, &q| boxes[p][0].total_cmp(&boxes[q][0]));
         let left = order.iter().map(|&j| boxes[j][0]).collect();
         let mut reach = Vec::with_capacity(order.len());

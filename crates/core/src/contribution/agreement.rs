@@ -10,7 +10,7 @@ use super::detection::TaskDetection;
 use super::{Contribution, OVERALL};
 use crate::aggregate::{confusion_scope, CellKind};
 use crate::agreement::{
-    dimension_used, evaluate_pair, fingerprint, scored_dimensions, DetectionCounts, Owner,
+    dimension_used, evaluate_pair_prepared, fingerprint, scored_dimensions, DetectionCounts, Owner,
     PairEvaluation, PairMemo, ScoredDimension,
 };
 use crate::dims::{DimValue, Dims};
@@ -241,8 +241,10 @@ impl<'a> TaskAgreement<'a> {
             let print = fingerprint(&dimensions);
             for &(i, j) in &pairs {
                 let (a, b) = (&people[i], &people[j]);
-                let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
-                    evaluate_pair(&dimensions, a.dims, b.dims)
+                let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, |prepared| {
+                    evaluate_pair_prepared(&dimensions, a.dims, b.dims, &mut |x, y| {
+                        prepared.both(x, y)
+                    })
                 });
                 scores.push(evaluation, &used);
             }
