@@ -137,6 +137,7 @@ impl PreparedRegions {
     /// `other` (of `other_regions`): the built polygons when both are
     /// polygons, else [`iou`] of the shapes (both boxes: [`box_iou`] of
     /// the same numbers).
+    #[inline]
     pub(crate) fn iou(
         &self,
         regions: &[Region],

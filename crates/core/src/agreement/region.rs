@@ -381,7 +381,9 @@ fn greedy_counts(
     (regions_r, live_r): (usize, usize),
     (regions_c, live_c): (usize, usize),
 ) -> DetectionCounts {
-    pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    // The index pairs are distinct, so the order is total and an unstable
+    // sort gives the same order as a stable one (without its buffer).
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let (mut used_r, mut used_c) = (vec![false; regions_r], vec![false; regions_c]);
     let mut tp = 0;
     for (_, i, j) in pairs {

@@ -33,6 +33,7 @@ pub(crate) fn boxes(regions: &[Region]) -> Option<Vec<[f64; 4]>> {
 /// their [`box_iou`](super::geometry::box_iou) is exactly 0 (the
 /// intersection's extent, computed as there, is negative on an axis, and
 /// the boxes differ).
+#[inline]
 pub(crate) fn disjoint(a: [f64; 4], b: [f64; 4]) -> bool {
     let [ax, ay, aw, ah] = a;
     let [bx, by, bw, bh] = b;
@@ -74,6 +75,7 @@ impl Sweep {
 
     /// Every box that may meet the box `b` (`[x, y, width, height]`); each
     /// box left out is [`disjoint`] from it on the x axis.
+    #[inline]
     pub(crate) fn candidates(&self, b: [f64; 4]) -> Candidates<'_> {
         let (x, right) = (b[0], b[0] + b[2]);
         // Left edges past `right`: disjoint. Right edges (all, up to that
