@@ -25,6 +25,7 @@ mod choices;
 mod geometry;
 mod memo;
 mod numeric;
+mod prepared;
 mod region;
 mod sweep;
 mod text;
@@ -39,12 +40,15 @@ pub use region::{
 };
 pub use text::{text_similarity, texts_similarity};
 
+use std::sync::Arc;
+
 use crate::dims::{DimValue, Dims, Region};
 use crate::event::{LabelWeights, DEFAULT_THRESHOLD};
 use crate::project::ProjectConfig;
 use crate::score::to_fixed;
 use choices::{exact_weighted, label_weight, labels_weight};
-use region::{detect, match_regions, passes, symmetric};
+use prepared::PreparedRegions;
+use region::{detect, match_regions, passes, prepared_score_and_detection, symmetric};
 
 /// How one dimension is scored.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -405,13 +409,34 @@ pub struct PairEvaluation {
 /// [`dimension_detection_counts`] of every dimension for one pair, scoring
 /// each dimension once.
 pub fn evaluate_pair(dimensions: &[ScoredDimension<'_>], a: &Dims, b: &Dims) -> PairEvaluation {
+    evaluate_pair_prepared(dimensions, a, b, &mut |x, y| {
+        (
+            Arc::new(PreparedRegions::new(&x.regions)),
+            Arc::new(PreparedRegions::new(&y.regions)),
+        )
+    })
+}
+
+/// The prepared regions of a region dimension's two values.
+pub(crate) type Prepare<'p> =
+    dyn FnMut(&DimValue, &DimValue) -> (Arc<PreparedRegions>, Arc<PreparedRegions>) + 'p;
+
+/// [`evaluate_pair`], with the regions of region dimensions prepared by
+/// `prepare` (given `a`'s value and `b`'s; e.g. from the pair memo's
+/// cache).
+pub(crate) fn evaluate_pair_prepared(
+    dimensions: &[ScoredDimension<'_>],
+    a: &Dims,
+    b: &Dims,
+    prepare: &mut Prepare<'_>,
+) -> PairEvaluation {
     let mut scores = Vec::with_capacity(dimensions.len());
     let mut agrees = Vec::with_capacity(dimensions.len());
     let mut detection = Vec::with_capacity(dimensions.len());
     let (mut weighted, mut weights) = (0.0, 0.0);
     for dimension in dimensions {
         let (x, y) = (a.get(dimension.name), b.get(dimension.name));
-        let (score, counts) = score_and_detection(dimension, x, y);
+        let (score, counts) = score_and_detection(dimension, x, y, prepare);
         weighted += score * dimension.weight;
         weights += dimension.weight;
         scores.push(score);
@@ -432,14 +457,16 @@ fn score_and_detection(
     dimension: &ScoredDimension<'_>,
     a: Option<&DimValue>,
     b: Option<&DimValue>,
+    prepare: &mut Prepare<'_>,
 ) -> (f64, Option<DetectionCounts>) {
     match (a, b) {
         (Some(x), Some(y))
             if dimension.metric.is_region() && present(dimension, a) && present(dimension, b) =>
         {
-            let (score, counts) = region_score_and_detection(
-                &x.regions,
-                &y.regions,
+            let (px, py) = prepare(x, y);
+            let (score, counts) = prepared_score_and_detection(
+                (&x.regions, &px),
+                (&y.regions, &py),
                 dimension.label_weights,
                 dimension.threshold,
             );

@@ -10,6 +10,7 @@ use std::ops::{Add, AddAssign};
 
 use super::choices::labels_weight;
 use super::geometry::{iou, PreparedPolygon};
+use super::prepared::PreparedRegions;
 use super::sweep::{boxes, disjoint, Candidates, Sweep};
 use crate::dims::{Region, Shape};
 use crate::event::LabelWeights;
@@ -365,13 +366,25 @@ pub(crate) fn detect(
 /// The greedy one-to-one matching of [`detection_counts`] over candidate
 /// pairs `(value, reference index, candidate index)` at or above the
 /// threshold, between the live (weight > 0) regions of both sides.
-fn greedy(
+fn greedy(pairs: Vec<(f64, usize, usize)>, live_r: &[bool], live_c: &[bool]) -> DetectionCounts {
+    let count = |live: &[bool]| live.iter().filter(|l| **l).count();
+    greedy_counts(
+        pairs,
+        (live_r.len(), count(live_r)),
+        (live_c.len(), count(live_c)),
+    )
+}
+
+/// [`greedy`] given, per side, `(regions, live regions)`.
+fn greedy_counts(
     mut pairs: Vec<(f64, usize, usize)>,
-    live_r: &[bool],
-    live_c: &[bool],
+    (regions_r, live_r): (usize, usize),
+    (regions_c, live_c): (usize, usize),
 ) -> DetectionCounts {
-    pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let (mut used_r, mut used_c) = (vec![false; live_r.len()], vec![false; live_c.len()]);
+    // The index pairs are distinct, so the order is total and an unstable
+    // sort gives the same order as a stable one (without its buffer).
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let (mut used_r, mut used_c) = (vec![false; regions_r], vec![false; regions_c]);
     let mut tp = 0;
     for (_, i, j) in pairs {
         if !used_r[i] && !used_c[j] {
@@ -380,11 +393,10 @@ fn greedy(
             tp += 1;
         }
     }
-    let count = |live: &[bool]| live.iter().filter(|l| **l).count() as u64;
     DetectionCounts {
         tp,
-        fp: count(live_c) - tp,
-        fn_: count(live_r) - tp,
+        fp: live_c as u64 - tp,
+        fn_: live_r as u64 - tp,
     }
 }
 
@@ -401,63 +413,103 @@ pub fn region_score_and_detection(
     weights: &LabelWeights,
     detect_at: f64,
 ) -> (f64, DetectionCounts) {
-    let (shapes_a, shapes_b) = (Shapes::new(a), Shapes::new(b));
-    let (class_a, class_b) = label_classes(a, b);
+    let (prepared_a, prepared_b) = (PreparedRegions::new(a), PreparedRegions::new(b));
+    prepared_score_and_detection((a, &prepared_a), (b, &prepared_b), weights, detect_at)
+}
+
+/// [`region_score_and_detection`] of two region lists, each with its
+/// [`PreparedRegions`] (built from that very list).
+///
+/// Each region of `a` is matched only against the regions of `b` in the
+/// group with its labels (and, for boxes, only those the group's sweep
+/// keeps); sums run over the regions in their order, so the result is
+/// the same bit for bit as matching every pair.
+pub(crate) fn prepared_score_and_detection(
+    (a, prepared_a): (&[Region], &PreparedRegions),
+    (b, prepared_b): (&[Region], &PreparedRegions),
+    weights: &LabelWeights,
+    detect_at: f64,
+) -> (f64, DetectionCounts) {
+    // A region's weight depends on its labels alone: one per group.
     // Weights are never NaN (`labels_weight` folds with `max` from 0), so
     // `weight > 0` (live) and `weight <= 0` (left out) are complements.
-    let weight_a: Vec<f64> = a.iter().map(|r| region_weight(r, weights)).collect();
-    let weight_b: Vec<f64> = b.iter().map(|r| region_weight(r, weights)).collect();
+    let group_weights = |regions: &[Region], prepared: &PreparedRegions| -> Vec<f64> {
+        (0..prepared.groups())
+            .map(|g| region_weight(&regions[prepared.first(g)], weights))
+            .collect()
+    };
+    let (weight_a, weight_b) = (group_weights(a, prepared_a), group_weights(b, prepared_b));
+    // Per group of `a`: the live group of `b` with the same labels.
+    let partner: Vec<Option<usize>> = (0..prepared_a.groups())
+        .map(|g| {
+            let labels = &a[prepared_a.first(g)].labels;
+            (0..prepared_b.groups())
+                .find(|&h| b[prepared_b.first(h)].labels == *labels)
+                .filter(|&h| weight_b[h] > 0.0)
+        })
+        .collect();
     // Disjoint boxes (IoU 0) raise no best match and, unless 0 passes the
-    // detection threshold, make no detection pair: the sweep skips them.
+    // detection threshold, make no detection pair: the sweeps skip them.
     let boxes = if passes(0.0, detect_at) {
         None
     } else {
-        boxes(a).zip(boxes(b))
+        prepared_a.boxes().zip(prepared_b.boxes())
     };
-    let sweep = boxes.as_ref().map(|(_, boxes_b)| Sweep::new(boxes_b));
-    let nb = b.len();
-    let mut best_b = vec![0.0_f64; nb];
+    let nb = prepared_b.len();
+    let mut inline = [0.0_f64; INLINE];
+    let mut heap = Vec::new();
+    let best_b: &mut [f64] = if nb <= INLINE {
+        &mut inline[..nb]
+    } else {
+        heap.resize(nb, 0.0);
+        &mut heap
+    };
     let mut pairs = Vec::new();
     let mut da = Direction::default();
-    for (i, &wa) in weight_a.iter().enumerate() {
+    let (mut live_a, mut live_b) = (0, 0);
+    for i in 0..prepared_a.len() {
+        let g = prepared_a.group(i);
+        let wa = weight_a[g];
         if wa <= 0.0 {
             continue;
         }
-        let candidates = match (&boxes, &sweep) {
-            (Some((boxes_a, _)), Some(sweep)) => sweep.candidates(boxes_a[i]),
-            _ => Candidates::All(0..nb),
-        };
+        live_a += 1;
         let mut best = 0.0_f64;
-        for j in candidates {
-            if weight_b[j] <= 0.0 || class_a[i] != class_b[j] {
-                continue;
-            }
-            if let Some((boxes_a, boxes_b)) = &boxes {
-                if disjoint(boxes_a[i], boxes_b[j]) {
-                    continue;
+        if let Some(h) = partner[g] {
+            let mut consider = |j: usize| {
+                let v = prepared_a.iou(a, i, prepared_b, b, j);
+                if passes(v, detect_at) {
+                    pairs.push((v, j, i));
                 }
+                best = best.max(v);
+                best_b[j] = best_b[j].max(v);
+            };
+            match (boxes, prepared_b.sweep(h)) {
+                (Some((boxes_a, boxes_b)), Some(sweep)) => {
+                    for j in sweep.candidates(boxes_a[i]) {
+                        if !disjoint(boxes_a[i], boxes_b[j]) {
+                            consider(j);
+                        }
+                    }
+                }
+                _ => prepared_b.members(h).iter().for_each(|&j| consider(j)),
             }
-            let v = shapes_a.iou(i, &shapes_b, j);
-            if passes(v, detect_at) {
-                pairs.push((v, j, i));
-            }
-            best = best.max(v);
-            best_b[j] = best_b[j].max(v);
         }
         da.sum += wa * best;
         da.weight += wa;
     }
     let mut db = Direction::default();
-    for (best, &w) in best_b.iter().zip(&weight_b) {
+    for (j, best) in best_b.iter().enumerate() {
+        let w = weight_b[prepared_b.group(j)];
         if w > 0.0 {
+            live_b += 1;
             db.sum += w * best;
             db.weight += w;
         }
     }
-    let live = |weights: &[f64]| -> Vec<bool> { weights.iter().map(|w| *w > 0.0).collect() };
     (
         symmetric(da, db),
-        greedy(pairs, &live(&weight_b), &live(&weight_a)),
+        greedy_counts(pairs, (nb, live_b), (prepared_a.len(), live_a)),
     )
 }
 
@@ -677,13 +729,65 @@ mod tests {
         )
     }
 
+    /// Regions of mixed shapes: boxes mostly, spans, triangles, shapeless.
+    fn arb_mixed_regions() -> impl proptest::strategy::Strategy<Value = Vec<Region>> {
+        use proptest::prelude::*;
+        let region =
+            (0u8..3, 0u8..8, 0u8..12, 0u8..12, 1u8..8).prop_map(|(label, kind, x, y, w)| {
+                let label = ["car", "bus", "person"][usize::from(label)];
+                let (x, y, w) = (f64::from(x), f64::from(y), f64::from(w));
+                let shape = match kind {
+                    0 => Shape::Span {
+                        start: x,
+                        end: x + w,
+                    },
+                    1 => Shape::Polygon {
+                        points: vec![[x, y], [x + w, y], [x, y + w]],
+                    },
+                    2 => Shape::None,
+                    _ => Shape::Rectangle {
+                        x,
+                        y,
+                        width: w,
+                        height: w,
+                    },
+                };
+                Region {
+                    labels: vec![label.to_string()],
+                    shape,
+                    choices: vec![],
+                    texts: vec![],
+                }
+            });
+        proptest::collection::vec(region, 0..7)
+    }
+
     proptest::proptest! {
         /// The combined pass gives exactly the separate functions' results.
         #[test]
         fn score_and_detection_equal_the_separate_functions(
             a in arb_regions(),
             b in arb_regions(),
-            threshold in 0.0f64..1.0,
+            threshold in proptest::prop_oneof![0.0f64..1.0, proptest::strategy::Just(0.0)],
+            drop_person in proptest::bool::ANY,
+        ) {
+            let weights: LabelWeights = if drop_person {
+                [("person".to_string(), 0.0)].into_iter().collect()
+            } else {
+                LabelWeights::new()
+            };
+            let (score, counts) = region_score_and_detection(&a, &b, &weights, threshold);
+            proptest::prop_assert_eq!(score.to_bits(), region_score(&a, &b, &weights, None).to_bits());
+            proptest::prop_assert_eq!(counts, detection_counts(&b, &a, &weights, threshold));
+        }
+
+        /// The same with spans, polygons and shapeless regions among the
+        /// boxes (no sweep; the polygons built once).
+        #[test]
+        fn score_and_detection_of_mixed_shapes_equal_the_separate_functions(
+            a in arb_mixed_regions(),
+            b in arb_mixed_regions(),
+            threshold in proptest::prop_oneof![0.0f64..1.0, proptest::strategy::Just(0.0)],
             drop_person in proptest::bool::ANY,
         ) {
             let weights: LabelWeights = if drop_person {

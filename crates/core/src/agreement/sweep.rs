@@ -33,6 +33,7 @@ pub(crate) fn boxes(regions: &[Region]) -> Option<Vec<[f64; 4]>> {
 /// their [`box_iou`](super::geometry::box_iou) is exactly 0 (the
 /// intersection's extent, computed as there, is negative on an axis, and
 /// the boxes differ).
+#[inline]
 pub(crate) fn disjoint(a: [f64; 4], b: [f64; 4]) -> bool {
     let [ax, ay, aw, ah] = a;
     let [bx, by, bw, bh] = b;
@@ -44,6 +45,7 @@ pub(crate) fn disjoint(a: [f64; 4], b: [f64; 4]) -> bool {
 /// One side's boxes (from [`boxes`]) ordered by left edge, with the
 /// running maximum of their right edges: the boxes a box may meet on the x
 /// axis form one slice of that order.
+#[derive(Debug)]
 pub(crate) struct Sweep {
     order: Vec<usize>,
     left: Vec<f64>,
@@ -53,7 +55,13 @@ pub(crate) struct Sweep {
 impl Sweep {
     /// The sweep over `boxes`.
     pub(crate) fn new(boxes: &[[f64; 4]]) -> Self {
-        let mut order: Vec<usize> = (0..boxes.len()).collect();
+        Sweep::over(boxes, 0..boxes.len())
+    }
+
+    /// The sweep over the boxes `members` names (indices into `boxes`);
+    /// its candidates are indices into `boxes` too.
+    pub(crate) fn over(boxes: &[[f64; 4]], members: impl Iterator<Item = usize>) -> Self {
+        let mut order: Vec<usize> = members.collect();
         order.sort_unstable_by(|&p, &q| boxes[p][0].total_cmp(&boxes[q][0]));
         let left = order.iter().map(|&j| boxes[j][0]).collect();
         let mut reach = Vec::with_capacity(order.len());
@@ -67,6 +75,7 @@ impl Sweep {
 
     /// Every box that may meet the box `b` (`[x, y, width, height]`); each
     /// box left out is [`disjoint`] from it on the x axis.
+    #[inline]
     pub(crate) fn candidates(&self, b: [f64; 4]) -> Candidates<'_> {
         let (x, right) = (b[0], b[0] + b[2]);
         // Left edges past `right`: disjoint. Right edges (all, up to that

@@ -10,7 +10,7 @@ use super::detection::TaskDetection;
 use super::{Contribution, OVERALL};
 use crate::aggregate::{confusion_scope, CellKind};
 use crate::agreement::{
-    dimension_used, evaluate_pair, fingerprint, scored_dimensions, DetectionCounts, Owner,
+    dimension_used, evaluate_pair_prepared, fingerprint, scored_dimensions, DetectionCounts, Owner,
     PairEvaluation, PairMemo, ScoredDimension,
 };
 use crate::dims::{DimValue, Dims};
@@ -241,8 +241,10 @@ impl<'a> TaskAgreement<'a> {
             let print = fingerprint(&dimensions);
             for &(i, j) in &pairs {
                 let (a, b) = (&people[i], &people[j]);
-                let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, || {
-                    evaluate_pair(&dimensions, a.dims, b.dims)
+                let evaluation = memo.get_or_evaluate((a.owner, b.owner), print, |prepared| {
+                    evaluate_pair_prepared(&dimensions, a.dims, b.dims, &mut |x, y| {
+                        prepared.both(x, y)
+                    })
                 });
                 scores.push(evaluation, &used);
             }
@@ -298,6 +300,60 @@ impl<'a> TaskAgreement<'a> {
         skip: impl Fn(usize) -> bool,
         out: &mut Vec<Contribution<'a>>,
     ) -> [usize; SECTIONS + 1] {
+        self.contribute_against(config, skip, (&self.totals(), None), out)
+    }
+
+    /// The participant totals of the task's pairs: per participant,
+    /// dimension (0 = overall) and other kind, `(score sum, pairs)`.
+    pub(super) fn totals(&self) -> Totals {
+        let mut totals = Totals::new(self.people.len(), self.dimensions.len() + 1);
+        for (pair, &(i, j)) in self.pairs.iter().enumerate() {
+            let mut add = |dimension: usize, fixed: i64| {
+                for (me, other) in [(i, j), (j, i)] {
+                    totals.add(me, dimension, self.people[other].kind, fixed);
+                }
+            };
+            add(0, self.scores.overall(pair));
+            for (index, fixed) in self.scores.by_dimension(pair).iter().enumerate() {
+                if let Some(fixed) = fixed {
+                    add(index + 1, *fixed);
+                }
+            }
+        }
+        totals
+    }
+
+    /// True when the participant totals of `self` and `other` are laid out
+    /// alike (the same participants, by id and kind, in the same order,
+    /// and the same dimension names), so a slot of one stands for the very
+    /// same cells as that slot of the other.
+    pub(super) fn same_totals_layout(&self, other: &TaskAgreement<'_>) -> bool {
+        let people = self.people.len() == other.people.len()
+            && self
+                .people
+                .iter()
+                .zip(&other.people)
+                .all(|(p, q)| p.kind == q.kind && p.id == q.id);
+        let dimensions = self.dimensions.len() == other.dimensions.len()
+            && self
+                .dimensions
+                .iter()
+                .zip(&other.dimensions)
+                .all(|(d, e)| d.name == e.name);
+        people && dimensions
+    }
+
+    /// [`Self::contribute`] given the task's [`Self::totals`], leaving out
+    /// too the participant total cells whose amount the other side's
+    /// totals (of the same layout: see [`Self::same_totals_layout`]) have
+    /// at the same slot: both sides would contribute them alike.
+    pub(super) fn contribute_against(
+        &self,
+        config: &ProjectConfig,
+        skip: impl Fn(usize) -> bool,
+        (totals, other): (&Totals, Option<&Totals>),
+        out: &mut Vec<Contribution<'a>>,
+    ) -> [usize; SECTIONS + 1] {
         let (people, dimensions, pairs, scores) =
             (&self.people, &self.dimensions, &self.pairs, &self.scores);
         let mut cuts = [out.len(); SECTIONS + 1];
@@ -322,41 +378,33 @@ impl<'a> TaskAgreement<'a> {
         }
         detection.finish(out);
         cuts[2..].fill(out.len());
-        // Per participant, dimension (0 = overall) and other kind: (sum, pairs).
-        let mut totals = Totals::new(people.len(), dimensions.len() + 1);
         for (pair, &(i, j)) in pairs.iter().enumerate() {
-            let emit = !skip(pair);
-            let overall = scores.overall(pair);
-            if emit {
-                push_pair(out, OVERALL, &people[i], &people[j], overall);
+            if skip(pair) {
+                continue;
             }
-            let mut add = |dimension: usize, fixed: i64| {
-                for (me, other) in [(i, j), (j, i)] {
-                    totals.add(me, dimension, people[other].kind, fixed);
-                }
-            };
-            add(0, overall);
+            push_pair(out, OVERALL, &people[i], &people[j], scores.overall(pair));
             let by_dimension = scores.by_dimension(pair);
-            for (index, (dimension, fixed)) in dimensions.iter().zip(by_dimension).enumerate() {
+            for (dimension, fixed) in dimensions.iter().zip(by_dimension) {
                 if let Some(fixed) = fixed {
-                    if emit {
-                        push_pair(out, dimension.name, &people[i], &people[j], *fixed);
-                    }
-                    add(index + 1, *fixed);
+                    push_pair(out, dimension.name, &people[i], &people[j], *fixed);
                 }
             }
         }
         cuts[3..].fill(out.len());
-        for (me, dimension, other, (sum, count)) in totals.iter() {
+        for (slot, me, dimension, other_kind, (sum, count)) in totals.iter() {
+            let (other_sum, other_count) = other.map_or((None, None), |o| {
+                let (s, c) = o.slot(slot);
+                (Some(s), Some(c))
+            });
             let name = match dimension {
                 0 => OVERALL,
                 d => dimensions[d - 1].name,
             };
-            for (kind, amount) in [
-                (CellKind::ParticipantScore, sum),
-                (CellKind::ParticipantTasks, count),
+            for (kind, amount, other_amount) in [
+                (CellKind::ParticipantScore, sum, other_sum),
+                (CellKind::ParticipantTasks, count, other_count),
             ] {
-                if amount == 0 {
+                if amount == 0 || other_amount == Some(amount) {
                     continue;
                 }
                 out.push(Contribution::Cell {
@@ -364,7 +412,7 @@ impl<'a> TaskAgreement<'a> {
                     kind,
                     m: 0,
                     a: people[me].id.clone(),
-                    b: Cow::Borrowed(other.as_str()),
+                    b: Cow::Borrowed(other_kind.as_str()),
                     c: Cow::Borrowed(""),
                     k: Cow::Borrowed(""),
                     amount,
@@ -383,6 +431,10 @@ impl<'a> TaskAgreement<'a> {
             (&self.people, &self.dimensions, &self.pairs, &self.scores);
         let threshold = to_fixed(config.agreement_threshold);
         let mut selected: Vec<usize> = Vec::with_capacity(pairs.len());
+        // The last scope's pairs and task scores per mode: a scope with the
+        // very same pairs (e.g. `all` on a task without models) has the
+        // same scores.
+        let mut last: Option<(Vec<usize>, [TaskScores<'_, 'a>; 2])> = None;
         for participants in Participants::ALL {
             selected.clear();
             selected.extend(
@@ -395,13 +447,19 @@ impl<'a> TaskAgreement<'a> {
             if selected.is_empty() {
                 continue;
             }
-            for mode in Mode::ALL {
+            let task_scores = match last.take() {
+                Some((previous, task_scores)) if previous == selected => (previous, task_scores),
+                _ => (
+                    selected.clone(),
+                    [
+                        pairwise(dimensions, scores, &selected),
+                        consensus(dimensions, &self.used, pairs, scores, &selected),
+                    ],
+                ),
+            };
+            for (mode, task_scores) in Mode::ALL.into_iter().zip(&task_scores.1) {
                 let scope = AgreementScope { participants, mode };
-                let task_scores = match mode {
-                    Mode::Pairwise => pairwise(dimensions, scores, &selected),
-                    Mode::Consensus => consensus(dimensions, &self.used, pairs, scores, &selected),
-                };
-                for (dimension, score) in task_scores {
+                for &(dimension, score) in task_scores {
                     out.push(Contribution::TaskAgreement {
                         dimension: Cow::Borrowed(dimension.map_or(OVERALL, |d| d.name)),
                         scope,
@@ -411,6 +469,7 @@ impl<'a> TaskAgreement<'a> {
                     });
                 }
             }
+            last = Some(task_scores);
         }
     }
 }
@@ -430,7 +489,7 @@ pub(super) fn agreement_contributions<'a>(
 /// Participant totals of one task: `(score sum, pairs)` per participant,
 /// dimension (0 = overall) and kind of the other side, in one dense table
 /// (a task has few participants and dimensions).
-struct Totals {
+pub(super) struct Totals {
     dimensions: usize,
     slots: Vec<(i64, i64)>,
 }
@@ -466,9 +525,17 @@ impl Totals {
         }
     }
 
+    /// The `(sum, pairs)` of slot `index` (`(0, 0)` past the end).
+    fn slot(&self, index: usize) -> (i64, i64) {
+        self.slots.get(index).copied().unwrap_or((0, 0))
+    }
+
     /// The totals with at least one pair, ordered by (participant,
-    /// dimension, other kind).
-    fn iter(&self) -> impl Iterator<Item = (usize, usize, ParticipantKind, (i64, i64))> + '_ {
+    /// dimension, other kind): `(slot, participant, dimension, other kind,
+    /// (sum, pairs))`.
+    fn iter(
+        &self,
+    ) -> impl Iterator<Item = (usize, usize, usize, ParticipantKind, (i64, i64))> + '_ {
         let per_participant = self.dimensions * KINDS.len();
         self.slots
             .iter()
@@ -476,6 +543,7 @@ impl Totals {
             .filter(|(_, slot)| slot.1 != 0)
             .map(move |(index, slot)| {
                 (
+                    index,
                     index / per_participant,
                     (index % per_participant) / KINDS.len(),
                     KINDS[index % KINDS.len()],
@@ -509,13 +577,17 @@ fn push_pair<'a>(
     });
 }
 
+/// A scope's task agreement in one mode: `(None, overall)` and one entry
+/// per dimension that has one.
+type TaskScores<'d, 'a> = Vec<(Option<&'d ScoredDimension<'a>>, i64)>;
+
 /// Pairwise task agreement over the selected pairs: `(None, overall)` and
 /// one entry per used dimension.
 fn pairwise<'d, 'a>(
     dimensions: &'d [ScoredDimension<'a>],
     scores: &PairScores,
     selected: &[usize],
-) -> Vec<(Option<&'d ScoredDimension<'a>>, i64)> {
+) -> TaskScores<'d, 'a> {
     let count = selected.len() as i64;
     let mut out = Vec::with_capacity(dimensions.len() + 1);
     let overall: i64 = selected.iter().map(|&p| scores.overall(p)).sum();
@@ -541,7 +613,7 @@ fn consensus<'d, 'a>(
     pairs: &[(usize, usize)],
     scores: &PairScores,
     selected: &[usize],
-) -> Vec<(Option<&'d ScoredDimension<'a>>, i64)> {
+) -> TaskScores<'d, 'a> {
     let mut members: Vec<usize> = selected
         .iter()
         .flat_map(|&p| [pairs[p].0, pairs[p].1])

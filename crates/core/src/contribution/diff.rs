@@ -21,8 +21,8 @@ pub fn diff<'a>(
     after: &mut [Contribution<'a>],
     out: &mut Vec<(Contribution<'a>, i64)>,
 ) {
-    // Usually most entries change on one side or the other: grow once.
-    out.reserve(before.len().max(after.len()));
+    // Usually most entries change on both sides: grow once.
+    out.reserve(before.len() + after.len());
     diff_each(before, after, |contribution, sign| {
         out.push((contribution.clone(), sign))
     });

@@ -339,8 +339,13 @@ pub fn change_contributions<'a>(
             (Some(x), Some(y)) => {
                 let shared = x.shared_pairs(y);
                 let skip = |pair: usize| shared.get(pair).copied().unwrap_or(false);
-                let cuts_x = x.contribute(config, skip, before);
-                let cuts_y = y.contribute(config, skip, after);
+                // Participant totals equal at the same slot are left out.
+                let (totals_x, totals_y) = (x.totals(), y.totals());
+                let layout = x.same_totals_layout(y);
+                let against_x = (&totals_x, layout.then_some(&totals_y));
+                let against_y = (&totals_y, layout.then_some(&totals_x));
+                let cuts_x = x.contribute_against(config, skip, against_x, before);
+                let cuts_y = y.contribute_against(config, skip, against_y, after);
                 for s in 0..agreement::SECTIONS {
                     sections.push((cuts_x[s]..cuts_x[s + 1], cuts_y[s]..cuts_y[s + 1]));
                 }
