@@ -106,7 +106,17 @@ fn config() -> ProjectConfig {
 /// (the previous change left them there); each change is a new annotation
 /// (a new `Arc`), so only its pairs are scored. (The engine reuses its
 /// contribution lists; here they are fresh per event, the dearer case.)
+/// As the `labelpulse` binary does: no transparent huge pages for this
+/// process (mimalloc's fresh arenas would fault in zeroed 2 MiB pages).
+fn like_the_binary() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
+        eprintln!("could not turn transparent huge pages off: {error}");
+    }
+}
+
 fn change(c: &mut Criterion) {
+    like_the_binary();
     let config = config();
     let mut group = c.benchmark_group("agreement_change");
     for n in [2usize, 5, 10] {

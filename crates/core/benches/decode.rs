@@ -16,7 +16,17 @@ const MIX: [&str; 4] = [
     r#"{"event_id":"e4","type":"task.created","schema_version":1,"occurred_at":"2026-03-01T10:20:16Z","project_id":"proj-17","task_id":"task-55123"}"#,
 ];
 
+/// As the `labelpulse` binary does: no transparent huge pages for this
+/// process (mimalloc's fresh arenas would fault in zeroed 2 MiB pages).
+fn like_the_binary() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
+        eprintln!("could not turn transparent huge pages off: {error}");
+    }
+}
+
 fn decode(c: &mut Criterion) {
+    like_the_binary();
     let mut group = c.benchmark_group("decode");
     group.throughput(Throughput::Elements(1));
     group.bench_function("annotation_submitted", |b| {

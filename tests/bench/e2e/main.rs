@@ -70,6 +70,9 @@ struct Args {
     /// The ingestor's `apply_ahead_events` (default: the product's).
     #[arg(long)]
     apply_ahead_events: Option<usize>,
+    /// The ingestor's `max_batch_events` (default: the product's).
+    #[arg(long)]
+    max_batch_events: Option<usize>,
     /// Skip the ClickHouse Kafka-engine peer.
     #[arg(long)]
     skip_peer: bool,
@@ -96,6 +99,7 @@ struct Report {
     cache_capacity: Option<usize>,
     flush_interval_ms: Option<u64>,
     apply_ahead_events: Option<usize>,
+    max_batch_events: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -341,6 +345,7 @@ async fn measure(
         cache_capacity: args.cache_capacity,
         flush_interval_ms: args.flush_interval_ms,
         apply_ahead_events: args.apply_ahead_events,
+        max_batch_events: args.max_batch_events,
     })
 }
 
@@ -558,11 +563,15 @@ fn write_config(dir: &Path, names: &Names, args: &Args) -> anyhow::Result<PathBu
         .apply_ahead_events
         .map(|n| format!("apply_ahead_events = {n}\n"))
         .unwrap_or_default();
+    let batch = args
+        .max_batch_events
+        .map(|n| format!("max_batch_events = {n}\n"))
+        .unwrap_or_default();
     std::fs::write(
         &path,
         format!(
             "{cache}\n[clickhouse]\ndatabase = \"{}\"\n\n[kafka]\nbrokers = \"{BROKERS}\"\n\
-             topic = \"{}\"\ndlq_topic = \"{}\"\ngroup_id = \"{}\"\n{interval}{ahead}",
+             topic = \"{}\"\ndlq_topic = \"{}\"\ngroup_id = \"{}\"\n{interval}{ahead}{batch}",
             names.database, names.topic, names.dlq, names.group
         ),
     )?;
