@@ -31,7 +31,7 @@ pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
 }
 
 fn participant_arcs(task: &TaskState) -> Vec<&Arc<AnnotationState>> {
-    let mut chosen: Vec<&Arc<AnnotationState>> = Vec::new();
+    let mut chosen: Vec<&Arc<AnnotationState>> = Vec::with_capacity(task.annotations.len());
     for annotation in task.annotations.iter().filter(|a| !a.skipped) {
         match chosen
             .iter()
@@ -129,7 +129,8 @@ pub fn agreement_participants(task: &TaskState) -> Vec<Participant<'_>> {
 /// The scored pairs of a task: every pair of participants, except the
 /// ground truth with the very annotation it is.
 fn pairs(people: &[Participant<'_>]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+    let n = people.len();
+    let mut out = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for i in 0..people.len() {
         for j in i + 1..people.len() {
             let same_annotation = people[i].annotation_id.is_some()
@@ -647,7 +648,19 @@ fn consensus<'d, 'a>(
 /// The size of the largest connected component of `members` under `edges`.
 fn largest_group(members: &[usize], edges: impl Iterator<Item = (usize, usize)>) -> usize {
     let position = |participant: usize| members.binary_search(&participant).ok();
-    let mut parent: Vec<usize> = (0..members.len()).collect();
+    // On the stack for the usual few participants.
+    const INLINE: usize = 32;
+    let n = members.len();
+    let (mut inline_parent, mut heap_parent) = ([0usize; INLINE], Vec::new());
+    let parent: &mut [usize] = if n <= INLINE {
+        &mut inline_parent[..n]
+    } else {
+        heap_parent.resize(n, 0);
+        &mut heap_parent
+    };
+    for (node, p) in parent.iter_mut().enumerate() {
+        *p = node;
+    }
     fn root(parent: &mut [usize], mut node: usize) -> usize {
         while parent[node] != node {
             parent[node] = parent[parent[node]];
@@ -657,18 +670,24 @@ fn largest_group(members: &[usize], edges: impl Iterator<Item = (usize, usize)>)
     }
     for (a, b) in edges {
         if let (Some(a), Some(b)) = (position(a), position(b)) {
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            let (ra, rb) = (root(parent, a), root(parent, b));
             if ra != rb {
                 parent[ra] = rb;
             }
         }
     }
-    let mut sizes = vec![0usize; members.len()];
-    for node in 0..members.len() {
-        let r = root(&mut parent, node);
+    let (mut inline_sizes, mut heap_sizes) = ([0usize; INLINE], Vec::new());
+    let sizes: &mut [usize] = if n <= INLINE {
+        &mut inline_sizes[..n]
+    } else {
+        heap_sizes.resize(n, 0);
+        &mut heap_sizes
+    };
+    for node in 0..n {
+        let r = root(parent, node);
         sizes[r] += 1;
     }
-    sizes.into_iter().max().unwrap_or(0)
+    sizes.iter().copied().max().unwrap_or(0)
 }
 
 /// The category of a categorical value: the label set (one label: the
