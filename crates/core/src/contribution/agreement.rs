@@ -291,6 +291,39 @@ impl<'a> TaskAgreement<'a> {
             .collect()
     }
 
+    /// Per dimension: true when every per-dimension contribution of it
+    /// (statistics cells, pair rows, task agreements) is the same on both
+    /// sides, so both may leave them out. That is when both score the very
+    /// same dimensions with the same ones used, the same pairs of the same
+    /// participants (by id and kind) in the same hour, and every
+    /// participant's value of the dimension is the same on both sides
+    /// ([`same_value`]): a pair's score, agreement and categories in a
+    /// dimension depend on the two values alone. Empty when none is.
+    pub(super) fn same_dimensions(&self, other: &TaskAgreement<'_>) -> Vec<bool> {
+        let alike = self.dimensions == other.dimensions
+            && self.used == other.used
+            && self.pairs == other.pairs
+            && self.hour == other.hour
+            && self.people.len() == other.people.len()
+            && self
+                .people
+                .iter()
+                .zip(&other.people)
+                .all(|(p, q)| p.kind == q.kind && p.id == q.id);
+        if !alike {
+            return Vec::new();
+        }
+        self.dimensions
+            .iter()
+            .map(|d| {
+                self.people.iter().zip(&other.people).all(|(p, q)| {
+                    std::ptr::eq(p.dims, q.dims)
+                        || same_value(p.dims.get(d.name), q.dims.get(d.name))
+                })
+            })
+            .collect()
+    }
+
     /// Appends the task's agreement contributions to `out`, leaving out the
     /// per-pair contributions of the pairs `skip` names (everything summed
     /// over pairs is always appended). Returns where each of the
@@ -301,7 +334,7 @@ impl<'a> TaskAgreement<'a> {
         skip: impl Fn(usize) -> bool,
         out: &mut Vec<Contribution<'a>>,
     ) -> [usize; SECTIONS + 1] {
-        self.contribute_against(config, skip, (&self.totals(), None), out)
+        self.contribute_against(config, skip, &[], (&self.totals(), None), out)
     }
 
     /// The participant totals of the task's pairs: per participant,
@@ -347,11 +380,14 @@ impl<'a> TaskAgreement<'a> {
     /// [`Self::contribute`] given the task's [`Self::totals`], leaving out
     /// too the participant total cells whose amount the other side's
     /// totals (of the same layout: see [`Self::same_totals_layout`]) have
-    /// at the same slot: both sides would contribute them alike.
+    /// at the same slot: both sides would contribute them alike; and the
+    /// per-dimension contributions of the dimensions `same` marks (see
+    /// [`Self::same_dimensions`]; detection cells are always appended).
     pub(super) fn contribute_against(
         &self,
         config: &ProjectConfig,
         skip: impl Fn(usize) -> bool,
+        same: &[bool],
         (totals, other): (&Totals, Option<&Totals>),
         out: &mut Vec<Contribution<'a>>,
     ) -> [usize; SECTIONS + 1] {
@@ -359,8 +395,11 @@ impl<'a> TaskAgreement<'a> {
             (&self.people, &self.dimensions, &self.pairs, &self.scores);
         let mut cuts = [out.len(); SECTIONS + 1];
         // Statistics cells also come from tasks with a single value (Fleiss' pi).
-        for (dimension, _) in dimensions.iter().zip(&self.used).filter(|(_, used)| **used) {
-            statistics_cells(dimension, people, pairs, &skip, out);
+        let same = |index: usize| same.get(index).copied().unwrap_or(false);
+        for (index, dimension) in dimensions.iter().enumerate() {
+            if self.used[index] && !same(index) {
+                statistics_cells(dimension, people, pairs, &skip, out);
+            }
         }
         cuts[1..].fill(out.len());
         if pairs.is_empty() {
@@ -385,8 +424,8 @@ impl<'a> TaskAgreement<'a> {
             }
             push_pair(out, OVERALL, &people[i], &people[j], scores.overall(pair));
             let by_dimension = scores.by_dimension(pair);
-            for (dimension, fixed) in dimensions.iter().zip(by_dimension) {
-                if let Some(fixed) = fixed {
+            for (index, (dimension, fixed)) in dimensions.iter().zip(by_dimension).enumerate() {
+                if let (Some(fixed), false) = (fixed, same(index)) {
                     push_pair(out, dimension.name, &people[i], &people[j], *fixed);
                 }
             }
@@ -421,13 +460,19 @@ impl<'a> TaskAgreement<'a> {
             }
         }
         cuts[4..].fill(out.len());
-        self.task_agreements(config, out);
+        self.task_agreements(config, &same, out);
         cuts[5] = out.len();
         cuts
     }
 
-    /// One task agreement per scope with pairs, mode and dimension.
-    fn task_agreements(&self, config: &ProjectConfig, out: &mut Vec<Contribution<'a>>) {
+    /// One task agreement per scope with pairs, mode and dimension (but
+    /// the dimensions `same` names by index).
+    fn task_agreements(
+        &self,
+        config: &ProjectConfig,
+        same: &impl Fn(usize) -> bool,
+        out: &mut Vec<Contribution<'a>>,
+    ) {
         let (people, dimensions, pairs, scores) =
             (&self.people, &self.dimensions, &self.pairs, &self.scores);
         let threshold = to_fixed(config.agreement_threshold);
@@ -461,6 +506,11 @@ impl<'a> TaskAgreement<'a> {
             for (mode, task_scores) in Mode::ALL.into_iter().zip(&task_scores.1) {
                 let scope = AgreementScope { participants, mode };
                 for &(dimension, score) in task_scores {
+                    let index =
+                        dimension.and_then(|d| dimensions.iter().position(|e| std::ptr::eq(e, d)));
+                    if index.is_some_and(same) {
+                        continue;
+                    }
                     out.push(Contribution::TaskAgreement {
                         dimension: Cow::Borrowed(dimension.map_or(OVERALL, |d| d.name)),
                         scope,
@@ -551,6 +601,29 @@ impl Totals {
                     *slot,
                 )
             })
+    }
+}
+
+/// True when two values of a dimension are the same for scoring: the very
+/// same value, or neither has regions (whose shapes are compared only by
+/// identity) and every other field is equal, numbers bit for bit (so
+/// `-0.0` and `0.0`, or two NaNs, are not taken for the same).
+fn same_value(a: Option<&DimValue>, b: Option<&DimValue>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => {
+            std::ptr::eq(x, y)
+                || (x.regions.is_empty()
+                    && y.regions.is_empty()
+                    && x.number.map(f64::to_bits) == y.number.map(f64::to_bits)
+                    && x.name == y.name
+                    && x.kind == y.kind
+                    && x.labels == y.labels
+                    && x.occurrences == y.occurrences
+                    && x.texts == y.texts
+                    && x.paths == y.paths)
+        }
+        _ => false,
     }
 }
 
@@ -825,5 +898,53 @@ fn statistics_cells<'a>(
         };
         let (x, y) = if c <= k { (c, k) } else { (k, c) };
         out.push(project_cell(CellKind::PairsConfusion, pair_scope, x, y));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dims::{Region, Shape};
+
+    fn value(labels: &[&str], number: Option<f64>) -> DimValue {
+        DimValue {
+            name: "d".into(),
+            kind: "choices".into(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            occurrences: Vec::new(),
+            number,
+            regions: Vec::new(),
+            texts: Vec::new(),
+            paths: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn same_value_is_exact_and_compares_regions_by_identity() {
+        let (x, y) = (value(&["a"], None), value(&["a"], None));
+        assert!(same_value(Some(&x), Some(&y)));
+        assert!(same_value(None, None));
+        assert!(!same_value(Some(&x), None));
+        assert!(!same_value(Some(&x), Some(&value(&["b"], None))));
+        // Numbers bit for bit: 0.0 == -0.0, but not the same here.
+        let (zero, minus) = (value(&[], Some(0.0)), value(&[], Some(-0.0)));
+        assert!(!same_value(Some(&zero), Some(&minus)));
+        assert!(same_value(Some(&zero), Some(&value(&[], Some(0.0)))));
+        // Equal regions are the same only as the very same value.
+        let mut boxed = value(&["car"], None);
+        boxed.regions.push(Region {
+            labels: vec!["car".into()],
+            shape: Shape::Rectangle {
+                x: 0.0,
+                y: 0.0,
+                width: 1.0,
+                height: 1.0,
+            },
+            choices: Vec::new(),
+            texts: Vec::new(),
+        });
+        let copy = boxed.clone();
+        assert!(same_value(Some(&boxed), Some(&boxed)));
+        assert!(!same_value(Some(&boxed), Some(&copy)));
     }
 }
