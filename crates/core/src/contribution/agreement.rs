@@ -688,10 +688,8 @@ fn consensus<'d, 'a>(
     scores: &PairScores,
     selected: &[usize],
 ) -> TaskScores<'d, 'a> {
-    let mut members: Vec<usize> = selected
-        .iter()
-        .flat_map(|&p| [pairs[p].0, pairs[p].1])
-        .collect();
+    let mut members: Vec<usize> = Vec::with_capacity(2 * selected.len());
+    members.extend(selected.iter().flat_map(|&p| [pairs[p].0, pairs[p].1]));
     members.sort_unstable();
     members.dedup();
     let mut out = Vec::with_capacity(dimensions.len() + 1);

@@ -23,7 +23,7 @@ pub fn diff<'a>(
     after: &mut [Contribution<'a>],
     out: &mut Vec<(Contribution<'a>, i64)>,
 ) {
-    let mut changes: Vec<(i64, usize)> = Vec::new();
+    let mut changes: Vec<(i64, usize)> = Vec::with_capacity(before.len() + after.len());
     diff_positions(
         before,
         after,

@@ -317,7 +317,8 @@ pub fn change_contributions<'a>(
 ) {
     before.reserve(estimated_len(old, config));
     after.reserve(estimated_len(new, config));
-    let mut sections = Sections::new();
+    // The base section and the agreement's.
+    let mut sections = Sections::with_capacity(1 + agreement::SECTIONS);
     let (b0, a0) = (before.len(), after.len());
     if old.exists && new.exists {
         base_change(old, new, config, before, after);
