@@ -21,6 +21,28 @@ pub(crate) const EPSILON: f64 = 1e-12;
 /// Region lists up to this length are matched without allocating.
 const INLINE: usize = 32;
 
+/// Label groups whose per-group tables live on the stack.
+const INLINE_GROUPS: usize = 8;
+
+/// A scratch slice of `len` elements set to `fill`: a prefix of `inline`
+/// when it fits, else `heap` resized.
+fn scratch<'s, T: Copy>(
+    inline: &'s mut [T],
+    heap: &'s mut Vec<T>,
+    len: usize,
+    fill: T,
+) -> &'s mut [T] {
+    if len <= inline.len() {
+        let part = &mut inline[..len];
+        part.fill(fill);
+        part
+    } else {
+        heap.clear();
+        heap.resize(len, fill);
+        heap
+    }
+}
+
 /// `[value ≥ threshold]`, with [`EPSILON`] of slack.
 pub(crate) fn passes(value: f64, threshold: f64) -> bool {
     value + EPSILON >= threshold
@@ -384,7 +406,10 @@ fn greedy_counts(
     // The index pairs are distinct, so the order is total and an unstable
     // sort gives the same order as a stable one (without its buffer).
     pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let (mut used_r, mut used_c) = (vec![false; regions_r], vec![false; regions_c]);
+    let (mut inline_r, mut heap_r) = ([false; INLINE], Vec::new());
+    let (mut inline_c, mut heap_c) = ([false; INLINE], Vec::new());
+    let used_r = scratch(&mut inline_r, &mut heap_r, regions_r, false);
+    let used_c = scratch(&mut inline_c, &mut heap_c, regions_c, false);
     let mut tp = 0;
     for (_, i, j) in pairs {
         if !used_r[i] && !used_c[j] {
@@ -433,21 +458,34 @@ pub(crate) fn prepared_score_and_detection(
     // A region's weight depends on its labels alone: one per group.
     // Weights are never NaN (`labels_weight` folds with `max` from 0), so
     // `weight > 0` (live) and `weight <= 0` (left out) are complements.
-    let group_weights = |regions: &[Region], prepared: &PreparedRegions| -> Vec<f64> {
-        (0..prepared.groups())
-            .map(|g| region_weight(&regions[prepared.first(g)], weights))
-            .collect()
+    // Per-group tables live on the stack for up to [`INLINE_GROUPS`] groups.
+    let (mut inline_a, mut heap_a) = ([0.0_f64; INLINE_GROUPS], Vec::new());
+    let (mut inline_b, mut heap_b) = ([0.0_f64; INLINE_GROUPS], Vec::new());
+    let group_weights = |regions: &[Region], prepared: &PreparedRegions, table: &mut [f64]| {
+        for (g, w) in table.iter_mut().enumerate() {
+            *w = region_weight(&regions[prepared.first(g)], weights);
+        }
     };
-    let (weight_a, weight_b) = (group_weights(a, prepared_a), group_weights(b, prepared_b));
+    let weight_a = scratch(&mut inline_a, &mut heap_a, prepared_a.groups(), 0.0);
+    group_weights(a, prepared_a, weight_a);
+    let weight_b = scratch(&mut inline_b, &mut heap_b, prepared_b.groups(), 0.0);
+    group_weights(b, prepared_b, weight_b);
+    let (weight_a, weight_b) = (&*weight_a, &*weight_b);
     // Per group of `a`: the live group of `b` with the same labels.
-    let partner: Vec<Option<usize>> = (0..prepared_a.groups())
-        .map(|g| {
-            let labels = &a[prepared_a.first(g)].labels;
-            (0..prepared_b.groups())
-                .find(|&h| b[prepared_b.first(h)].labels == *labels)
-                .filter(|&h| weight_b[h] > 0.0)
-        })
-        .collect();
+    let (mut inline_partner, mut heap_partner) = ([None; INLINE_GROUPS], Vec::new());
+    let partner = scratch(
+        &mut inline_partner,
+        &mut heap_partner,
+        prepared_a.groups(),
+        None,
+    );
+    for (g, partner) in partner.iter_mut().enumerate() {
+        let labels = &a[prepared_a.first(g)].labels;
+        *partner = (0..prepared_b.groups())
+            .find(|&h| b[prepared_b.first(h)].labels == *labels)
+            .filter(|&h| weight_b[h] > 0.0);
+    }
+    let partner = &*partner;
     // Disjoint boxes (IoU 0) raise no best match and, unless 0 passes the
     // detection threshold, make no detection pair: the sweeps skip them.
     let boxes = if passes(0.0, detect_at) {
@@ -456,15 +494,10 @@ pub(crate) fn prepared_score_and_detection(
         prepared_a.boxes().zip(prepared_b.boxes())
     };
     let nb = prepared_b.len();
-    let mut inline = [0.0_f64; INLINE];
-    let mut heap = Vec::new();
-    let best_b: &mut [f64] = if nb <= INLINE {
-        &mut inline[..nb]
-    } else {
-        heap.resize(nb, 0.0);
-        &mut heap
-    };
-    let mut pairs = Vec::new();
+    let (mut inline, mut heap) = ([0.0_f64; INLINE], Vec::new());
+    let best_b = scratch(&mut inline, &mut heap, nb, 0.0);
+    // Usually about one detection pair per region: grow once.
+    let mut pairs = Vec::with_capacity(prepared_a.len().max(nb));
     let mut da = Direction::default();
     let (mut live_a, mut live_b) = (0, 0);
     for i in 0..prepared_a.len() {

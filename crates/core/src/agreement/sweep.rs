@@ -10,9 +10,10 @@ use crate::dims::{Region, Shape};
 /// a rectangle of finite coordinates and non-negative size (`None`
 /// otherwise: `min`/`max` skip NaN, so a box with a NaN edge can overlap).
 pub(crate) fn boxes(regions: &[Region]) -> Option<Vec<[f64; 4]>> {
-    regions
-        .iter()
-        .map(|r| match r.shape {
+    // Sized up front (collecting into `Option<Vec>` would grow it).
+    let mut out = Vec::with_capacity(regions.len());
+    for region in regions {
+        match region.shape {
             Shape::Rectangle {
                 x,
                 y,
@@ -22,11 +23,12 @@ pub(crate) fn boxes(regions: &[Region]) -> Option<Vec<[f64; 4]>> {
                 && width >= 0.0
                 && height >= 0.0 =>
             {
-                Some([x, y, width, height])
+                out.push([x, y, width, height])
             }
-            _ => None,
-        })
-        .collect()
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// True when two boxes of non-negative size have no common point, so

@@ -31,7 +31,7 @@ pub fn participants(task: &TaskState) -> Vec<&AnnotationState> {
 }
 
 fn participant_arcs(task: &TaskState) -> Vec<&Arc<AnnotationState>> {
-    let mut chosen: Vec<&Arc<AnnotationState>> = Vec::new();
+    let mut chosen: Vec<&Arc<AnnotationState>> = Vec::with_capacity(task.annotations.len());
     for annotation in task.annotations.iter().filter(|a| !a.skipped) {
         match chosen
             .iter()
@@ -129,7 +129,8 @@ pub fn agreement_participants(task: &TaskState) -> Vec<Participant<'_>> {
 /// The scored pairs of a task: every pair of participants, except the
 /// ground truth with the very annotation it is.
 fn pairs(people: &[Participant<'_>]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+    let n = people.len();
+    let mut out = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for i in 0..people.len() {
         for j in i + 1..people.len() {
             let same_annotation = people[i].annotation_id.is_some()
@@ -290,6 +291,39 @@ impl<'a> TaskAgreement<'a> {
             .collect()
     }
 
+    /// Per dimension: true when every per-dimension contribution of it
+    /// (statistics cells, pair rows, task agreements) is the same on both
+    /// sides, so both may leave them out. That is when both score the very
+    /// same dimensions with the same ones used, the same pairs of the same
+    /// participants (by id and kind) in the same hour, and every
+    /// participant's value of the dimension is the same on both sides
+    /// ([`same_value`]): a pair's score, agreement and categories in a
+    /// dimension depend on the two values alone. Empty when none is.
+    pub(super) fn same_dimensions(&self, other: &TaskAgreement<'_>) -> Vec<bool> {
+        let alike = self.dimensions == other.dimensions
+            && self.used == other.used
+            && self.pairs == other.pairs
+            && self.hour == other.hour
+            && self.people.len() == other.people.len()
+            && self
+                .people
+                .iter()
+                .zip(&other.people)
+                .all(|(p, q)| p.kind == q.kind && p.id == q.id);
+        if !alike {
+            return Vec::new();
+        }
+        self.dimensions
+            .iter()
+            .map(|d| {
+                self.people.iter().zip(&other.people).all(|(p, q)| {
+                    std::ptr::eq(p.dims, q.dims)
+                        || same_value(p.dims.get(d.name), q.dims.get(d.name))
+                })
+            })
+            .collect()
+    }
+
     /// Appends the task's agreement contributions to `out`, leaving out the
     /// per-pair contributions of the pairs `skip` names (everything summed
     /// over pairs is always appended). Returns where each of the
@@ -300,7 +334,7 @@ impl<'a> TaskAgreement<'a> {
         skip: impl Fn(usize) -> bool,
         out: &mut Vec<Contribution<'a>>,
     ) -> [usize; SECTIONS + 1] {
-        self.contribute_against(config, skip, (&self.totals(), None), out)
+        self.contribute_against(config, skip, &[], (&self.totals(), None), out)
     }
 
     /// The participant totals of the task's pairs: per participant,
@@ -346,11 +380,14 @@ impl<'a> TaskAgreement<'a> {
     /// [`Self::contribute`] given the task's [`Self::totals`], leaving out
     /// too the participant total cells whose amount the other side's
     /// totals (of the same layout: see [`Self::same_totals_layout`]) have
-    /// at the same slot: both sides would contribute them alike.
+    /// at the same slot: both sides would contribute them alike; and the
+    /// per-dimension contributions of the dimensions `same` marks (see
+    /// [`Self::same_dimensions`]; detection cells are always appended).
     pub(super) fn contribute_against(
         &self,
         config: &ProjectConfig,
         skip: impl Fn(usize) -> bool,
+        same: &[bool],
         (totals, other): (&Totals, Option<&Totals>),
         out: &mut Vec<Contribution<'a>>,
     ) -> [usize; SECTIONS + 1] {
@@ -358,8 +395,11 @@ impl<'a> TaskAgreement<'a> {
             (&self.people, &self.dimensions, &self.pairs, &self.scores);
         let mut cuts = [out.len(); SECTIONS + 1];
         // Statistics cells also come from tasks with a single value (Fleiss' pi).
-        for (dimension, _) in dimensions.iter().zip(&self.used).filter(|(_, used)| **used) {
-            statistics_cells(dimension, people, pairs, &skip, out);
+        let same = |index: usize| same.get(index).copied().unwrap_or(false);
+        for (index, dimension) in dimensions.iter().enumerate() {
+            if self.used[index] && !same(index) {
+                statistics_cells(dimension, people, pairs, &skip, out);
+            }
         }
         cuts[1..].fill(out.len());
         if pairs.is_empty() {
@@ -384,8 +424,8 @@ impl<'a> TaskAgreement<'a> {
             }
             push_pair(out, OVERALL, &people[i], &people[j], scores.overall(pair));
             let by_dimension = scores.by_dimension(pair);
-            for (dimension, fixed) in dimensions.iter().zip(by_dimension) {
-                if let Some(fixed) = fixed {
+            for (index, (dimension, fixed)) in dimensions.iter().zip(by_dimension).enumerate() {
+                if let (Some(fixed), false) = (fixed, same(index)) {
                     push_pair(out, dimension.name, &people[i], &people[j], *fixed);
                 }
             }
@@ -420,13 +460,19 @@ impl<'a> TaskAgreement<'a> {
             }
         }
         cuts[4..].fill(out.len());
-        self.task_agreements(config, out);
+        self.task_agreements(config, &same, out);
         cuts[5] = out.len();
         cuts
     }
 
-    /// One task agreement per scope with pairs, mode and dimension.
-    fn task_agreements(&self, config: &ProjectConfig, out: &mut Vec<Contribution<'a>>) {
+    /// One task agreement per scope with pairs, mode and dimension (but
+    /// the dimensions `same` names by index).
+    fn task_agreements(
+        &self,
+        config: &ProjectConfig,
+        same: &impl Fn(usize) -> bool,
+        out: &mut Vec<Contribution<'a>>,
+    ) {
         let (people, dimensions, pairs, scores) =
             (&self.people, &self.dimensions, &self.pairs, &self.scores);
         let threshold = to_fixed(config.agreement_threshold);
@@ -460,6 +506,11 @@ impl<'a> TaskAgreement<'a> {
             for (mode, task_scores) in Mode::ALL.into_iter().zip(&task_scores.1) {
                 let scope = AgreementScope { participants, mode };
                 for &(dimension, score) in task_scores {
+                    let index =
+                        dimension.and_then(|d| dimensions.iter().position(|e| std::ptr::eq(e, d)));
+                    if index.is_some_and(same) {
+                        continue;
+                    }
                     out.push(Contribution::TaskAgreement {
                         dimension: Cow::Borrowed(dimension.map_or(OVERALL, |d| d.name)),
                         scope,
@@ -553,6 +604,29 @@ impl Totals {
     }
 }
 
+/// True when two values of a dimension are the same for scoring: the very
+/// same value, or neither has regions (whose shapes are compared only by
+/// identity) and every other field is equal, numbers bit for bit (so
+/// `-0.0` and `0.0`, or two NaNs, are not taken for the same).
+fn same_value(a: Option<&DimValue>, b: Option<&DimValue>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => {
+            std::ptr::eq(x, y)
+                || (x.regions.is_empty()
+                    && y.regions.is_empty()
+                    && x.number.map(f64::to_bits) == y.number.map(f64::to_bits)
+                    && x.name == y.name
+                    && x.kind == y.kind
+                    && x.labels == y.labels
+                    && x.occurrences == y.occurrences
+                    && x.texts == y.texts
+                    && x.paths == y.paths)
+        }
+        _ => false,
+    }
+}
+
 /// Completion time of one of the task's annotations.
 fn task_annotation_ms(task: &TaskState, annotation_id: Option<&str>) -> Option<i64> {
     let id = annotation_id?;
@@ -614,10 +688,8 @@ fn consensus<'d, 'a>(
     scores: &PairScores,
     selected: &[usize],
 ) -> TaskScores<'d, 'a> {
-    let mut members: Vec<usize> = selected
-        .iter()
-        .flat_map(|&p| [pairs[p].0, pairs[p].1])
-        .collect();
+    let mut members: Vec<usize> = Vec::with_capacity(2 * selected.len());
+    members.extend(selected.iter().flat_map(|&p| [pairs[p].0, pairs[p].1]));
     members.sort_unstable();
     members.dedup();
     let mut out = Vec::with_capacity(dimensions.len() + 1);
@@ -647,7 +719,19 @@ fn consensus<'d, 'a>(
 /// The size of the largest connected component of `members` under `edges`.
 fn largest_group(members: &[usize], edges: impl Iterator<Item = (usize, usize)>) -> usize {
     let position = |participant: usize| members.binary_search(&participant).ok();
-    let mut parent: Vec<usize> = (0..members.len()).collect();
+    // On the stack for the usual few participants.
+    const INLINE: usize = 32;
+    let n = members.len();
+    let (mut inline_parent, mut heap_parent) = ([0usize; INLINE], Vec::new());
+    let parent: &mut [usize] = if n <= INLINE {
+        &mut inline_parent[..n]
+    } else {
+        heap_parent.resize(n, 0);
+        &mut heap_parent
+    };
+    for (node, p) in parent.iter_mut().enumerate() {
+        *p = node;
+    }
     fn root(parent: &mut [usize], mut node: usize) -> usize {
         while parent[node] != node {
             parent[node] = parent[parent[node]];
@@ -657,18 +741,24 @@ fn largest_group(members: &[usize], edges: impl Iterator<Item = (usize, usize)>)
     }
     for (a, b) in edges {
         if let (Some(a), Some(b)) = (position(a), position(b)) {
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            let (ra, rb) = (root(parent, a), root(parent, b));
             if ra != rb {
                 parent[ra] = rb;
             }
         }
     }
-    let mut sizes = vec![0usize; members.len()];
-    for node in 0..members.len() {
-        let r = root(&mut parent, node);
+    let (mut inline_sizes, mut heap_sizes) = ([0usize; INLINE], Vec::new());
+    let sizes: &mut [usize] = if n <= INLINE {
+        &mut inline_sizes[..n]
+    } else {
+        heap_sizes.resize(n, 0);
+        &mut heap_sizes
+    };
+    for node in 0..n {
+        let r = root(parent, node);
         sizes[r] += 1;
     }
-    sizes.into_iter().max().unwrap_or(0)
+    sizes.iter().copied().max().unwrap_or(0)
 }
 
 /// The category of a categorical value: the label set (one label: the
@@ -806,5 +896,53 @@ fn statistics_cells<'a>(
         };
         let (x, y) = if c <= k { (c, k) } else { (k, c) };
         out.push(project_cell(CellKind::PairsConfusion, pair_scope, x, y));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dims::{Region, Shape};
+
+    fn value(labels: &[&str], number: Option<f64>) -> DimValue {
+        DimValue {
+            name: "d".into(),
+            kind: "choices".into(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            occurrences: Vec::new(),
+            number,
+            regions: Vec::new(),
+            texts: Vec::new(),
+            paths: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn same_value_is_exact_and_compares_regions_by_identity() {
+        let (x, y) = (value(&["a"], None), value(&["a"], None));
+        assert!(same_value(Some(&x), Some(&y)));
+        assert!(same_value(None, None));
+        assert!(!same_value(Some(&x), None));
+        assert!(!same_value(Some(&x), Some(&value(&["b"], None))));
+        // Numbers bit for bit: 0.0 == -0.0, but not the same here.
+        let (zero, minus) = (value(&[], Some(0.0)), value(&[], Some(-0.0)));
+        assert!(!same_value(Some(&zero), Some(&minus)));
+        assert!(same_value(Some(&zero), Some(&value(&[], Some(0.0)))));
+        // Equal regions are the same only as the very same value.
+        let mut boxed = value(&["car"], None);
+        boxed.regions.push(Region {
+            labels: vec!["car".into()],
+            shape: Shape::Rectangle {
+                x: 0.0,
+                y: 0.0,
+                width: 1.0,
+                height: 1.0,
+            },
+            choices: Vec::new(),
+            texts: Vec::new(),
+        });
+        let copy = boxed.clone();
+        assert!(same_value(Some(&boxed), Some(&boxed)));
+        assert!(!same_value(Some(&boxed), Some(&copy)));
     }
 }

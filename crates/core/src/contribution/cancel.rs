@@ -169,8 +169,9 @@ pub(super) fn cancel_aligned(
     after: &mut Vec<Contribution<'_>>,
     sections: &[(Range<usize>, Range<usize>)],
 ) {
-    let mut keep_before = vec![true; before.len()];
-    let mut keep_after = vec![true; after.len()];
+    // One table for both: `before`'s flags, then `after`'s.
+    let mut keep = vec![true; before.len() + after.len()];
+    let (keep_before, keep_after) = keep.split_at_mut(before.len());
     let mut dropped = 0;
     for (old, new) in sections {
         for (x, y) in old.clone().zip(new.clone()) {
@@ -187,16 +188,10 @@ pub(super) fn cancel_aligned(
     if dropped == 0 {
         return;
     }
-    let mut index = 0;
-    before.retain(|_| {
-        index += 1;
-        keep_before[index - 1]
-    });
-    index = 0;
-    after.retain(|_| {
-        index += 1;
-        keep_after[index - 1]
-    });
+    let mut flags = keep_before.iter();
+    before.retain(|_| flags.next().copied().unwrap_or(true));
+    let mut flags = keep_after.iter();
+    after.retain(|_| flags.next().copied().unwrap_or(true));
 }
 
 #[cfg(test)]

@@ -15,18 +15,34 @@ use super::Contribution;
 
 /// The net change between two contribution lists, as `(contribution,
 /// sign)` appended to `out`: entries present on both sides cancel (as
-/// multisets). See [`diff_each`], which lends the changes instead.
+/// multisets). The changes are moved out of the lists, not copied: the
+/// entries of `before` and `after` are unspecified afterwards (clear them
+/// before reuse). See [`diff_each`], which lends the changes instead.
 pub fn diff<'a>(
     before: &mut [Contribution<'a>],
     after: &mut [Contribution<'a>],
     out: &mut Vec<(Contribution<'a>, i64)>,
 ) {
-    // Usually most entries change on both sides: grow once.
-    out.reserve(before.len() + after.len());
-    diff_each(before, after, |contribution, sign| {
-        out.push((contribution.clone(), sign))
-    });
+    let mut changes: Vec<(i64, usize)> = Vec::with_capacity(before.len() + after.len());
+    diff_positions(
+        before,
+        after,
+        |sign, index| (sign, index),
+        |group| changes.extend_from_slice(group),
+    );
+    out.reserve(changes.len());
+    for (sign, index) in changes {
+        let list = if sign < 0 { &mut *before } else { &mut *after };
+        if let Some(entry) = list.get_mut(index) {
+            out.push((std::mem::replace(entry, PLACEHOLDER), sign));
+        }
+    }
 }
+
+/// What a change moved out of a list leaves behind.
+const PLACEHOLDER: Contribution<'static> = Contribution::Status {
+    status: crate::event::TaskStatus::Initial,
+};
 
 /// Calls `change(contribution, sign)` once per entry of the net change
 /// between `before` (sign -1) and `after` (sign +1); entries present on
@@ -50,7 +66,27 @@ pub fn diff_each<'c, 'a>(
 pub fn diff_grouped<'c, 'a>(
     before: &'c [Contribution<'a>],
     after: &'c [Contribution<'a>],
-    mut group: impl FnMut(&[(&'c Contribution<'a>, i64)]),
+    group: impl FnMut(&[(&'c Contribution<'a>, i64)]),
+) {
+    diff_positions(
+        before,
+        after,
+        |sign, index| {
+            let list = if sign < 0 { before } else { after };
+            (&list[index], sign)
+        },
+        group,
+    );
+}
+
+/// The net change, in groups of one row hash: each change is given to
+/// `pick` as `(sign, index)` (an index into `before` for sign -1, into
+/// `after` for +1), and the groups of what it returns to `group`.
+fn diff_positions<'a, T: Copy>(
+    before: &[Contribution<'a>],
+    after: &[Contribution<'a>],
+    pick: impl Fn(i64, usize) -> T,
+    mut group: impl FnMut(&[T]),
 ) {
     let (old, new) = (order(before), order(after));
     let mut changes = Vec::new();
@@ -58,10 +94,10 @@ pub fn diff_grouped<'c, 'a>(
     while i < old.len() && j < new.len() {
         let (x, y) = (hash(old[i]), hash(new[j]));
         if x < y {
-            group(&[(&before[position(old[i])], -1)]);
+            group(&[pick(-1, position(old[i]))]);
             i += 1;
         } else if y < x {
-            group(&[(&after[position(new[j])], 1)]);
+            group(&[pick(1, position(new[j]))]);
             j += 1;
         } else {
             let run_old = run(&old[i..]);
@@ -72,7 +108,7 @@ pub fn diff_grouped<'c, 'a>(
                 &old[i..i + run_old],
                 after,
                 &new[j..j + run_new],
-                &mut |contribution, sign| changes.push((contribution, sign)),
+                &mut |sign, index| changes.push(pick(sign, index)),
             );
             if !changes.is_empty() {
                 group(&changes);
@@ -82,10 +118,10 @@ pub fn diff_grouped<'c, 'a>(
         }
     }
     for &key in &old[i..] {
-        group(&[(&before[position(key)], -1)]);
+        group(&[pick(-1, position(key))]);
     }
     for &key in &new[j..] {
-        group(&[(&after[position(key)], 1)]);
+        group(&[pick(1, position(key))]);
     }
 }
 
@@ -116,37 +152,38 @@ fn run(keys: &[u64]) -> usize {
 }
 
 /// Matches entries of equal hash exactly: pairs of equal entries cancel,
-/// the rest are changes. Runs are almost always one entry each.
-fn match_run<'c, 'a>(
-    before: &'c [Contribution<'a>],
+/// the rest are changes, given as `(sign, index)` (see
+/// [`diff_positions`]). Runs are almost always one entry each.
+fn match_run(
+    before: &[Contribution<'_>],
     old: &[u64],
-    after: &'c [Contribution<'a>],
+    after: &[Contribution<'_>],
     new: &[u64],
-    change: &mut impl FnMut(&'c Contribution<'a>, i64),
+    change: &mut impl FnMut(i64, usize),
 ) {
     if let ([x], [y]) = (old, new) {
-        let (x, y) = (&before[position(*x)], &after[position(*y)]);
-        if x != y {
-            change(x, -1);
-            change(y, 1);
+        let (x, y) = (position(*x), position(*y));
+        if before[x] != after[y] {
+            change(-1, x);
+            change(1, y);
         }
         return;
     }
     let mut matched = vec![false; new.len()];
     for &x in old {
-        let x = &before[position(x)];
+        let x = position(x);
         let partner = new
             .iter()
             .zip(matched.iter_mut())
-            .find(|(y, taken)| !**taken && after[position(**y)] == *x);
+            .find(|(y, taken)| !**taken && after[position(**y)] == before[x]);
         match partner {
             Some((_, taken)) => *taken = true,
-            None => change(x, -1),
+            None => change(-1, x),
         }
     }
     for (&y, taken) in new.iter().zip(&matched) {
         if !taken {
-            change(&after[position(y)], 1);
+            change(1, position(y));
         }
     }
 }
@@ -239,6 +276,21 @@ mod tests {
     }
 
     #[test]
+    fn diff_moves_out_what_diff_each_lends() {
+        let status = Contribution::Status {
+            status: TaskStatus::Done,
+        };
+        let before = vec![label("a", 1), label("b", 2), status.clone(), label("d", 4)];
+        let after = vec![label("c", 1), status, label("b", 3), label("a", 1)];
+        let mut lent = Vec::new();
+        diff_each(&before, &after, |c, sign| lent.push((c.clone(), sign)));
+        let (mut old, mut new, mut moved) = (before.clone(), after.clone(), Vec::new());
+        diff(&mut old, &mut new, &mut moved);
+        assert_eq!(moved, lent);
+        assert_eq!(moved.len(), 4);
+    }
+
+    #[test]
     fn equal_hash_runs_match_exactly() {
         let (x, y) = (label("x", 1), label("y", 1));
         let old: Vec<u64> = vec![0, 1];
@@ -250,8 +302,8 @@ mod tests {
             &old,
             &[x.clone(), y.clone()],
             &new,
-            &mut |c: &Contribution<'_>, sign| out.push((c.clone(), sign)),
+            &mut |sign, index| out.push((sign, index)),
         );
-        assert_eq!(out, vec![(x, -1), (y, 1)]);
+        assert_eq!(out, vec![(-1, 1), (1, 1)]);
     }
 }

@@ -317,7 +317,8 @@ pub fn change_contributions<'a>(
 ) {
     before.reserve(estimated_len(old, config));
     after.reserve(estimated_len(new, config));
-    let mut sections = Sections::new();
+    // The base section and the agreement's.
+    let mut sections = Sections::with_capacity(1 + agreement::SECTIONS);
     let (b0, a0) = (before.len(), after.len());
     if old.exists && new.exists {
         base_change(old, new, config, before, after);
@@ -344,8 +345,10 @@ pub fn change_contributions<'a>(
                 let layout = x.same_totals_layout(y);
                 let against_x = (&totals_x, layout.then_some(&totals_y));
                 let against_y = (&totals_y, layout.then_some(&totals_x));
-                let cuts_x = x.contribute_against(config, skip, against_x, before);
-                let cuts_y = y.contribute_against(config, skip, against_y, after);
+                // Dimensions whose every entry both sides share are left out.
+                let same = x.same_dimensions(y);
+                let cuts_x = x.contribute_against(config, skip, &same, against_x, before);
+                let cuts_y = y.contribute_against(config, skip, &same, against_y, after);
                 for s in 0..agreement::SECTIONS {
                     sections.push((cuts_x[s]..cuts_x[s + 1], cuts_y[s]..cuts_y[s + 1]));
                 }
