@@ -370,45 +370,14 @@ fn run_with_crashes(
     capacity: usize,
     failures: &[usize],
 ) -> (MemoryContents, usize) {
-    let mut store = MemoryStore::default();
-    let mut failures = failures.iter().copied();
-    let mut crashes = 0;
-    let settings = EngineSettings {
-        cache_capacity: capacity,
-        ..EngineSettings::default()
-    };
-    loop {
-        store.fail_after_rows = failures.next();
-        let mut engine = Engine::new(store, settings.clone()).unwrap();
-        let start = engine.positions().get(&0).copied().unwrap_or(0) as usize;
-        let decoded: Vec<_> = stream[start..]
-            .iter()
-            .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
-            .collect();
-        let mut crashed = false;
-        for (chunk_index, chunk) in decoded.chunks(batch).enumerate() {
-            let first = start + chunk_index * batch;
-            let events: Vec<BatchEvent<'_>> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, event)| BatchEvent {
-                    sequence: (first + i) as u64 + 1,
-                    raw: stream[first + i].as_bytes(),
-                    event,
-                })
-                .collect();
-            if engine.apply_batch(0, &events).is_err() || engine.flush().is_err() {
-                crashed = true;
-                break;
-            }
-        }
-        store = engine.into_store();
-        if !crashed {
-            store.fail_after_rows = None;
-            return (store.contents, crashes);
-        }
-        crashes += 1;
-    }
+    run_restarting(
+        stream,
+        (batch, capacity),
+        failures,
+        MemoryStore::default(),
+        |engine| engine.flush().is_ok(),
+        |_| true,
+    )
 }
 
 /// Like [`run_with_crashes`], with flushes written in the background as the
@@ -424,9 +393,34 @@ fn run_with_background_flushes(
     failures: &[usize],
     finish_now: &[bool],
 ) -> (MemoryContents, usize) {
-    let mut store = MemoryStore::with_background_writes(0);
-    let mut failures = failures.iter().copied();
     let mut finish_now = finish_now.iter().copied().cycle();
+    run_restarting(
+        stream,
+        (batch, capacity),
+        failures,
+        MemoryStore::with_background_writes(0),
+        |engine| {
+            engine.start_flush().is_ok()
+                && (!finish_now.next().unwrap_or(false) || engine.finish_flush().is_ok())
+        },
+        |engine| engine.finish_flush().is_ok(),
+    )
+}
+
+/// The restart loop of both: applies the stream from the store's durable
+/// position in batches of `batch`, the cache bounded by `capacity`;
+/// `after_batch` and `at_end` write (and say whether the store took it);
+/// after a failure the engine is dropped and a new one starts over the
+/// same store. Returns the final contents and the number of restarts.
+fn run_restarting(
+    stream: &[String],
+    (batch, capacity): (usize, usize),
+    failures: &[usize],
+    mut store: MemoryStore,
+    mut after_batch: impl FnMut(&mut Engine<MemoryStore>) -> bool,
+    mut at_end: impl FnMut(&mut Engine<MemoryStore>) -> bool,
+) -> (MemoryContents, usize) {
+    let mut failures = failures.iter().copied();
     let mut crashes = 0;
     let settings = EngineSettings {
         cache_capacity: capacity,
@@ -452,15 +446,12 @@ fn run_with_background_flushes(
                     event,
                 })
                 .collect();
-            let ok = engine.apply_batch(0, &events).is_ok()
-                && engine.start_flush().is_ok()
-                && (!finish_now.next().unwrap_or(false) || engine.finish_flush().is_ok());
-            if !ok {
+            if engine.apply_batch(0, &events).is_err() || !after_batch(&mut engine) {
                 crashed = true;
                 break;
             }
         }
-        if !crashed && engine.finish_flush().is_err() {
+        if !crashed && !at_end(&mut engine) {
             crashed = true;
         }
         store = engine.into_store();
