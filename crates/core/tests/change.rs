@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use labelpulse_core::agreement::PairMemo;
-use labelpulse_core::contribution::{change_contributions, diff_each, task_contributions};
+use labelpulse_core::contribution::{change_contributions, task_contributions};
+
+mod common;
+use common::net;
 use labelpulse_core::dims::Dims;
 use labelpulse_core::event::{Control, ReviewOutcome, DEFAULT_THRESHOLD};
 use labelpulse_core::project::ProjectConfig;
@@ -203,17 +206,6 @@ fn apply(before: &TaskState, edit: &Edit, next_id: usize) -> TaskState {
         Edit::Delete => after.exists = false,
     }
     after
-}
-
-/// The net change as sorted, comparable lines.
-fn net(
-    before: &[labelpulse_core::contribution::Contribution<'_>],
-    after: &[labelpulse_core::contribution::Contribution<'_>],
-) -> Vec<String> {
-    let mut out = Vec::new();
-    diff_each(before, after, |c, sign| out.push(format!("{sign} {c:?}")));
-    out.sort();
-    out
 }
 
 proptest! {

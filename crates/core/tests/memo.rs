@@ -9,7 +9,10 @@
 use std::sync::Arc;
 
 use labelpulse_core::agreement::PairMemo;
-use labelpulse_core::contribution::{change_contributions, diff_each, task_contributions};
+use labelpulse_core::contribution::{change_contributions, task_contributions};
+
+mod common;
+use common::net;
 use labelpulse_core::dims::Dims;
 use labelpulse_core::event::{Control, DEFAULT_THRESHOLD};
 use labelpulse_core::project::ProjectConfig;
@@ -111,17 +114,6 @@ fn config(variant: usize) -> ProjectConfig {
         controls,
         ..ProjectConfig::default()
     }
-}
-
-/// The net change as sorted, comparable lines.
-fn net(
-    before: &[labelpulse_core::contribution::Contribution<'_>],
-    after: &[labelpulse_core::contribution::Contribution<'_>],
-) -> Vec<String> {
-    let mut out = Vec::new();
-    diff_each(before, after, |c, sign| out.push(format!("{sign} {c:?}")));
-    out.sort();
-    out
 }
 
 proptest! {

@@ -877,8 +877,12 @@ impl<S: Store> Engine<S> {
         }
         self.resolve_deferred()?;
         let mut flush = self.collect();
-        flush.archive = self.archive.clone();
-        self.store.write(&flush).map_err(EngineError::Store)?;
+        flush.archive = std::mem::take(&mut self.archive);
+        if let Err(error) = self.store.write(&flush) {
+            // Nothing is forgotten: the next flush writes the archive again.
+            self.archive = flush.archive;
+            return Err(EngineError::Store(error));
+        }
         self.mark_clean();
         self.counters.flushes += 1;
         self.evict_if_full();

@@ -135,6 +135,12 @@ pub(crate) struct Pipeline<S: Store> {
     in_flight: Option<Instant>,
 }
 
+/// Sets the cache-size gauge from the engine.
+fn observe_cache<S: Store>(metrics: &IngestMetrics, engine: &Engine<S>) {
+    let entries = i64::try_from(engine.cached_entries()).unwrap_or(i64::MAX);
+    metrics.cache_entries.set(entries);
+}
+
 /// Locks, ignoring poisoning (the data is plain bookkeeping).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -444,9 +450,7 @@ impl<S: Store> Pipeline<S> {
         self.metrics
             .cache_evictions
             .inc_by(engine.counters().evictions - evictions);
-        self.metrics
-            .cache_entries
-            .set(i64::try_from(engine.cached_entries()).unwrap_or(i64::MAX));
+        observe_cache(&self.metrics, engine);
         self.in_flight = None;
         let flush_seconds = started.elapsed().as_secs_f64();
         if let Err(error) = self.dead_letters.wait_all() {
@@ -572,9 +576,7 @@ impl<S: Store> Pipeline<S> {
             let before = engine.counters().clone();
             let applied = engine.apply_batch(engine_partition, &batch);
             let after = engine.counters();
-            self.metrics
-                .cache_entries
-                .set(i64::try_from(engine.cached_entries()).unwrap_or(i64::MAX));
+            observe_cache(&self.metrics, engine);
             self.metrics.applied.inc_by(after.applied - before.applied);
             self.metrics.fenced.inc_by(after.fenced - before.fenced);
             self.metrics

@@ -551,22 +551,14 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
 
 fn write_config(dir: &Path, names: &Names, args: &Args) -> anyhow::Result<PathBuf> {
     let path = dir.join("labelpulse.toml");
-    let cache = args
-        .cache_capacity
-        .map(|c| format!("cache_capacity = {c}\n"))
-        .unwrap_or_default();
-    let interval = args
-        .flush_interval_ms
-        .map(|ms| format!("flush_interval_ms = {ms}\n"))
-        .unwrap_or_default();
-    let ahead = args
-        .apply_ahead_events
-        .map(|n| format!("apply_ahead_events = {n}\n"))
-        .unwrap_or_default();
-    let batch = args
-        .max_batch_events
-        .map(|n| format!("max_batch_events = {n}\n"))
-        .unwrap_or_default();
+    /// `key = value` and a newline, or nothing when the option is not set.
+    fn setting(key: &str, value: Option<impl std::fmt::Display>) -> String {
+        value.map(|v| format!("{key} = {v}\n")).unwrap_or_default()
+    }
+    let cache = setting("cache_capacity", args.cache_capacity);
+    let interval = setting("flush_interval_ms", args.flush_interval_ms);
+    let ahead = setting("apply_ahead_events", args.apply_ahead_events);
+    let batch = setting("max_batch_events", args.max_batch_events);
     std::fs::write(
         &path,
         format!(

@@ -8,6 +8,24 @@ use super::geometry::{box_iou, iou, PreparedPolygon};
 use super::sweep::{boxes, Sweep};
 use crate::dims::{Region, Shape};
 
+/// Each region's polygon prepared for intersection, by position (`None`
+/// for other shapes); empty when no region is a polygon.
+pub(crate) fn prepared_polygons(regions: &[Region]) -> Vec<Option<PreparedPolygon>> {
+    if !regions
+        .iter()
+        .any(|r| matches!(r.shape, Shape::Polygon { .. }))
+    {
+        return Vec::new();
+    }
+    regions
+        .iter()
+        .map(|r| match &r.shape {
+            Shape::Polygon { points } => Some(PreparedPolygon::new(points)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A region list ready for [`super::region`]'s matching.
 #[derive(Debug)]
 pub(crate) struct PreparedRegions {
@@ -68,20 +86,7 @@ impl PreparedRegions {
                 .collect(),
             None => Vec::new(),
         };
-        let any_polygon = regions
-            .iter()
-            .any(|r| matches!(r.shape, Shape::Polygon { .. }));
-        let polygons = if any_polygon {
-            regions
-                .iter()
-                .map(|r| match &r.shape {
-                    Shape::Polygon { points } => Some(PreparedPolygon::new(points)),
-                    _ => None,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let polygons = prepared_polygons(regions);
         PreparedRegions {
             group,
             first,

@@ -10,9 +10,9 @@ use std::ops::{Add, AddAssign};
 
 use super::choices::labels_weight;
 use super::geometry::{iou, PreparedPolygon};
-use super::prepared::PreparedRegions;
+use super::prepared::{prepared_polygons, PreparedRegions};
 use super::sweep::{boxes, disjoint, Candidates, Sweep};
-use crate::dims::{Region, Shape};
+use crate::dims::Region;
 use crate::event::LabelWeights;
 
 /// Slack when comparing a value with a threshold, so `0.1 + 0.2 >= 0.3`.
@@ -196,21 +196,10 @@ struct Shapes<'a> {
 
 impl<'a> Shapes<'a> {
     fn new(regions: &'a [Region]) -> Self {
-        let any_polygon = regions
-            .iter()
-            .any(|r| matches!(r.shape, Shape::Polygon { .. }));
-        let polygons = if any_polygon {
-            regions
-                .iter()
-                .map(|r| match &r.shape {
-                    Shape::Polygon { points } => Some(PreparedPolygon::new(points)),
-                    _ => None,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Shapes { regions, polygons }
+        Shapes {
+            regions,
+            polygons: prepared_polygons(regions),
+        }
     }
 
     fn prepared(&self, k: usize) -> Option<&PreparedPolygon> {
@@ -549,6 +538,7 @@ pub(crate) fn prepared_score_and_detection(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dims::Shape;
 
     fn span(label: &str, start: f64, end: f64) -> Region {
         Region {
@@ -795,6 +785,28 @@ mod tests {
         proptest::collection::vec(region, 0..7)
     }
 
+    /// `region_score_and_detection` against `region_score` and
+    /// `detection_counts`, bit for bit; `drop_person` weighs `person` 0.
+    fn combined_equals_separate(
+        a: &[Region],
+        b: &[Region],
+        threshold: f64,
+        drop_person: bool,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let weights: LabelWeights = if drop_person {
+            [("person".to_string(), 0.0)].into_iter().collect()
+        } else {
+            LabelWeights::new()
+        };
+        let (score, counts) = region_score_and_detection(a, b, &weights, threshold);
+        proptest::prop_assert_eq!(
+            score.to_bits(),
+            region_score(a, b, &weights, None).to_bits()
+        );
+        proptest::prop_assert_eq!(counts, detection_counts(b, a, &weights, threshold));
+        Ok(())
+    }
+
     proptest::proptest! {
         /// The combined pass gives exactly the separate functions' results.
         #[test]
@@ -804,14 +816,7 @@ mod tests {
             threshold in proptest::prop_oneof![0.0f64..1.0, proptest::strategy::Just(0.0)],
             drop_person in proptest::bool::ANY,
         ) {
-            let weights: LabelWeights = if drop_person {
-                [("person".to_string(), 0.0)].into_iter().collect()
-            } else {
-                LabelWeights::new()
-            };
-            let (score, counts) = region_score_and_detection(&a, &b, &weights, threshold);
-            proptest::prop_assert_eq!(score.to_bits(), region_score(&a, &b, &weights, None).to_bits());
-            proptest::prop_assert_eq!(counts, detection_counts(&b, &a, &weights, threshold));
+            combined_equals_separate(&a, &b, threshold, drop_person)?;
         }
 
         /// The same with spans, polygons and shapeless regions among the
@@ -823,14 +828,7 @@ mod tests {
             threshold in proptest::prop_oneof![0.0f64..1.0, proptest::strategy::Just(0.0)],
             drop_person in proptest::bool::ANY,
         ) {
-            let weights: LabelWeights = if drop_person {
-                [("person".to_string(), 0.0)].into_iter().collect()
-            } else {
-                LabelWeights::new()
-            };
-            let (score, counts) = region_score_and_detection(&a, &b, &weights, threshold);
-            proptest::prop_assert_eq!(score.to_bits(), region_score(&a, &b, &weights, None).to_bits());
-            proptest::prop_assert_eq!(counts, detection_counts(&b, &a, &weights, threshold));
+            combined_equals_separate(&a, &b, threshold, drop_person)?;
         }
     }
 }
