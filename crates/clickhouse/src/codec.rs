@@ -1,7 +1,9 @@
 //! Between the engine's values and the table rows of [`crate::tables`].
 //!
-//! Counters map to Int64 columns one to one. A quantile sketch maps to three
-//! columns (zero count, bucket indexes, bucket counts), task-agreement
+//! Counters map to Int64 columns one to one, except in the hour tables,
+//! whose counters are one `Array(Int64)` in the order of
+//! [`crate::tables::HOUR_COUNTERS`]. A quantile sketch maps to its zero
+//! count (one of those counters) and two arrays (bucket indexes, counts), task-agreement
 //! histograms to an `Array(Int64)` of 10, task states to postcard bytes,
 //! project controls to JSON, enums to their wire names. Decoding never
 //! panics: a value the server returns that does not fit is a
@@ -28,6 +30,7 @@ use thiserror::Error;
 use crate::tables::{
     names, AgreementHourRow, CellsRow, IdIndexRow, LabelsRow, MemberActivityRow, MemberHourRow,
     MembersRow, PairsRow, ProjectHourRow, ProjectTotalsRow, ProjectsRow, SessionsRow, TasksRow,
+    HOUR_COUNTERS,
 };
 
 /// A value that could not be encoded for, or decoded from, a table.
@@ -139,6 +142,46 @@ pub fn sketch_from_columns(
     json(table, serde_json::from_value(value))
 }
 
+/// The counters of `row` in the order of [`HOUR_COUNTERS`], the sketches'
+/// zero counts included.
+pub fn hour_counters(row: &HourRow, lead_time_zeros: i64, review_time_zeros: i64) -> Vec<i64> {
+    vec![
+        row.submitted,
+        row.skipped,
+        row.updated,
+        row.regions,
+        row.lead_time_ms,
+        row.lead_time_count,
+        lead_time_zeros,
+        row.accepted,
+        row.fixed_and_accepted,
+        row.rejected,
+        row.performance_sum,
+        row.performance_count,
+        row.reviews_accepted,
+        row.reviews_fixed_and_accepted,
+        row.reviews_rejected,
+        row.review_time_ms,
+        row.review_time_count,
+        review_time_zeros,
+        row.tasks_done,
+        row.active_ms,
+    ]
+}
+
+/// The `counters` column read back: exactly [`HOUR_COUNTERS`]`.len()` values.
+fn hour_counter_array(table: &'static str, counters: &[i64]) -> Result<[i64; 20], CodecError> {
+    counters.try_into().map_err(|_| CodecError::Value {
+        table,
+        column: "counters",
+        detail: format!(
+            "{} counters, expected {}",
+            counters.len(),
+            HOUR_COUNTERS.len()
+        ),
+    })
+}
+
 macro_rules! hour_codec {
     ($name:ident, $table:expr, $($key:ident: $kty:ty),*) => {
         impl $name {
@@ -151,68 +194,71 @@ macro_rules! hour_codec {
                 Ok($name {
                     $($key,)*
                     version,
-                    submitted: row.submitted,
-                    skipped: row.skipped,
-                    updated: row.updated,
-                    regions: row.regions,
-                    lead_time_ms: row.lead_time_ms,
-                    lead_time_count: row.lead_time_count,
-                    lead_time_zeros,
+                    counters: hour_counters(row, lead_time_zeros, review_time_zeros),
                     lead_time_buckets,
                     lead_time_counts,
-                    accepted: row.accepted,
-                    fixed_and_accepted: row.fixed_and_accepted,
-                    rejected: row.rejected,
-                    performance_sum: row.performance_sum,
-                    performance_count: row.performance_count,
-                    reviews_accepted: row.reviews_accepted,
-                    reviews_fixed_and_accepted: row.reviews_fixed_and_accepted,
-                    reviews_rejected: row.reviews_rejected,
-                    review_time_ms: row.review_time_ms,
-                    review_time_count: row.review_time_count,
-                    review_time_zeros,
                     review_time_buckets,
                     review_time_counts,
-                    tasks_done: row.tasks_done,
-                    active_ms: row.active_ms,
                 })
             }
 
             /// The `HourRow` this row holds.
             pub fn hour_row(&self) -> Result<HourRow, CodecError> {
+                let [
+                    submitted,
+                    skipped,
+                    updated,
+                    regions,
+                    lead_time_ms,
+                    lead_time_count,
+                    lead_time_zeros,
+                    accepted,
+                    fixed_and_accepted,
+                    rejected,
+                    performance_sum,
+                    performance_count,
+                    reviews_accepted,
+                    reviews_fixed_and_accepted,
+                    reviews_rejected,
+                    review_time_ms,
+                    review_time_count,
+                    review_time_zeros,
+                    tasks_done,
+                    active_ms,
+                ] = hour_counter_array($table, &self.counters)?;
                 Ok(HourRow {
-                    submitted: self.submitted,
-                    skipped: self.skipped,
-                    updated: self.updated,
-                    regions: self.regions,
-                    lead_time_ms: self.lead_time_ms,
-                    lead_time_count: self.lead_time_count,
+                    submitted,
+                    skipped,
+                    updated,
+                    regions,
+                    lead_time_ms,
+                    lead_time_count,
                     lead_time_sketch: sketch_from_columns(
                         $table,
                         "lead_time_buckets",
-                        self.lead_time_zeros,
+                        lead_time_zeros,
                         &self.lead_time_buckets,
                         &self.lead_time_counts,
                     )?,
-                    accepted: self.accepted,
-                    fixed_and_accepted: self.fixed_and_accepted,
-                    rejected: self.rejected,
-                    performance_sum: self.performance_sum,
-                    performance_count: self.performance_count,
-                    reviews_accepted: self.reviews_accepted,
-                    reviews_fixed_and_accepted: self.reviews_fixed_and_accepted,
-                    reviews_rejected: self.reviews_rejected,
-                    review_time_ms: self.review_time_ms,
-                    review_time_count: self.review_time_count,
+                    accepted,
+                    fixed_and_accepted,
+                    rejected,
+                    performance_sum,
+                    performance_count,
+                    reviews_accepted,
+                    reviews_fixed_and_accepted,
+                    reviews_rejected,
+                    review_time_ms,
+                    review_time_count,
                     review_time_sketch: sketch_from_columns(
                         $table,
                         "review_time_buckets",
-                        self.review_time_zeros,
+                        review_time_zeros,
                         &self.review_time_buckets,
                         &self.review_time_counts,
                     )?,
-                    tasks_done: self.tasks_done,
-                    active_ms: self.active_ms,
+                    tasks_done,
+                    active_ms,
                 })
             }
         }
@@ -225,9 +271,9 @@ hour_codec!(MemberHourRow, names::MEMBER_HOUR, project: String, hour: i64, membe
 /// Aggregate rows of a flush, split by table.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AggregateRows {
-    /// `project_hour`.
+    /// `project_hour_v2`.
     pub project_hour: Vec<ProjectHourRow>,
-    /// `member_hour` (and through the view `member_hour_by_member`).
+    /// `member_hour_v2` (and through the view `member_hour_by_member_v2`).
     pub member_hour: Vec<MemberHourRow>,
     /// `project_totals`.
     pub project_totals: Vec<ProjectTotalsRow>,
@@ -886,6 +932,61 @@ mod tests {
             }
         );
         assert_eq!(value, versioned(9, AggRow::Hour(row)));
+    }
+
+    #[test]
+    fn hour_counters_are_in_the_order_of_their_names() {
+        // Distinct values in every field, found back by name in `counters`.
+        let mut fields = serde_json::Map::new();
+        for (index, name) in HOUR_COUNTERS.iter().enumerate() {
+            if !name.ends_with("_zeros") {
+                fields.insert((*name).to_string(), serde_json::json!(100 + index));
+            }
+        }
+        let empty = serde_json::to_value(Sketch::default()).unwrap();
+        fields.insert("lead_time_sketch".into(), empty.clone());
+        fields.insert("review_time_sketch".into(), empty);
+        let row: HourRow = serde_json::from_value(serde_json::Value::Object(fields)).unwrap();
+        let counters = hour_counters(&row, -1, -2);
+        assert_eq!(counters.len(), HOUR_COUNTERS.len());
+        for (index, name) in HOUR_COUNTERS.iter().enumerate() {
+            let expected = match *name {
+                "lead_time_zeros" => -1,
+                "review_time_zeros" => -2,
+                _ => 100 + index as i64,
+            };
+            assert_eq!(counters[index], expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_hour_views_name_the_counters_in_their_order() {
+        for sql in [
+            include_str!("../../../schemas/clickhouse/0006_hour_views.sql"),
+            include_str!("../../../schemas/clickhouse/cluster/0006_hour_views.sql"),
+        ] {
+            for (index, name) in HOUR_COUNTERS.iter().enumerate() {
+                let column = format!("counters[{}] AS {name},", index + 1);
+                assert_eq!(sql.matches(&column).count(), 3, "{column}");
+            }
+        }
+        let copy = include_str!("../../../schemas/clickhouse/0005_packed_hours.sql");
+        let listed: String = HOUR_COUNTERS.join(", ");
+        let normalized: String = copy.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(normalized.matches(&format!("[{listed}]")).count(), 2);
+    }
+
+    #[test]
+    fn a_counters_array_of_the_wrong_length_is_an_error() {
+        let mut encoded = ProjectHourRow::encode("p".into(), 1, 2, &HourRow::default()).unwrap();
+        encoded.counters.pop();
+        assert!(matches!(
+            encoded.hour_row(),
+            Err(CodecError::Value {
+                column: "counters",
+                ..
+            })
+        ));
     }
 
     #[test]

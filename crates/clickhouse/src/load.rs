@@ -158,7 +158,7 @@ pub async fn load_aggregates(
         let rows: Vec<ProjectHourRow> = fetch_keys(
             client,
             queries::LOAD_PROJECT_HOURS,
-            "load project_hour",
+            "load project_hour_v2",
             &project_hour,
             |k| k.0.len() + 20,
             policy,
@@ -172,7 +172,7 @@ pub async fn load_aggregates(
         let rows: Vec<MemberHourRow> = fetch_keys(
             client,
             queries::LOAD_MEMBER_HOURS,
-            "load member_hour",
+            "load member_hour_v2",
             &member_hour,
             |k| k.0.len() + k.2.len() + 20,
             policy,

@@ -49,6 +49,8 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_entities", ""),
     migration!(3, "0003_ingest", ""),
     migration!(4, "0004_agreement", ""),
+    migration!(5, "0005_packed_hours", ""),
+    migration!(6, "0006_hour_views", ""),
 ];
 
 /// The cluster variant of [`MIGRATIONS`] (`schemas/clickhouse/cluster/`):
@@ -59,6 +61,8 @@ pub const CLUSTER_MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_entities", "cluster/"),
     migration!(3, "0003_ingest", "cluster/"),
     migration!(4, "0004_agreement", "cluster/"),
+    migration!(5, "0005_packed_hours", "cluster/"),
+    migration!(6, "0006_hour_views", "cluster/"),
 ];
 
 /// What [`migrate`] did.

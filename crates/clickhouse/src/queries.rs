@@ -12,12 +12,8 @@
 
 macro_rules! hour_values {
     () => {
-        "version, submitted, skipped, updated, regions, \
-         lead_time_ms, lead_time_count, lead_time_zeros, lead_time_buckets, lead_time_counts, \
-         accepted, fixed_and_accepted, rejected, performance_sum, performance_count, \
-         reviews_accepted, reviews_fixed_and_accepted, reviews_rejected, \
-         review_time_ms, review_time_count, review_time_zeros, review_time_buckets, review_time_counts, \
-         tasks_done, active_ms"
+        "version, counters, lead_time_buckets, lead_time_counts, \
+         review_time_buckets, review_time_counts"
     };
 }
 
@@ -26,7 +22,7 @@ macro_rules! project_hour_select {
         concat!(
             "SELECT project, hour, ",
             hour_values!(),
-            " FROM project_hour FINAL"
+            " FROM project_hour_v2 FINAL"
         )
     };
 }
@@ -147,7 +143,7 @@ pub const LOAD_INDEX: &str = concat!(index_select!(), " WHERE (project, kind, id
 pub const LOAD_PROJECT_HOURS: &str = concat!(project_hour_select!(), " WHERE (project, hour) IN ?");
 /// Member-hour rows by `(project, hour, member)`.
 pub const LOAD_MEMBER_HOURS: &str = concat!(
-    member_hour_select!("member_hour"),
+    member_hour_select!("member_hour_v2"),
     " WHERE (project, hour, member) IN ?"
 );
 /// Totals by project.
@@ -185,13 +181,13 @@ pub const PROJECT_HOURS: &str = concat!(
 );
 /// Every member's hour rows of one project; bind project, first hour, end hour.
 pub const PROJECT_MEMBER_HOURS: &str = concat!(
-    member_hour_select!("member_hour"),
+    member_hour_select!("member_hour_v2"),
     " WHERE project = ? AND hour >= ? AND hour < ? ORDER BY hour, member"
 );
 /// One member's hour rows across projects (member-first table); bind member,
 /// first hour, end hour.
 pub const MEMBER_HOURS: &str = concat!(
-    member_hour_select!("member_hour_by_member"),
+    member_hour_select!("member_hour_by_member_v2"),
     " WHERE member = ? AND hour >= ? AND hour < ? ORDER BY hour, project"
 );
 /// Agreement rows of one dimension and scope; bind project, participants,
@@ -244,12 +240,12 @@ pub const ARCHIVE_RANGE: &str = "SELECT partition, sequence, event FROM event_ar
 pub const SCAN_PROJECT_HOURS: &str = concat!(project_hour_select!(), " ORDER BY project, hour");
 /// Every member-hour row, project first.
 pub const SCAN_MEMBER_HOURS: &str = concat!(
-    member_hour_select!("member_hour"),
+    member_hour_select!("member_hour_v2"),
     " ORDER BY project, hour, member"
 );
 /// Every member-hour row of the member-first table.
 pub const SCAN_MEMBER_HOURS_BY_MEMBER: &str = concat!(
-    member_hour_select!("member_hour_by_member"),
+    member_hour_select!("member_hour_by_member_v2"),
     " ORDER BY member, hour, project"
 );
 /// Every activity row.

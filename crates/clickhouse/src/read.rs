@@ -150,7 +150,7 @@ impl ClickHouseReader {
 
     /// Everything stored, in the memory store's shape. Reads every table: for tests, audits and
     /// comparisons, not for serving requests. Also checks that the
-    /// member-first table holds exactly the rows of `member_hour`.
+    /// member-first table holds exactly the rows of `member_hour_v2`.
     pub async fn contents(&self) -> Result<MemoryContents, ClickHouseError> {
         let policy = self.ch.config.load_policy();
         let mut c = MemoryContents::default();
@@ -173,7 +173,7 @@ impl ClickHouseReader {
             .sort_by(|a, b| (&a.project, a.hour, &a.member).cmp(&(&b.project, b.hour, &b.member)));
         if sorted != by_member {
             return Err(ClickHouseError::Inconsistent(format!(
-                "member_hour has {} rows, member_hour_by_member {} (or they differ)",
+                "member_hour_v2 has {} rows, member_hour_by_member_v2 {} (or they differ)",
                 sorted.len(),
                 by_member.len()
             )));
@@ -295,7 +295,7 @@ impl ReadStore for ClickHouseReader {
         }
         let rows = self
             .read(
-                "read project_hour",
+                "read project_hour_v2",
                 queries::PROJECT_HOURS,
                 &[
                     Arg::Str(project),
@@ -317,7 +317,7 @@ impl ReadStore for ClickHouseReader {
         }
         let rows: Vec<MemberHourRow> = self
             .read(
-                "read member_hour",
+                "read member_hour_v2",
                 queries::PROJECT_MEMBER_HOURS,
                 &[
                     Arg::Str(project),
@@ -344,7 +344,7 @@ impl ReadStore for ClickHouseReader {
         }
         let rows: Vec<MemberHourRow> = self
             .read(
-                "read member_hour_by_member",
+                "read member_hour_by_member_v2",
                 queries::MEMBER_HOURS,
                 &[Arg::Str(member), Arg::Int(hours.start), Arg::Int(hours.end)],
             )

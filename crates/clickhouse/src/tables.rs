@@ -12,12 +12,12 @@ use serde::{Deserialize, Serialize};
 
 /// Table names, as in the migration files.
 pub mod names {
-    /// project x hour.
-    pub const PROJECT_HOUR: &str = "project_hour";
+    /// project x hour (migration 0005; `project_hour` is a view of it).
+    pub const PROJECT_HOUR: &str = "project_hour_v2";
     /// project x member x hour, project first.
-    pub const MEMBER_HOUR: &str = "member_hour";
+    pub const MEMBER_HOUR: &str = "member_hour_v2";
     /// The same rows member first (filled by a materialized view).
-    pub const MEMBER_HOUR_BY_MEMBER: &str = "member_hour_by_member";
+    pub const MEMBER_HOUR_BY_MEMBER: &str = "member_hour_by_member_v2";
     /// Snapshot counts per project.
     pub const PROJECT_TOTALS: &str = "project_totals";
     /// Last activity per project and member.
@@ -52,6 +52,33 @@ pub mod names {
 /// than one partition (the flush does not say which event came from which).
 pub const UNKNOWN_PARTITION: u32 = u32::MAX;
 
+/// The counters of an hour row in the order of the hour tables' `counters`
+/// column (migration 0005; the views of 0006 name them in this order).
+/// `codec::hour_counters` fills them, and a test checks it against the
+/// fields of `HourRow` with these names.
+pub const HOUR_COUNTERS: [&str; 20] = [
+    "submitted",
+    "skipped",
+    "updated",
+    "regions",
+    "lead_time_ms",
+    "lead_time_count",
+    "lead_time_zeros",
+    "accepted",
+    "fixed_and_accepted",
+    "rejected",
+    "performance_sum",
+    "performance_count",
+    "reviews_accepted",
+    "reviews_fixed_and_accepted",
+    "reviews_rejected",
+    "review_time_ms",
+    "review_time_count",
+    "review_time_zeros",
+    "tasks_done",
+    "active_ms",
+];
+
 macro_rules! hour_table_row {
     ($(#[$meta:meta])* $name:ident { $($(#[$kmeta:meta])* $key:ident: $kty:ty),* $(,)? }) => {
         $(#[$meta])*
@@ -60,60 +87,22 @@ macro_rules! hour_table_row {
             $($(#[$kmeta])* pub $key: $kty,)*
             /// Sequence of the last event applied.
             pub version: u64,
-            /// See `HourRow::submitted`.
-            pub submitted: i64,
-            /// See `HourRow::skipped`.
-            pub skipped: i64,
-            /// See `HourRow::updated`.
-            pub updated: i64,
-            /// See `HourRow::regions`.
-            pub regions: i64,
-            /// See `HourRow::lead_time_ms`.
-            pub lead_time_ms: i64,
-            /// See `HourRow::lead_time_count`.
-            pub lead_time_count: i64,
-            /// Lead-time sketch: zero values.
-            pub lead_time_zeros: i64,
+            /// The counters named by [`HOUR_COUNTERS`], in its order.
+            pub counters: Vec<i64>,
             /// Lead-time sketch: bucket indexes, ascending.
             pub lead_time_buckets: Vec<i32>,
             /// Lead-time sketch: the buckets' counts.
             pub lead_time_counts: Vec<i64>,
-            /// See `HourRow::accepted`.
-            pub accepted: i64,
-            /// See `HourRow::fixed_and_accepted`.
-            pub fixed_and_accepted: i64,
-            /// See `HourRow::rejected`.
-            pub rejected: i64,
-            /// See `HourRow::performance_sum`.
-            pub performance_sum: i64,
-            /// See `HourRow::performance_count`.
-            pub performance_count: i64,
-            /// See `HourRow::reviews_accepted`.
-            pub reviews_accepted: i64,
-            /// See `HourRow::reviews_fixed_and_accepted`.
-            pub reviews_fixed_and_accepted: i64,
-            /// See `HourRow::reviews_rejected`.
-            pub reviews_rejected: i64,
-            /// See `HourRow::review_time_ms`.
-            pub review_time_ms: i64,
-            /// See `HourRow::review_time_count`.
-            pub review_time_count: i64,
-            /// Review-time sketch: zero values.
-            pub review_time_zeros: i64,
             /// Review-time sketch: bucket indexes, ascending.
             pub review_time_buckets: Vec<i32>,
             /// Review-time sketch: the buckets' counts.
             pub review_time_counts: Vec<i64>,
-            /// See `HourRow::tasks_done`.
-            pub tasks_done: i64,
-            /// See `HourRow::active_ms`.
-            pub active_ms: i64,
         }
     };
 }
 
 hour_table_row!(
-    /// A row of `project_hour`.
+    /// A row of `project_hour_v2`.
     ProjectHourRow {
         /// Project.
         project: String,
@@ -123,8 +112,8 @@ hour_table_row!(
 );
 
 hour_table_row!(
-    /// A row of `member_hour` (and, read in this column order, of
-    /// `member_hour_by_member`).
+    /// A row of `member_hour_v2` (and, read in this column order, of
+    /// `member_hour_by_member_v2`).
     MemberHourRow {
         /// Project.
         project: String,

@@ -7,7 +7,7 @@ use common::TestDb;
 use labelpulse_clickhouse::migrate::{migrate_with, Migration, CLUSTER_MIGRATIONS};
 use labelpulse_clickhouse::{migrate, ClickHouseError, RetryPolicy, MIGRATIONS};
 
-const TABLES: [&str; 19] = [
+const TABLES: [&str; 22] = [
     "agreement_cells",
     "agreement_hour",
     "event_archive",
@@ -17,10 +17,13 @@ const TABLES: [&str; 19] = [
     "member_activity",
     "member_hour",
     "member_hour_by_member",
-    "member_hour_by_member_mv",
+    "member_hour_by_member_v2",
+    "member_hour_by_member_v2_mv",
+    "member_hour_v2",
     "members",
     "pairs",
     "project_hour",
+    "project_hour_v2",
     "project_totals",
     "projects",
     "schema_migrations",
@@ -51,7 +54,9 @@ fn migrations_apply_and_reapply_idempotently() {
             "0001_aggregates",
             "0002_entities",
             "0003_ingest",
-            "0004_agreement"
+            "0004_agreement",
+            "0005_packed_hours",
+            "0006_hour_views"
         ]
     );
     assert_eq!(report.already_applied, 0);
@@ -60,10 +65,10 @@ fn migrations_apply_and_reapply_idempotently() {
     for _ in 0..2 {
         let again = db.runtime.block_on(db.ch.migrate()).unwrap();
         assert!(again.applied.is_empty());
-        assert_eq!(again.already_applied, 4);
+        assert_eq!(again.already_applied, 6);
     }
     assert_eq!(tables(&db), TABLES);
-    assert_eq!(db.count("SELECT count() FROM schema_migrations FINAL"), 4);
+    assert_eq!(db.count("SELECT count() FROM schema_migrations FINAL"), 6);
 }
 
 #[test]
@@ -86,7 +91,13 @@ fn an_interrupted_migration_is_finished_by_the_next_run() {
     let report = db.runtime.block_on(db.ch.migrate()).unwrap();
     assert_eq!(
         report.applied,
-        ["0002_entities", "0003_ingest", "0004_agreement"]
+        [
+            "0002_entities",
+            "0003_ingest",
+            "0004_agreement",
+            "0005_packed_hours",
+            "0006_hour_views"
+        ]
     );
     assert_eq!(tables(&db), TABLES);
 }
@@ -132,8 +143,8 @@ fn a_new_migration_applies_on_top() {
     let db = TestDb::new("newmigration");
     let mut more: Vec<Migration> = MIGRATIONS.to_vec();
     more.push(Migration {
-        version: 5,
-        name: "0005_extra",
+        version: 7,
+        name: "0007_extra",
         sql: "-- a comment\nCREATE TABLE IF NOT EXISTS extra (x UInt8) ENGINE = Memory;\n\
               CREATE TABLE IF NOT EXISTS extra2 (y String) ENGINE = Memory;",
     });
@@ -146,13 +157,13 @@ fn a_new_migration_applies_on_top() {
             &RetryPolicy::default(),
         ))
         .unwrap();
-    assert_eq!(report.applied, ["0005_extra"]);
-    assert_eq!(report.already_applied, 4);
+    assert_eq!(report.applied, ["0007_extra"]);
+    assert_eq!(report.already_applied, 6);
     assert!(tables(&db).contains(&"extra2".to_string()));
     // A failing statement names its migration and statement.
     more.push(Migration {
-        version: 6,
-        name: "0006_broken",
+        version: 8,
+        name: "0008_broken",
         sql: "CREATE TABLE IF NOT EXISTS ok (x UInt8) ENGINE = Memory; CREATE TABLE nope (x NoSuchType) ENGINE = Memory;",
     });
     let error = db
@@ -165,7 +176,7 @@ fn a_new_migration_applies_on_top() {
         ))
         .unwrap_err();
     assert!(
-        matches!(&error, ClickHouseError::Migration { name, statement: 2, .. } if name == "0006_broken"),
+        matches!(&error, ClickHouseError::Migration { name, statement: 2, .. } if name == "0008_broken"),
         "{error}"
     );
 }
@@ -190,4 +201,61 @@ fn the_cluster_layout_is_a_separate_list_of_the_same_versions() {
         );
         assert!(cluster.sql.contains("ON CLUSTER '{cluster}'"));
     }
+}
+
+#[test]
+fn the_hour_rows_of_an_older_schema_move_into_the_packed_tables() {
+    let db = TestDb::unmigrated("packhours");
+    db.runtime
+        .block_on(migrate_with(
+            &db.ch.admin,
+            &db.name,
+            &MIGRATIONS[..4],
+            &RetryPolicy::default(),
+        ))
+        .unwrap();
+    // Two versions of one project-hour key (the newer wins) and one
+    // member-hour row, written as 0001 laid them out.
+    db.execute(
+        "INSERT INTO project_hour (project, hour, version, submitted, active_ms, \
+         lead_time_zeros, lead_time_buckets, lead_time_counts) \
+         VALUES ('p', 10, 1, 1, 5, 0, [], []), ('p', 10, 2, 3, 7, 1, [4, 9], [2, 1])",
+    );
+    db.execute(
+        "INSERT INTO member_hour (project, hour, member, version, skipped, tasks_done, \
+         review_time_zeros) VALUES ('p', 10, 'm', 4, 2, 6, 8)",
+    );
+    let report = db.runtime.block_on(db.ch.migrate()).unwrap();
+    assert_eq!(report.applied, ["0005_packed_hours", "0006_hour_views"]);
+
+    assert_eq!(
+        db.count(
+            "SELECT count() FROM project_hour_v2 FINAL WHERE version = 2 \
+             AND counters = [3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7] \
+             AND lead_time_buckets = [4, 9] AND lead_time_counts = [2, 1]"
+        ),
+        1
+    );
+    // The views keep the old names and columns, newest row only.
+    assert_eq!(
+        db.count(
+            "SELECT count() FROM project_hour WHERE submitted = 3 AND active_ms = 7 \
+             AND lead_time_zeros = 1 AND hour_start = toDateTime(36000)"
+        ),
+        1
+    );
+    assert_eq!(db.count("SELECT count() FROM project_hour"), 1);
+    for view in ["member_hour", "member_hour_by_member"] {
+        assert_eq!(
+            db.count(&format!(
+                "SELECT count() FROM {view} WHERE member = 'm' AND skipped = 2 \
+                 AND tasks_done = 6 AND review_time_zeros = 8 AND version = 4"
+            )),
+            1,
+            "{view}"
+        );
+    }
+    // Rows the store reads back are the same rows.
+    let contents = db.runtime.block_on(db.reader().contents()).unwrap();
+    assert_eq!(contents.aggregates.len(), 2);
 }

@@ -236,8 +236,8 @@ fn every_row_and_key_kind_round_trips() {
     ));
     // The copies are physically there until merges drop them.
     assert!(
-        db.count("SELECT count() FROM project_hour")
-            > db.count("SELECT count() FROM project_hour FINAL")
+        db.count("SELECT count() FROM project_hour_v2")
+            > db.count("SELECT count() FROM project_hour_v2 FINAL")
     );
     // The archived event of a one-partition flush carries its partition.
     assert_eq!(
@@ -305,8 +305,12 @@ fn corrupt_values_are_errors_not_panics() {
          VALUES ('p', 'annotators', 'pairwise', '', 5, 1, 1, 1, [1, 2, 3], 0)",
     );
     db.execute(
-        "INSERT INTO project_hour (project, hour, version, lead_time_buckets, lead_time_counts) \
-         VALUES ('p', 5, 1, [1, 2], [1])",
+        "INSERT INTO project_hour_v2 (project, hour, version, counters, lead_time_buckets, lead_time_counts) \
+         VALUES ('p', 5, 1, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 2], [1])",
+    );
+    db.execute(
+        "INSERT INTO member_hour_v2 (project, hour, member, version, counters) \
+         VALUES ('p', 5, 'm', 1, [1, 2, 3])",
     );
     db.execute("INSERT INTO members (member, version, name, role) VALUES ('m', 1, 'n', 'emperor')");
     let mut store = db.store();
@@ -328,6 +332,13 @@ fn corrupt_values_are_errors_not_panics() {
         .runtime
         .block_on(reader.project_hours("p", 0..10))
         .is_err());
+    assert!(matches!(
+        db.runtime.block_on(reader.member_hours("m", 0..10)),
+        Err(ClickHouseError::Codec(CodecError::Value {
+            column: "counters",
+            ..
+        }))
+    ));
     assert!(db
         .runtime
         .block_on(ReadStore::member(&reader, "m"))
