@@ -9,8 +9,6 @@
 //! panics: a value the server returns that does not fit is a
 //! [`CodecError`] naming its table.
 
-use std::collections::BTreeMap;
-
 use labelpulse_core::aggregate::{
     ActivityRow, AggKey, AggRow, AgreementRow, CellKind, CellRow, HourRow, LabelRow, PairRow,
     TotalsRow,
@@ -24,7 +22,7 @@ use labelpulse_engine::entity::{IndexKey, IndexKind, MemberState, SessionState};
 use labelpulse_engine::store::{SessionKey, TaskKey};
 use labelpulse_engine::Versioned;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::tables::{
@@ -84,24 +82,10 @@ fn json<T>(table: &'static str, result: Result<T, serde_json::Error>) -> Result<
     result.map_err(|source| CodecError::Json { table, source })
 }
 
-/// The serde shape of [`Sketch`] (whose fields are private): checked by
-/// name, so a change of the sketch's layout fails loudly instead of silently.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SketchParts {
-    zeros: i64,
-    buckets: BTreeMap<i32, i64>,
-}
-
 /// A sketch as `(zeros, bucket indexes, bucket counts)`.
-pub fn sketch_columns(
-    table: &'static str,
-    sketch: &Sketch,
-) -> Result<(i64, Vec<i32>, Vec<i64>), CodecError> {
-    let value = json(table, serde_json::to_value(sketch))?;
-    let parts: SketchParts = json(table, serde_json::from_value(value))?;
-    let (indexes, counts) = parts.buckets.into_iter().unzip();
-    Ok((parts.zeros, indexes, counts))
+pub fn sketch_columns(sketch: &Sketch) -> (i64, Vec<i32>, Vec<i64>) {
+    let (indexes, counts) = sketch.buckets().unzip();
+    (sketch.zeros(), indexes, counts)
 }
 
 /// The sketch of `(zeros, bucket indexes, bucket counts)`.
@@ -123,23 +107,13 @@ pub fn sketch_from_columns(
             ),
         });
     }
-    let parts = SketchParts {
-        zeros,
-        buckets: indexes
-            .iter()
-            .copied()
-            .zip(counts.iter().copied())
-            .collect(),
-    };
-    if parts.buckets.len() != indexes.len() {
-        return Err(CodecError::Value {
+    Sketch::from_parts(zeros, indexes.iter().copied().zip(counts.iter().copied())).ok_or(
+        CodecError::Value {
             table,
             column,
             detail: "repeated bucket index".into(),
-        });
-    }
-    let value = json(table, serde_json::to_value(parts))?;
-    json(table, serde_json::from_value(value))
+        },
+    )
 }
 
 /// The counters of `row` in the order of [`HOUR_COUNTERS`], the sketches'
@@ -188,9 +162,9 @@ macro_rules! hour_codec {
             /// The row of `HourRow` `row` at the given key and version.
             pub fn encode($($key: $kty,)* version: u64, row: &HourRow) -> Result<Self, CodecError> {
                 let (lead_time_zeros, lead_time_buckets, lead_time_counts) =
-                    sketch_columns($table, &row.lead_time_sketch)?;
+                    sketch_columns(&row.lead_time_sketch);
                 let (review_time_zeros, review_time_buckets, review_time_counts) =
-                    sketch_columns($table, &row.review_time_sketch)?;
+                    sketch_columns(&row.review_time_sketch);
                 Ok($name {
                     $($key,)*
                     version,
@@ -882,7 +856,7 @@ mod tests {
         for (v, w) in [(0, 3), (1, 1), (1_500, 2), (93_400, 1), (10_000_000, 4)] {
             sketch.add(v, w);
         }
-        let (zeros, indexes, counts) = sketch_columns("t", &sketch).unwrap();
+        let (zeros, indexes, counts) = sketch_columns(&sketch);
         assert_eq!(zeros, 3);
         assert!(indexes.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(counts.iter().sum::<i64>(), 8);

@@ -64,6 +64,33 @@ impl Sketch {
         }
     }
 
+    /// The count of values at or below zero.
+    pub fn zeros(&self) -> i64 {
+        self.zeros
+    }
+
+    /// The non-empty buckets as `(index, count)`, by ascending index.
+    pub fn buckets(&self) -> impl ExactSizeIterator<Item = (i32, i64)> + '_ {
+        self.buckets.iter().map(|(index, count)| (*index, *count))
+    }
+
+    /// The sketch of a zero count and `(index, count)` buckets, as
+    /// [`Sketch::zeros`] and [`Sketch::buckets`] give them. Buckets with a
+    /// count of 0 are left out; `None` when an index repeats.
+    pub fn from_parts(zeros: i64, buckets: impl IntoIterator<Item = (i32, i64)>) -> Option<Self> {
+        let mut sketch = Sketch {
+            zeros,
+            buckets: BTreeMap::new(),
+        };
+        for (index, count) in buckets {
+            if sketch.buckets.insert(index, count).is_some() {
+                return None;
+            }
+        }
+        sketch.buckets.retain(|_, count| *count != 0);
+        Some(sketch)
+    }
+
     /// Number of values held.
     pub fn count(&self) -> i64 {
         self.zeros + self.buckets.values().sum::<i64>()
@@ -116,6 +143,23 @@ mod tests {
         // p90: rank floor(0.9*4)=3 -> 40 s.
         let p90 = sketch.quantile(0.9).unwrap();
         assert!((p90 - 40_000.0).abs() <= 400.0, "{p90}");
+    }
+
+    #[test]
+    fn parts_rebuild_the_sketch() {
+        let mut sketch = Sketch::default();
+        for value in [0, 0, 5, 5, 900, 70_000] {
+            sketch.add(value, 1);
+        }
+        let buckets: Vec<(i32, i64)> = sketch.buckets().collect();
+        assert_eq!(sketch.zeros(), 2);
+        assert_eq!(buckets.iter().map(|(_, c)| c).sum::<i64>(), 4);
+        assert!(buckets.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(Sketch::from_parts(2, buckets.clone()), Some(sketch.clone()));
+        // A zero count is no bucket; a repeated index is no sketch.
+        let with_empty = buckets.iter().copied().chain([(10_000, 0)]);
+        assert_eq!(Sketch::from_parts(2, with_empty), Some(sketch));
+        assert_eq!(Sketch::from_parts(0, [(3, 1), (3, 2)]), None);
     }
 
     #[test]
