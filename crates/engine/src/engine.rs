@@ -10,7 +10,7 @@
 use hashbrown::hash_map::Entry as MapEntry;
 use std::collections::BTreeMap;
 
-use crate::map::HashMap;
+use crate::map::{HashMap, StrPair};
 
 use labelpulse_core::aggregate::{targets_ref, AggKey, AggKeyRef, AggRow};
 use labelpulse_core::agreement::PairMemo;
@@ -125,6 +125,22 @@ where
         });
     }
     Ok(())
+}
+
+/// The cached settings of `project`, read from the store on a miss.
+fn project_entry<'m, S: Store>(
+    store: &mut S,
+    projects: &'m mut HashMap<String, Cached<ProjectConfig>>,
+    project: &str,
+) -> Result<&'m mut Cached<ProjectConfig>, S> {
+    cached(
+        projects,
+        project,
+        || project.to_string(),
+        |key| store.project(key),
+        ProjectConfig::default,
+    )
+    .map_err(EngineError::Store)
 }
 
 /// Cached aggregate rows, by interned key ([`RowKey`]): a lookup hashes
@@ -535,11 +551,12 @@ impl<S: Store> Engine<S> {
             EventBody::MemberUpserted(member) => {
                 let state = MemberState::from_event(event, member);
                 let store = &mut self.store;
-                let key = member.member_id.to_string();
+                let key: &str = &member.member_id;
                 let entry = cached(
                     &mut self.members,
-                    &key,
-                    || store.member(&key),
+                    key,
+                    || key.to_string(),
+                    |key| store.member(key),
                     || state.clone(),
                 )
                 .map_err(EngineError::Store)?;
@@ -667,15 +684,7 @@ impl<S: Store> Engine<S> {
     }
 
     fn project_config(&mut self, project: &str) -> Result<&mut Cached<ProjectConfig>, S> {
-        let store = &mut self.store;
-        let key = project.to_string();
-        cached(
-            &mut self.projects,
-            &key,
-            || store.project(&key),
-            ProjectConfig::default,
-        )
-        .map_err(EngineError::Store)
+        project_entry(&mut self.store, &mut self.projects, project)
     }
 
     /// Applies a change to one task: fence, diff old and new contributions,
@@ -687,25 +696,10 @@ impl<S: Store> Engine<S> {
         task_id: &str,
         change: impl FnOnce(&mut TaskState) -> Change,
     ) -> Result<Outcome, S> {
-        {
-            let entry = self.project_config(project)?;
-            if entry.value.version == 0 && !entry.dirty {
-                // First sight of a project without settings: keep it listed.
-                entry.dirty = true;
-            }
-        }
-        let key = (project.to_string(), task_id.to_string());
-        let store = &mut self.store;
-        cached(
-            &mut self.tasks,
-            &key,
-            || store.task(&key),
-            TaskState::default,
-        )
-        .map_err(EngineError::Store)?;
         // Disjoint borrows: the settings and the task are read while the
         // aggregate rows are written.
         let Engine {
+            store,
             tasks,
             projects,
             aggregates,
@@ -715,10 +709,21 @@ impl<S: Store> Engine<S> {
             scratch,
             ..
         } = self;
-        let (Some(entry), Some(config)) = (tasks.get_mut(&key), projects.get(project)) else {
-            return Ok(Outcome::Applied);
-        };
+        let config = project_entry(store, projects, project)?;
+        if config.value.version == 0 && !config.dirty {
+            // First sight of a project without settings: keep it listed.
+            config.dirty = true;
+        }
         let config = &config.value.value;
+        let key = StrPair(project, task_id);
+        let entry = cached(
+            tasks,
+            &key,
+            || key.to_owned(),
+            |key| store.task(key),
+            TaskState::default,
+        )
+        .map_err(EngineError::Store)?;
         if !entry.behind(sequence) {
             return Ok(Outcome::Fenced);
         }
@@ -780,12 +785,13 @@ impl<S: Store> Engine<S> {
         kind: SessionKind,
         at_ms: i64,
     ) -> Result<Outcome, S> {
-        let key = (project.to_string(), member.to_string());
+        let key = StrPair(project, member);
         let store = &mut self.store;
         let entry = cached(
             &mut self.sessions,
             &key,
-            || store.session(&key),
+            || key.to_owned(),
+            |key| store.session(key),
             SessionState::default,
         )
         .map_err(EngineError::Store)?;
