@@ -20,7 +20,7 @@ use rustc_hash::FxBuildHasher;
 pub(crate) struct Sym(u32);
 
 /// Slots of the address memo of a [`Symbols`] pass: `2^MEMO_BITS`.
-const MEMO_BITS: u32 = 7;
+const MEMO_BITS: u32 = 8;
 const MEMO_SLOTS: usize = 1 << MEMO_BITS;
 
 /// One remembered `(address, length) -> symbol`, valid in the pass `pass`.
