@@ -110,7 +110,10 @@ impl Interner {
 /// One pass of lookups over strings that all outlive it (`'a`): while they
 /// are borrowed, no other text can sit at the address of one of them, so
 /// the same address and length is the same string, and its symbol is
-/// remembered by address for the rest of the pass.
+/// remembered by address for the rest of the pass. What earlier passes
+/// remembered is used only after comparing the text (strings kept in the
+/// engine's state, such as the settings' dimension names, keep their
+/// address from one change to the next).
 pub(crate) struct Symbols<'i, 'a> {
     interner: &'i mut Interner,
     /// Every string given to [`Symbols::sym`] lives for `'a`, and the pass
@@ -130,12 +133,24 @@ impl<'a> Symbols<'_, 'a> {
         self.remember(name)
     }
 
-    /// [`Symbols::sym`] of a string not seen yet in this pass.
+    /// [`Symbols::sym`] of a string not seen yet in this pass. A slot
+    /// left by an earlier pass at the same address may be stale (other
+    /// text may sit there now), so it is trusted only once its symbol's
+    /// name is checked equal.
     #[inline(never)]
     fn remember(&mut self, name: &'a str) -> Sym {
-        let sym = self.interner.intern(name);
         let (address, len) = (name.as_ptr() as usize, name.len());
-        self.interner.memo[memo_slot(address, len)] = MemoSlot {
+        let index = memo_slot(address, len);
+        let earlier = self.interner.memo[index];
+        let sym = if earlier.address == address
+            && earlier.len == len
+            && self.interner.name(Sym(earlier.sym)) == name
+        {
+            Sym(earlier.sym)
+        } else {
+            self.interner.intern(name)
+        };
+        self.interner.memo[index] = MemoSlot {
             address,
             len,
             sym: sym.0,
@@ -183,5 +198,21 @@ mod tests {
                 assert_eq!(symbols.sym(&text[..1]), symbols.sym("s"));
             }
         }
+    }
+
+    #[test]
+    fn new_text_at_a_remembered_address_gets_its_own_symbol() {
+        let mut interner = Interner::default();
+        let mut text = String::with_capacity(8);
+        text.push_str("aaaa");
+        let first = interner.symbols().sym(&text);
+        let address = text.as_ptr();
+        text.clear();
+        text.push_str("bbbb");
+        assert_eq!(text.as_ptr(), address);
+        let second = interner.symbols().sym(&text);
+        assert_ne!(first, second);
+        assert_eq!(interner.name(second), "bbbb");
+        assert_eq!(interner.symbols().sym(&text), second);
     }
 }
