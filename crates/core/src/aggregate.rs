@@ -292,7 +292,21 @@ pub enum AggKeyRef<'a> {
     },
 }
 
-impl AggKeyRef<'_> {
+impl<'a> AggKeyRef<'a> {
+    /// The project the row belongs to.
+    pub fn project(&self) -> &'a str {
+        match *self {
+            AggKeyRef::ProjectHour { project, .. }
+            | AggKeyRef::MemberHour { project, .. }
+            | AggKeyRef::ProjectTotals { project }
+            | AggKeyRef::MemberActivity { project, .. }
+            | AggKeyRef::Label { project, .. }
+            | AggKeyRef::Pair { project, .. }
+            | AggKeyRef::AgreementHour { project, .. }
+            | AggKeyRef::Cell { project, .. } => project,
+        }
+    }
+
     /// The owned key.
     pub fn to_key(&self) -> AggKey {
         match *self {

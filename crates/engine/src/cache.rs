@@ -2,7 +2,8 @@
 //! written, and which event last stamped it.
 
 use crate::map::HashMap;
-use hashbrown::hash_map::Entry as MapEntry;
+use hashbrown::hash_map::EntryRef;
+use hashbrown::Equivalent;
 use std::hash::Hash;
 
 use crate::store::Versioned;
@@ -38,24 +39,29 @@ impl<T> Cached<T> {
     }
 }
 
-/// Loads a key into a cache map from the store on a miss.
-pub(crate) fn cached<'m, K, T, E>(
+/// The cached entry of `key` (borrowed: a hit allocates nothing), loaded
+/// from the store on a miss (`owned` makes the key to insert) or new
+/// (version 0, `default()`) when the store has none.
+pub(crate) fn cached<'m, K, Q, T, E>(
     map: &'m mut HashMap<K, Cached<T>>,
-    key: &K,
-    load: impl FnOnce() -> std::result::Result<Option<Versioned<T>>, E>,
+    key: &Q,
+    owned: impl FnOnce() -> K,
+    load: impl FnOnce(&K) -> std::result::Result<Option<Versioned<T>>, E>,
     default: impl FnOnce() -> T,
 ) -> std::result::Result<&'m mut Cached<T>, E>
 where
-    K: Hash + Eq + Clone,
+    K: Hash + Eq,
+    Q: Hash + Equivalent<K> + ?Sized,
 {
-    match map.entry(key.clone()) {
-        MapEntry::Occupied(entry) => Ok(entry.into_mut()),
-        MapEntry::Vacant(entry) => {
-            let value = load()?.unwrap_or_else(|| Versioned {
+    match map.entry_ref(key) {
+        EntryRef::Occupied(entry) => Ok(entry.into_mut()),
+        EntryRef::Vacant(entry) => {
+            let key = owned();
+            let value = load(&key)?.unwrap_or_else(|| Versioned {
                 version: 0,
                 value: default(),
             });
-            Ok(entry.insert(Cached::clean(value)))
+            Ok(entry.insert_with_key(key, Cached::clean(value)))
         }
     }
 }

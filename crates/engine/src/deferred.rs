@@ -5,10 +5,12 @@
 //! flush) fetches every such row; then the changes are applied, each fenced
 //! by the row's stored version.
 
-use labelpulse_core::aggregate::{ActivityRow, AggKey, AggKeyRef, AggRow};
+use labelpulse_core::aggregate::{ActivityRow, AggKey, AggRow};
 use labelpulse_core::contribution::Contribution;
 
+use crate::intern::Interner;
 use crate::map::HashMap;
+use crate::row_key::RowKey;
 
 /// One waiting change.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,18 +47,13 @@ impl DeferredOp {
 /// Waiting changes per row, in arrival order.
 #[derive(Debug, Default)]
 pub(crate) struct DeferredRows {
-    rows: HashMap<AggKey, Vec<(u64, DeferredOp)>>,
+    rows: HashMap<RowKey, Vec<(u64, DeferredOp)>>,
 }
 
 impl DeferredRows {
     /// Queues a change of event `sequence` for `key`.
-    pub(crate) fn push(&mut self, key: &AggKeyRef<'_>, sequence: u64, op: DeferredOp) {
-        match self.rows.get_mut(key) {
-            Some(ops) => ops.push((sequence, op)),
-            None => {
-                self.rows.insert(key.to_key(), vec![(sequence, op)]);
-            }
-        }
+    pub(crate) fn push(&mut self, key: RowKey, sequence: u64, op: DeferredOp) {
+        self.rows.entry(key).or_default().push((sequence, op));
     }
 
     /// True when nothing waits.
@@ -64,15 +61,25 @@ impl DeferredRows {
         self.rows.is_empty()
     }
 
-    /// The rows to read, sorted (deterministic store reads).
-    pub(crate) fn keys(&self) -> Vec<AggKey> {
-        let mut keys: Vec<AggKey> = self.rows.keys().cloned().collect();
+    /// The rows to read, as stored keys of `interner` (the keys'), sorted
+    /// (deterministic store reads).
+    pub(crate) fn keys(&self, interner: &Interner) -> Vec<AggKey> {
+        let mut keys: Vec<AggKey> = self.rows.keys().map(|key| key.to_key(interner)).collect();
         keys.sort();
         keys
     }
 
     /// Takes every row's waiting changes.
-    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (AggKey, Vec<(u64, DeferredOp)>)> + '_ {
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (RowKey, Vec<(u64, DeferredOp)>)> + '_ {
         self.rows.drain()
+    }
+
+    /// Moves every key from interner `from` to `to`.
+    pub(crate) fn move_keys(&mut self, from: &Interner, to: &mut Interner) {
+        self.rows = self
+            .rows
+            .drain()
+            .map(|(key, ops)| (key.moved(from, to), ops))
+            .collect();
     }
 }

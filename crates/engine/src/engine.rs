@@ -10,7 +10,7 @@
 use hashbrown::hash_map::Entry as MapEntry;
 use std::collections::BTreeMap;
 
-use crate::map::HashMap;
+use crate::map::{HashMap, StrPair};
 
 use labelpulse_core::aggregate::{targets_ref, AggKey, AggKeyRef, AggRow};
 use labelpulse_core::agreement::PairMemo;
@@ -27,6 +27,8 @@ use thiserror::Error;
 use crate::cache::{cached, Cached};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
+use crate::intern::{Interner, Sym, Symbols};
+use crate::row_key::RowKey;
 use crate::scratch::Scratch;
 use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
 
@@ -125,61 +127,101 @@ where
     Ok(())
 }
 
-/// Cached aggregate rows; looked up by borrowed keys ([`AggKeyRef`]), so a
-/// hit allocates nothing.
-pub(crate) type AggregateMap = HashMap<AggKey, Cached<AggRow>>;
+/// The cached settings of `project`, read from the store on a miss.
+fn project_entry<'m, S: Store>(
+    store: &mut S,
+    projects: &'m mut HashMap<String, Cached<ProjectConfig>>,
+    project: &str,
+) -> Result<&'m mut Cached<ProjectConfig>, S> {
+    cached(
+        projects,
+        project,
+        || project.to_string(),
+        |key| store.project(key),
+        ProjectConfig::default,
+    )
+    .map_err(EngineError::Store)
+}
+
+/// Cached aggregate rows, by interned key ([`RowKey`]): a lookup hashes
+/// and compares integers, and a hit allocates nothing.
+pub(crate) type AggregateMap = HashMap<RowKey, Cached<AggRow>>;
+
+/// Where the signed contributions of one event in one project are added:
+/// the cached rows, the queue of the rows not cached yet, and a pass of the
+/// key interner over the strings of the contributions (all borrowed for
+/// `'k`).
+struct RowSink<'e, 'k> {
+    aggregates: &'e mut AggregateMap,
+    deferred: &'e mut DeferredRows,
+    symbols: Symbols<'e, 'k>,
+    /// The project, and its symbol.
+    project: (&'k str, Sym),
+    sequence: u64,
+}
+
+impl<'e, 'k> RowSink<'e, 'k> {
+    fn new(
+        (aggregates, deferred, interner): (
+            &'e mut AggregateMap,
+            &'e mut DeferredRows,
+            &'e mut Interner,
+        ),
+        project: &'k str,
+        sequence: u64,
+    ) -> Self {
+        let sym = interner.intern(project);
+        RowSink {
+            aggregates,
+            deferred,
+            symbols: interner.symbols(),
+            project: (project, sym),
+            sequence,
+        }
+    }
+
+    /// The rows `contribution` lands on, appended to `out`.
+    fn targets(&self, contribution: &'k Contribution<'_>, out: &mut Vec<AggKeyRef<'k>>) {
+        targets_ref(self.project.0, contribution, out);
+    }
+
+    /// The cache key of `key` (a key of the sink's project).
+    fn row_key(&mut self, key: &AggKeyRef<'k>) -> RowKey {
+        RowKey::of(key, self.project.1, &mut self.symbols)
+    }
+}
 
 /// Adds signed contributions to every row each lands on, fenced; rows not
 /// in the cache get the change queued until their batch read.
-fn add_diff(
-    aggregates: &mut AggregateMap,
-    deferred: &mut DeferredRows,
-    sequence: u64,
-    project: &str,
-    changes: &[(Contribution<'_>, i64)],
-) {
-    let mut keys: Vec<AggKeyRef<'_>> = Vec::with_capacity(3);
+fn add_diff<'k>(sink: &mut RowSink<'_, 'k>, changes: &'k [(Contribution<'_>, i64)]) {
+    let mut keys: Vec<AggKeyRef<'k>> = Vec::with_capacity(3);
     for (contribution, sign) in changes {
-        add_one(
-            aggregates,
-            deferred,
-            sequence,
-            project,
-            contribution,
-            *sign,
-            &mut keys,
-        );
+        add_one(sink, contribution, *sign, &mut keys);
     }
 }
 
 /// Adds one signed contribution to every row it lands on (see
 /// [`add_diff`]); `keys` is scratch space for its targets.
 fn add_one<'k>(
-    aggregates: &mut AggregateMap,
-    deferred: &mut DeferredRows,
-    sequence: u64,
-    project: &'k str,
+    sink: &mut RowSink<'_, 'k>,
     contribution: &'k Contribution<'_>,
     sign: i64,
     keys: &mut Vec<AggKeyRef<'k>>,
 ) {
     keys.clear();
-    targets_ref(project, contribution, keys);
+    sink.targets(contribution, keys);
     for key in keys.iter() {
-        add_at(aggregates, deferred, sequence, key, &[(contribution, sign)]);
+        let key = sink.row_key(key);
+        add_at(sink, key, &[(contribution, sign)]);
     }
 }
 
 /// Adds signed contributions that land on `key` to its row, fenced, or
 /// queues them when the row is not cached yet (one lookup for all of them).
-fn add_at(
-    aggregates: &mut AggregateMap,
-    deferred: &mut DeferredRows,
-    sequence: u64,
-    key: &AggKeyRef<'_>,
-    changes: &[(&Contribution<'_>, i64)],
-) {
-    match aggregates.get_mut(key) {
+fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>, i64)]) {
+    let (aggregates, deferred, sequence) =
+        (&mut *sink.aggregates, &mut *sink.deferred, sink.sequence);
+    match aggregates.get_mut(&key) {
         Some(row) => {
             if row.behind(sequence) {
                 for (contribution, sign) in changes {
@@ -220,10 +262,7 @@ impl GroupScratch<'_, '_> {
 /// exactly the rows of the first share one lookup per row; any other (a
 /// hash collision) is added on its own.
 fn add_group<'k>(
-    aggregates: &mut AggregateMap,
-    deferred: &mut DeferredRows,
-    sequence: u64,
-    project: &'k str,
+    sink: &mut RowSink<'_, 'k>,
     group: &[(&'k Contribution<'k>, i64)],
     scratch: &mut GroupScratch<'k, 'k>,
 ) {
@@ -231,40 +270,25 @@ fn add_group<'k>(
         return;
     };
     if rest.is_empty() {
-        add_one(
-            aggregates,
-            deferred,
-            sequence,
-            project,
-            first,
-            *first_sign,
-            &mut scratch.first,
-        );
+        add_one(sink, first, *first_sign, &mut scratch.first);
         return;
     }
     scratch.first.clear();
-    targets_ref(project, first, &mut scratch.first);
+    sink.targets(first, &mut scratch.first);
     scratch.shared.clear();
     scratch.shared.push((first, *first_sign));
     for &(contribution, sign) in rest {
         scratch.other.clear();
-        targets_ref(project, contribution, &mut scratch.other);
+        sink.targets(contribution, &mut scratch.other);
         if scratch.other == scratch.first {
             scratch.shared.push((contribution, sign));
         } else {
-            add_one(
-                aggregates,
-                deferred,
-                sequence,
-                project,
-                contribution,
-                sign,
-                &mut scratch.other,
-            );
+            add_one(sink, contribution, sign, &mut scratch.other);
         }
     }
     for key in &scratch.first {
-        add_at(aggregates, deferred, sequence, key, &scratch.shared);
+        let key = sink.row_key(key);
+        add_at(sink, key, &scratch.shared);
     }
 }
 
@@ -292,6 +316,8 @@ pub struct Engine<S: Store> {
     projects: HashMap<String, Cached<ProjectConfig>>,
     members: HashMap<String, Cached<MemberState>>,
     aggregates: AggregateMap,
+    /// The strings of the keys of `aggregates` and `deferred`.
+    interner: Interner,
     deferred: DeferredRows,
     index: HashMap<IndexKey, String>,
     new_index: Vec<(IndexKey, String)>,
@@ -326,6 +352,7 @@ impl<S: Store> Engine<S> {
             projects: HashMap::default(),
             members: HashMap::default(),
             aggregates: AggregateMap::default(),
+            interner: Interner::default(),
             deferred: DeferredRows::default(),
             index: HashMap::default(),
             new_index: Vec::new(),
@@ -487,12 +514,16 @@ impl<S: Store> Engine<S> {
         if self.deferred.is_empty() {
             return Ok(());
         }
-        let keys = self.deferred.keys();
+        let keys = self.deferred.keys(&self.interner);
         let loaded = self
             .store
             .load_aggregates(&keys)
             .map_err(EngineError::Store)?;
-        let mut loaded: HashMap<AggKey, Versioned<AggRow>> = loaded.into_iter().collect();
+        let interner = &mut self.interner;
+        let mut loaded: HashMap<RowKey, Versioned<AggRow>> = loaded
+            .into_iter()
+            .map(|(key, value)| (RowKey::intern(&key, interner), value))
+            .collect();
         for (key, ops) in self.deferred.drain() {
             let value = loaded.remove(&key).unwrap_or_else(|| Versioned {
                 version: 0,
@@ -520,11 +551,12 @@ impl<S: Store> Engine<S> {
             EventBody::MemberUpserted(member) => {
                 let state = MemberState::from_event(event, member);
                 let store = &mut self.store;
-                let key = member.member_id.to_string();
+                let key: &str = &member.member_id;
                 let entry = cached(
                     &mut self.members,
-                    &key,
-                    || store.member(&key),
+                    key,
+                    || key.to_string(),
+                    |key| store.member(key),
                     || state.clone(),
                 )
                 .map_err(EngineError::Store)?;
@@ -652,15 +684,7 @@ impl<S: Store> Engine<S> {
     }
 
     fn project_config(&mut self, project: &str) -> Result<&mut Cached<ProjectConfig>, S> {
-        let store = &mut self.store;
-        let key = project.to_string();
-        cached(
-            &mut self.projects,
-            &key,
-            || store.project(&key),
-            ProjectConfig::default,
-        )
-        .map_err(EngineError::Store)
+        project_entry(&mut self.store, &mut self.projects, project)
     }
 
     /// Applies a change to one task: fence, diff old and new contributions,
@@ -672,37 +696,34 @@ impl<S: Store> Engine<S> {
         task_id: &str,
         change: impl FnOnce(&mut TaskState) -> Change,
     ) -> Result<Outcome, S> {
-        {
-            let entry = self.project_config(project)?;
-            if entry.value.version == 0 && !entry.dirty {
-                // First sight of a project without settings: keep it listed.
-                entry.dirty = true;
-            }
-        }
-        let key = (project.to_string(), task_id.to_string());
-        let store = &mut self.store;
-        cached(
-            &mut self.tasks,
-            &key,
-            || store.task(&key),
-            TaskState::default,
-        )
-        .map_err(EngineError::Store)?;
         // Disjoint borrows: the settings and the task are read while the
         // aggregate rows are written.
         let Engine {
+            store,
             tasks,
             projects,
             aggregates,
+            interner,
             deferred,
             pair_memo,
             scratch,
             ..
         } = self;
-        let (Some(entry), Some(config)) = (tasks.get_mut(&key), projects.get(project)) else {
-            return Ok(Outcome::Applied);
-        };
+        let config = project_entry(store, projects, project)?;
+        if config.value.version == 0 && !config.dirty {
+            // First sight of a project without settings: keep it listed.
+            config.dirty = true;
+        }
         let config = &config.value.value;
+        let key = StrPair(project, task_id);
+        let entry = cached(
+            tasks,
+            &key,
+            || key.to_owned(),
+            |key| store.task(key),
+            TaskState::default,
+        )
+        .map_err(EngineError::Store)?;
         if !entry.behind(sequence) {
             return Ok(Outcome::Fenced);
         }
@@ -716,15 +737,9 @@ impl<S: Store> Engine<S> {
         let new = &entry.value.value;
         change_contributions(&old, new, config, pair_memo, &mut before, &mut after);
         let mut group_scratch = GroupScratch::new();
+        let mut sink = RowSink::new((aggregates, deferred, interner), project, sequence);
         diff_grouped(&before, &after, |group| {
-            add_group(
-                aggregates,
-                deferred,
-                sequence,
-                project,
-                group,
-                &mut group_scratch,
-            )
+            add_group(&mut sink, group, &mut group_scratch)
         });
         drop(group_scratch);
         scratch.give_back((before, after));
@@ -742,10 +757,10 @@ impl<S: Store> Engine<S> {
         if outcome != Outcome::Applied {
             return Ok(outcome);
         }
-        let key = AggKey::MemberActivity {
-            project: project.to_string(),
-            member: member.to_string(),
-        };
+        let key = RowKey::intern_ref(
+            &AggKeyRef::MemberActivity { project, member },
+            &mut self.interner,
+        );
         let op = DeferredOp::Activity(at_ms);
         match self.aggregates.get_mut(&key) {
             Some(row) => {
@@ -753,7 +768,7 @@ impl<S: Store> Engine<S> {
                     row.stamp(sequence);
                 }
             }
-            None => self.deferred.push(&key.as_ref(), sequence, op),
+            None => self.deferred.push(key, sequence, op),
         }
         Ok(outcome)
     }
@@ -770,12 +785,13 @@ impl<S: Store> Engine<S> {
         kind: SessionKind,
         at_ms: i64,
     ) -> Result<Outcome, S> {
-        let key = (project.to_string(), member.to_string());
+        let key = StrPair(project, member);
         let store = &mut self.store;
         let entry = cached(
             &mut self.sessions,
             &key,
-            || store.session(&key),
+            || key.to_owned(),
+            |key| store.session(key),
             SessionState::default,
         )
         .map_err(EngineError::Store)?;
@@ -800,13 +816,10 @@ impl<S: Store> Engine<S> {
                 counter: Counter::ActiveMs,
                 amount: gap,
             };
-            add_diff(
-                &mut self.aggregates,
-                &mut self.deferred,
-                sequence,
-                project,
-                &[(active, 1)],
-            );
+            let changes = [(active, 1)];
+            let rows = (&mut self.aggregates, &mut self.deferred, &mut self.interner);
+            let mut sink = RowSink::new(rows, project, sequence);
+            add_diff(&mut sink, &changes);
         }
         self.touch_activity(sequence, project, (member, at_ms), Outcome::Applied)
     }
@@ -852,13 +865,9 @@ impl<S: Store> Engine<S> {
             task_contributions_memo(&entry.value.value, &config, &mut self.pair_memo, &mut after);
             let mut changes = Vec::new();
             diff(&mut before, &mut after, &mut changes);
-            add_diff(
-                &mut self.aggregates,
-                &mut self.deferred,
-                sequence,
-                project,
-                &changes,
-            );
+            let rows = (&mut self.aggregates, &mut self.deferred, &mut self.interner);
+            let mut sink = RowSink::new(rows, project, sequence);
+            add_diff(&mut sink, &changes);
         }
         let current = self.project_config(project)?;
         current.value.value = config;
@@ -952,8 +961,15 @@ impl<S: Store> Engine<S> {
         }
         let mut index = self.new_index.clone();
         index.sort_unstable();
+        let mut aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
+            .aggregates
+            .iter()
+            .filter(|(_, cached)| cached.dirty)
+            .map(|(key, cached)| (key.to_key(&self.interner), cached.value.clone()))
+            .collect();
+        aggregates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Flush {
-            aggregates: dirty(&self.aggregates),
+            aggregates,
             members: dirty(&self.members),
             sessions: dirty(&self.sessions),
             index,
@@ -987,6 +1003,7 @@ impl<S: Store> Engine<S> {
         self.sessions.clear();
         self.members.clear();
         self.aggregates.clear();
+        self.compact_keys();
         self.index.clear();
         self.projects.clear();
         self.pair_memo.clear();
@@ -1009,10 +1026,25 @@ impl<S: Store> Engine<S> {
         keep_dirty(&mut self.sessions);
         keep_dirty(&mut self.members);
         keep_dirty(&mut self.aggregates);
+        self.compact_keys();
         self.index.clear();
         self.index.extend(self.new_index.iter().cloned());
         self.pair_memo.clear();
         self.counters.evictions += 1;
+    }
+
+    /// Keeps only the key strings the cached and queued rows still use
+    /// (after rows were dropped), so the interner does not grow forever.
+    fn compact_keys(&mut self) {
+        let old = std::mem::take(&mut self.interner);
+        let mut new = Interner::default();
+        self.aggregates = self
+            .aggregates
+            .drain()
+            .map(|(key, row)| (key.moved(&old, &mut new), row))
+            .collect();
+        self.deferred.move_keys(&old, &mut new);
+        self.interner = new;
     }
 
     fn mark_clean(&mut self) {

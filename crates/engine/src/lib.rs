@@ -10,9 +10,11 @@ mod cache;
 mod deferred;
 pub mod engine;
 pub mod entity;
+mod intern;
 mod map;
 pub mod memory;
 mod prefetch;
+mod row_key;
 mod scratch;
 pub mod store;
 

@@ -1,0 +1,318 @@
+//! The engine's cache key of an aggregate row: an [`AggKey`] whose strings
+//! are [`Sym`]s of the engine's [`Interner`], so it is a small `Copy` value
+//! that hashes and compares as integers. [`AggKey`] stays what the store
+//! reads and the flush writes; keys are converted at those edges only.
+
+use labelpulse_core::aggregate::{AggKey, AggKeyRef, AggRow, CellKind};
+use labelpulse_core::participant::AgreementScope;
+use labelpulse_core::time::Hour;
+
+use crate::intern::{Interner, Sym, Symbols};
+
+/// An [`AggKey`] with interned strings (same variants, same fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum RowKey {
+    /// See [`AggKey::ProjectHour`].
+    ProjectHour { project: Sym, hour: Hour },
+    /// See [`AggKey::MemberHour`].
+    MemberHour {
+        project: Sym,
+        member: Sym,
+        hour: Hour,
+    },
+    /// See [`AggKey::ProjectTotals`].
+    ProjectTotals { project: Sym },
+    /// See [`AggKey::MemberActivity`].
+    MemberActivity { project: Sym, member: Sym },
+    /// See [`AggKey::Label`].
+    Label {
+        project: Sym,
+        dimension: Sym,
+        label: Sym,
+    },
+    /// See [`AggKey::Pair`].
+    Pair {
+        project: Sym,
+        dimension: Sym,
+        a: Sym,
+        b: Sym,
+    },
+    /// See [`AggKey::AgreementHour`].
+    AgreementHour {
+        project: Sym,
+        dimension: Sym,
+        scope: AgreementScope,
+        hour: Hour,
+    },
+    /// See [`AggKey::Cell`].
+    Cell {
+        project: Sym,
+        dimension: Sym,
+        kind: CellKind,
+        m: u32,
+        a: Sym,
+        b: Sym,
+        c: Sym,
+        k: Sym,
+    },
+}
+
+impl RowKey {
+    /// The key of a borrowed [`AggKeyRef`] of the project `project` (the
+    /// symbol of its project field), its other strings looked up in one
+    /// pass of [`Symbols`].
+    #[inline]
+    pub(crate) fn of<'a>(
+        key: &AggKeyRef<'a>,
+        project: Sym,
+        symbols: &mut Symbols<'_, 'a>,
+    ) -> RowKey {
+        let mut sym = |name: &'a str| symbols.sym(name);
+        // Every key names the project: its symbol is given.
+        match *key {
+            AggKeyRef::ProjectHour { hour, .. } => RowKey::ProjectHour { project, hour },
+            AggKeyRef::MemberHour { member, hour, .. } => RowKey::MemberHour {
+                project,
+                member: sym(member),
+                hour,
+            },
+            AggKeyRef::ProjectTotals { .. } => RowKey::ProjectTotals { project },
+            AggKeyRef::MemberActivity { member, .. } => RowKey::MemberActivity {
+                project,
+                member: sym(member),
+            },
+            AggKeyRef::Label {
+                dimension, label, ..
+            } => RowKey::Label {
+                project,
+                dimension: sym(dimension),
+                label: sym(label),
+            },
+            AggKeyRef::Pair {
+                dimension, a, b, ..
+            } => RowKey::Pair {
+                project,
+                dimension: sym(dimension),
+                a: sym(a),
+                b: sym(b),
+            },
+            AggKeyRef::AgreementHour {
+                dimension,
+                scope,
+                hour,
+                ..
+            } => RowKey::AgreementHour {
+                project,
+                dimension: sym(dimension),
+                scope,
+                hour,
+            },
+            AggKeyRef::Cell {
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+                ..
+            } => RowKey::Cell {
+                project,
+                dimension: sym(dimension),
+                kind,
+                m,
+                a: sym(a),
+                b: sym(b),
+                c: sym(c),
+                k: sym(k),
+            },
+        }
+    }
+
+    /// The key of a stored [`AggKey`].
+    pub(crate) fn intern(key: &AggKey, interner: &mut Interner) -> RowKey {
+        RowKey::intern_ref(&key.as_ref(), interner)
+    }
+
+    /// The key of a borrowed [`AggKeyRef`], looked up on its own.
+    pub(crate) fn intern_ref(key: &AggKeyRef<'_>, interner: &mut Interner) -> RowKey {
+        let project = interner.intern(key.project());
+        RowKey::of(key, project, &mut interner.symbols())
+    }
+
+    /// The stored key.
+    pub(crate) fn to_key(self, interner: &Interner) -> AggKey {
+        let name = |sym: Sym| interner.name(sym).to_string();
+        match self {
+            RowKey::ProjectHour { project, hour } => AggKey::ProjectHour {
+                project: name(project),
+                hour,
+            },
+            RowKey::MemberHour {
+                project,
+                member,
+                hour,
+            } => AggKey::MemberHour {
+                project: name(project),
+                member: name(member),
+                hour,
+            },
+            RowKey::ProjectTotals { project } => AggKey::ProjectTotals {
+                project: name(project),
+            },
+            RowKey::MemberActivity { project, member } => AggKey::MemberActivity {
+                project: name(project),
+                member: name(member),
+            },
+            RowKey::Label {
+                project,
+                dimension,
+                label,
+            } => AggKey::Label {
+                project: name(project),
+                dimension: name(dimension),
+                label: name(label),
+            },
+            RowKey::Pair {
+                project,
+                dimension,
+                a,
+                b,
+            } => AggKey::Pair {
+                project: name(project),
+                dimension: name(dimension),
+                a: name(a),
+                b: name(b),
+            },
+            RowKey::AgreementHour {
+                project,
+                dimension,
+                scope,
+                hour,
+            } => AggKey::AgreementHour {
+                project: name(project),
+                dimension: name(dimension),
+                scope,
+                hour,
+            },
+            RowKey::Cell {
+                project,
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+            } => AggKey::Cell {
+                project: name(project),
+                dimension: name(dimension),
+                kind,
+                m,
+                a: name(a),
+                b: name(b),
+                c: name(c),
+                k: name(k),
+            },
+        }
+    }
+
+    /// The same key in another interner (`from` is this key's).
+    pub(crate) fn moved(self, from: &Interner, to: &mut Interner) -> RowKey {
+        RowKey::intern(&self.to_key(from), to)
+    }
+
+    /// An empty row of the right kind.
+    pub(crate) fn empty_row(&self) -> AggRow {
+        use labelpulse_core::aggregate::{
+            ActivityRow, AgreementRow, CellRow, HourRow, LabelRow, PairRow, TotalsRow,
+        };
+        match self {
+            RowKey::ProjectHour { .. } | RowKey::MemberHour { .. } => {
+                AggRow::Hour(HourRow::default())
+            }
+            RowKey::ProjectTotals { .. } => AggRow::Totals(TotalsRow::default()),
+            RowKey::MemberActivity { .. } => AggRow::Activity(ActivityRow::default()),
+            RowKey::Label { .. } => AggRow::Label(LabelRow::default()),
+            RowKey::Pair { .. } => AggRow::Pair(PairRow::default()),
+            RowKey::AgreementHour { .. } => AggRow::Agreement(AgreementRow::default()),
+            RowKey::Cell { .. } => AggRow::Cell(CellRow::default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labelpulse_core::participant::AgreementScope;
+
+    fn keys() -> Vec<AggKey> {
+        let s = |text: &str| text.to_string();
+        vec![
+            AggKey::ProjectHour {
+                project: s("p"),
+                hour: 7,
+            },
+            AggKey::MemberHour {
+                project: s("p"),
+                member: s("m"),
+                hour: 7,
+            },
+            AggKey::ProjectTotals { project: s("p") },
+            AggKey::MemberActivity {
+                project: s("p"),
+                member: s("m"),
+            },
+            AggKey::Label {
+                project: s("p"),
+                dimension: s("d"),
+                label: s("l"),
+            },
+            AggKey::Pair {
+                project: s("p"),
+                dimension: s(""),
+                a: s("m"),
+                b: s("n"),
+            },
+            AggKey::AgreementHour {
+                project: s("p"),
+                dimension: s("d"),
+                scope: AgreementScope::DEFAULT,
+                hour: 3,
+            },
+            AggKey::Cell {
+                project: s("p"),
+                dimension: s("d"),
+                kind: CellKind::Confusion,
+                m: 2,
+                a: s("m"),
+                b: s("n"),
+                c: s("x"),
+                k: s(""),
+            },
+        ]
+    }
+
+    #[test]
+    fn keys_round_trip_and_stay_distinct() {
+        let mut interner = Interner::default();
+        let keys = keys();
+        let interned: Vec<RowKey> = keys
+            .iter()
+            .map(|key| RowKey::intern(key, &mut interner))
+            .collect();
+        for (key, row_key) in keys.iter().zip(&interned) {
+            assert_eq!(&row_key.to_key(&interner), key);
+            assert_eq!(row_key.empty_row(), key.empty_row());
+            assert_eq!(RowKey::intern(key, &mut interner), *row_key);
+        }
+        let mut distinct = interned.clone();
+        distinct.dedup();
+        assert_eq!(distinct.len(), keys.len());
+        let mut other = Interner::default();
+        other.intern("unrelated");
+        for (key, row_key) in keys.iter().zip(&interned) {
+            assert_eq!(&row_key.moved(&interner, &mut other).to_key(&other), key);
+        }
+    }
+}
