@@ -1,25 +1,66 @@
-//! Decodes one annotation event N times (for profilers: callgrind, perf).
+//! Decodes the decode bench's sample events in a loop (for profilers:
+//! callgrind, perf). Shares its events with `benches/decode.rs`.
+//!
+//! `decode_loop [annotation|mix] [ROUNDS] [floor]`: decodes the 518-byte
+//! annotation, or the mix of four event types, `ROUNDS` times (default
+//! 100,000); with `floor`, parses them into the bench's minimal serde_json
+//! struct instead (no validation), the floor ours is compared with. `valgrind --tool=callgrind --toggle-collect=decode_loop::run`
+//! counts the decode work only; divide by the events decoded (printed).
+
+#[path = "../benches/support/events.rs"]
+mod events;
 
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() {
-    let line = br#"{"event_id":"0b7f9c1e-5d1a-4c8e-9f1e-2a3b4c5d6e7f","type":"annotation.submitted","schema_version":1,"occurred_at":"2026-03-01T10:15:30Z","project_id":"proj-17","workspace_id":"ws-2","org_id":"org-1","source":"label-studio","annotation_id":"ann-982734","task_id":"task-55121","member_id":"user-42","lead_time_seconds":37.25,"was_cancelled":false,"ground_truth":false,"completed_at":"2026-03-01T10:15:29Z","result":[{"id":"r1","from_name":"sentiment","to_name":"text","type":"choices","value":{"choices":["positive"]}}]}"#;
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    let started = std::time::Instant::now();
-    let mut ok = 0usize;
-    for _ in 0..n {
-        if labelpulse_core::decode(std::hint::black_box(line)).is_ok() {
-            ok += 1;
+/// The measured part: decodes every line `rounds` times (with our decoder,
+/// or into the floor struct); returns how many decoded (all of them: the
+/// sample events are valid).
+#[inline(never)]
+fn run(lines: &[&str], rounds: usize, floor: bool) -> usize {
+    let mut decoded = 0;
+    for _ in 0..rounds {
+        for line in lines {
+            let ok = if floor {
+                let parsed = serde_json::from_str::<events::Floor<'_>>(std::hint::black_box(line));
+                std::hint::black_box(parsed).is_ok()
+            } else {
+                let event = labelpulse_core::decode(std::hint::black_box(line.as_bytes()));
+                std::hint::black_box(event).is_ok()
+            };
+            decoded += usize::from(ok);
         }
     }
-    let elapsed = started.elapsed();
-    println!(
-        "{ok} decoded in {elapsed:?}: {:.0} events/s",
-        n as f64 / elapsed.as_secs_f64()
-    );
+    decoded
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let lines: &[&str] = match args.next().as_deref() {
+        None | Some("annotation") => &[events::ANNOTATION],
+        Some("mix") => &events::MIX,
+        Some(other) => {
+            eprintln!("unknown sample {other:?}: annotation or mix");
+            std::process::exit(2);
+        }
+    };
+    let rounds = match args.next().map(|text| text.parse::<usize>()) {
+        None => 100_000,
+        Some(Ok(rounds)) => rounds,
+        Some(Err(error)) => {
+            eprintln!("ROUNDS: {error}");
+            std::process::exit(2);
+        }
+    };
+    let floor = match args.next().as_deref() {
+        None => false,
+        Some("floor") => true,
+        Some(other) => {
+            eprintln!("unknown mode {other:?}: floor or nothing");
+            std::process::exit(2);
+        }
+    };
+    let decoded = run(lines, rounds, floor);
+    println!("decoded {decoded} of {} events", lines.len() * rounds);
 }

@@ -34,9 +34,11 @@ pub struct ResultItem<'a> {
     /// A relation's target region.
     #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     pub to_id: Option<Cow<'a, str>>,
-    /// The payload; absent on relations.
+    /// The payload; absent on relations. Boxed: a [`ResultValue`] is large
+    /// (one slot per field any control kind uses), and items are moved as
+    /// they are decoded and collected; a box keeps each move small.
     #[serde(default)]
-    pub value: Option<ResultValue>,
+    pub value: Option<Box<ResultValue>>,
 }
 
 /// Where a region's start or end is: an offset, or an xpath for hypertext.
