@@ -14,15 +14,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::Request;
 use criterion::{criterion_group, criterion_main, Criterion};
-use http_body_util::BodyExt;
 use labelpulse_api::app::{app, AppState};
 use labelpulse_embedded::node::EmbeddedNode;
 use labelpulse_engine::EngineSettings;
 use labelpulse_simulator::{SimConfig, Simulator};
-use tower::ServiceExt;
+
+#[path = "support/route_support.rs"]
+mod route_support;
 
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
@@ -57,11 +56,7 @@ const ROUTES: [(&str, &str); 5] = [
 ];
 
 fn bench(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = route_support::runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     let (node, reader) = EmbeddedNode::open(dir.path(), EngineSettings::default()).expect("open");
     let config = SimConfig {
@@ -90,23 +85,7 @@ fn bench(c: &mut Criterion) {
         started.elapsed().as_secs_f64()
     );
     let router = app(AppState::new(Arc::new(reader), Arc::new(node)));
-    let get = |uri: &'static str| {
-        let router = router.clone();
-        async move {
-            let response = router
-                .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-                .await
-                .expect("response");
-            assert_eq!(response.status(), 200, "{uri}");
-            response
-                .into_body()
-                .collect()
-                .await
-                .expect("body")
-                .to_bytes()
-                .len()
-        }
-    };
+    let get = |uri: &'static str| route_support::get(router.clone(), uri);
     for (_, uri) in ROUTES {
         let bytes = runtime.block_on(get(uri));
         eprintln!("{uri}: {bytes} bytes");
