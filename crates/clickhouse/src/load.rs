@@ -1,14 +1,17 @@
-//! Batch point reads: `SELECT ... FINAL WHERE (key columns) IN ?` with the
-//! key list bound client-side as one tuple of tuples, in chunks small enough
-//! for the server's `max_query_size` (256 KiB by default).
+//! Batch point reads: `SELECT ... FINAL WHERE (key columns) IN (..)` with
+//! the key list bound client-side, as a tuple of key tuples ([`InList`]) for
+//! a few keys and as one array per key column ([`KeyColumns`]) for many
+//! (`queries::KeyLoad` says why), in chunks small enough for the server's
+//! `max_query_size` (256 KiB by default).
 
+use clickhouse::query::Query;
 use clickhouse::{Client, RowOwned, RowRead};
 use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_engine::Versioned;
 use serde::ser::{Serialize, SerializeTuple, Serializer};
 
 use crate::error::ClickHouseError;
-use crate::queries;
+use crate::queries::{self, KeyLoad};
 use crate::retry::RetryPolicy;
 use crate::tables::{
     AgreementHourRow, CellsRow, LabelsRow, MemberActivityRow, MemberHourRow, PairsRow,
@@ -17,13 +20,17 @@ use crate::tables::{
 
 /// Most keys in one query.
 pub const MAX_KEYS_PER_QUERY: usize = 5_000;
+/// From this many keys a load binds them as arrays (`KeyLoad::many`), below
+/// as tuples (`KeyLoad::few`): about where the two cost 18.16 the same.
+pub const ARRAY_KEYS_FROM: usize = 32;
 /// Most bytes of bound keys (unescaped) in one query: even if every
 /// character needed escaping (doubling it), the query stays below 18.16's
 /// default `max_query_size` of 256 KiB.
 pub const MAX_KEY_BYTES_PER_QUERY: usize = 112 * 1024;
 
-/// A key list bound to one `?`: serializes as `(k1, k2, ...)`, each key a
-/// tuple `('p', 't')` or a scalar. Escaping is the client's.
+/// A list bound to one `?` as a tuple: serializes as `(k1, k2, ...)`, each
+/// element a tuple `('p', 't')` or a scalar (the query side's small `IN ?`
+/// lists). Escaping is the client's.
 pub struct InList<'a, K>(pub &'a [K]);
 
 impl<K: Serialize> Serialize for InList<'_, K> {
@@ -36,9 +43,37 @@ impl<K: Serialize> Serialize for InList<'_, K> {
     }
 }
 
+/// A key of a batch load: a tuple of its column values, bound as one array
+/// per column (`['p1','p2']`, `['t1','t2']`), in the order of the query's
+/// `where_keys_in!` columns. Escaping is the client's.
+pub trait KeyColumns: Sized {
+    /// Binds the next `?` placeholders of `query` to the columns of `keys`.
+    fn bind_columns(keys: &[Self], query: Query) -> Query;
+}
+
+/// [`KeyColumns`] for a tuple whose fields are named by their type
+/// parameter and index.
+macro_rules! key_columns {
+    ($($field:ident . $index:tt),+) => {
+        impl<$($field: Serialize + Copy),+> KeyColumns for ($($field,)+) {
+            fn bind_columns(keys: &[Self], query: Query) -> Query {
+                $(let query = query.bind(keys.iter().map(|key| key.$index).collect::<Vec<$field>>());)+
+                query
+            }
+        }
+    };
+}
+
+key_columns!(A.0);
+key_columns!(A.0, B.1);
+key_columns!(A.0, B.1, C.2);
+key_columns!(A.0, B.1, C.2, D.3);
+key_columns!(A.0, B.1, C.2, D.3, E.4);
+key_columns!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7);
+
 /// Splits `keys` into chunks of at most [`MAX_KEYS_PER_QUERY`] keys and
 /// [`MAX_KEY_BYTES_PER_QUERY`] bytes (`size` gives a key's text length; 8
-/// bytes are added for quotes, commas and parentheses).
+/// bytes are added for quotes and commas).
 pub fn chunks<K>(keys: &[K], size: impl Fn(&K) -> usize) -> Vec<&[K]> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -60,23 +95,32 @@ pub fn chunks<K>(keys: &[K], size: impl Fn(&K) -> usize) -> Vec<&[K]> {
     out
 }
 
-/// Runs `sql` (one `?` for the key list) for every chunk of `keys`.
+/// The load of `keys` (one chunk) as a query: the form its size asks for.
+pub fn bind_keys<K: KeyColumns + Serialize>(client: &Client, load: KeyLoad, keys: &[K]) -> Query {
+    if keys.len() >= ARRAY_KEYS_FROM {
+        K::bind_columns(keys, client.query(load.many))
+    } else {
+        client.query(load.few).bind(InList(keys))
+    }
+}
+
+/// Runs `load` for every chunk of `keys`.
 pub async fn fetch_keys<K, R>(
     client: &Client,
-    sql: &'static str,
+    load: KeyLoad,
     what: &str,
     keys: &[K],
     size: impl Fn(&K) -> usize,
     policy: &RetryPolicy,
 ) -> Result<Vec<R>, ClickHouseError>
 where
-    K: Serialize,
+    K: KeyColumns + Serialize,
     R: RowOwned + RowRead,
 {
     let mut rows = Vec::new();
     for chunk in chunks(keys, size) {
         let found: Vec<R> = policy
-            .run(what, || client.query(sql).bind(InList(chunk)).fetch_all())
+            .run(what, || bind_keys(client, load, chunk).fetch_all())
             .await?;
         rows.extend(found);
     }
@@ -105,7 +149,7 @@ pub async fn load_aggregates(
                 member,
                 hour,
             } => member_hour.push((project.as_str(), *hour, member.as_str())),
-            AggKey::ProjectTotals { project } => totals.push(project.as_str()),
+            AggKey::ProjectTotals { project } => totals.push((project.as_str(),)),
             AggKey::MemberActivity { project, member } => {
                 activity.push((project.as_str(), member.as_str()))
             }
@@ -188,7 +232,7 @@ pub async fn load_aggregates(
             queries::LOAD_TOTALS,
             "load project_totals",
             &totals,
-            |k| k.len(),
+            |k| k.0.len(),
             policy,
         )
         .await?;
@@ -280,23 +324,41 @@ mod tests {
     }
 
     #[test]
-    fn key_lists_bind_as_tuples() {
+    fn few_keys_bind_as_tuples_and_many_as_one_array_per_column() {
         let client = Client::default();
-        let keys = [("p", "t'1"), ("p", "t2")];
-        let sql = client
-            .query(queries::LOAD_TASKS)
-            .bind(InList(&keys))
+        let few = [("p", 491_928_i64, "m'1"), ("q", -1, "m2")];
+        let sql = bind_keys(&client, queries::LOAD_MEMBER_HOURS, &few)
             .sql_display()
             .to_string();
         assert!(
-            sql.ends_with("WHERE (project, task) IN (('p','t\\'1'),('p','t2'))"),
+            sql.ends_with("WHERE (project, hour, member) IN (('p',491928,'m\\'1'),('q',-1,'m2'))"),
             "{sql}"
         );
-        let one = client
-            .query(queries::LOAD_MEMBERS)
-            .bind(InList(&["m"]))
+        let many: Vec<(&str, i64, &str)> = (0..ARRAY_KEYS_FROM as i64)
+            .map(|hour| if hour == 0 { few[0] } else { ("q", hour, "m2") })
+            .collect();
+        let sql = bind_keys(&client, queries::LOAD_MEMBER_HOURS, &many)
             .sql_display()
             .to_string();
-        assert!(one.ends_with("WHERE member IN ('m')"), "{one}");
+        assert!(
+            sql.contains(
+                "WHERE (project, hour, member) IN (SELECT k_project, k_hour, k_member \
+                 FROM (SELECT CAST(['p','q',"
+            ),
+            "{sql}"
+        );
+        assert!(sql.contains(" AS l_project, CAST([491928,1,2,"), "{sql}");
+        assert!(
+            sql.contains(" AS l_hour, CAST(['m\\'1','m2',")
+                && sql.ends_with(
+                    "'m2'] AS Array(String)) AS l_member) \
+                     ARRAY JOIN l_project AS k_project, l_hour AS k_hour, l_member AS k_member)"
+                ),
+            "{sql}"
+        );
+        let one = bind_keys(&client, queries::LOAD_MEMBERS, &[("m",)])
+            .sql_display()
+            .to_string();
+        assert!(one.ends_with("WHERE (member) IN (('m'))"), "{one}");
     }
 }

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::client::ClickHouse;
 use crate::error::ClickHouseError;
-use crate::load::InList;
+use crate::load::{bind_keys, InList};
 use crate::queries;
 use crate::retry::RetryPolicy;
 use crate::store::decode_all;
@@ -107,16 +107,20 @@ impl ClickHouseReader {
     ) -> Result<(Option<ProjectConfig>, Option<TotalsRow>), ClickHouseError> {
         let client = &self.ch.read;
         let policy = self.ch.config.read_policy();
-        let keys = [project];
+        let keys = [(project,)];
         let (configs, totals) = tokio::join!(
-            policy.run("read project", || client
-                .query(queries::LOAD_PROJECTS)
-                .bind(InList(&keys))
-                .fetch_all::<ProjectsRow>()),
-            policy.run("read project totals", || client
-                .query(queries::LOAD_TOTALS)
-                .bind(InList(&keys))
-                .fetch_all::<ProjectTotalsRow>()),
+            policy.run("read project", || bind_keys(
+                client,
+                queries::LOAD_PROJECTS,
+                &keys
+            )
+            .fetch_all::<ProjectsRow>()),
+            policy.run("read project totals", || bind_keys(
+                client,
+                queries::LOAD_TOTALS,
+                &keys
+            )
+            .fetch_all::<ProjectTotalsRow>()),
         );
         let config = match configs?.into_iter().next() {
             Some(row) => Some(row.decode()?.1.value),
@@ -530,7 +534,7 @@ impl ReadStore for ClickHouseReader {
         let rows: Vec<MembersRow> = self
             .read(
                 "read member",
-                queries::LOAD_MEMBERS,
+                queries::LOAD_MEMBERS.few,
                 &[Arg::Strs(&[member])],
             )
             .await?;

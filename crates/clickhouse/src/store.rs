@@ -113,12 +113,13 @@ impl ClickHouseStore {
         &self,
         keys: &[String],
     ) -> Result<Vec<(String, Versioned<ProjectConfig>)>, ClickHouseError> {
+        let keys: Vec<(&str,)> = keys.iter().map(|key| (key.as_str(),)).collect();
         let rows: Vec<ProjectsRow> = fetch_keys(
             &self.ch.read,
             queries::LOAD_PROJECTS,
             "load projects",
-            keys,
-            String::len,
+            &keys,
+            |key| key.0.len(),
             &self.ch.config.load_policy(),
         )
         .await?;
@@ -129,12 +130,13 @@ impl ClickHouseStore {
         &self,
         keys: &[String],
     ) -> Result<Vec<(String, Versioned<MemberState>)>, ClickHouseError> {
+        let keys: Vec<(&str,)> = keys.iter().map(|key| (key.as_str(),)).collect();
         let rows: Vec<MembersRow> = fetch_keys(
             &self.ch.read,
             queries::LOAD_MEMBERS,
             "load members",
-            keys,
-            String::len,
+            &keys,
+            |key| key.0.len(),
             &self.ch.config.load_policy(),
         )
         .await?;

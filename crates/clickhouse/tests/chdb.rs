@@ -19,12 +19,13 @@ use clickhouse::sql::Identifier;
 use clickhouse::Row;
 use common::flush::{full_flush, hour_row, v};
 use common::TestDb;
-use labelpulse_clickhouse::load::InList;
+use labelpulse_clickhouse::load::{InList, KeyColumns};
 use labelpulse_clickhouse::migrate::{statements, MIGRATIONS};
 use labelpulse_clickhouse::queries;
 use labelpulse_clickhouse::tables::*;
 use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_engine::{Flush, Store};
+use serde::Serialize;
 use serde_json::json;
 
 fn python() -> Option<&'static str> {
@@ -86,6 +87,16 @@ fn inserted_tables() -> Vec<(&'static str, &'static [&'static str])> {
 fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, String, bool)> {
     use queries::*;
     let q = |sql: &str| client.query(sql);
+    // A batch load in both forms, its key list bound as the store binds it
+    // (only the statement's text is used: any client renders it the same).
+    fn few<K: Serialize>(load: KeyLoad, keys: &[K]) -> clickhouse::query::Query {
+        clickhouse::Client::default()
+            .query(load.few)
+            .bind(InList(keys))
+    }
+    fn many<K: KeyColumns>(load: KeyLoad, keys: &[K]) -> clickhouse::query::Query {
+        K::bind_columns(keys, clickhouse::Client::default().query(load.many))
+    }
     let weird_dimension = "tag\twith 'quotes'";
     let weird_label = "o'neil \\ \"x\" ; -- not a comment\n";
     let bound: Vec<(&str, clickhouse::query::Query, bool)> = vec![
@@ -104,85 +115,199 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
         ("APPLIED_MIGRATIONS", q(APPLIED_MIGRATIONS), true),
         (
             "LOAD_TASKS",
-            q(LOAD_TASKS).bind(InList(&[("p", "t1"), ("p1", "t'2\\?"), ("x", "y")])),
+            few(LOAD_TASKS, &[("p", "t1"), ("p1", "t'2\\?"), ("x", "y")]),
+            true,
+        ),
+        (
+            "LOAD_TASKS_MANY",
+            many(LOAD_TASKS, &[("p", "t1"), ("p1", "t'2\\?"), ("x", "y")]),
             true,
         ),
         ("PROJECT_TASKS", q(PROJECT_TASKS).bind("p1"), true),
         (
             "LOAD_SESSIONS",
-            q(LOAD_SESSIONS).bind(InList(&[("p", "m1"), ("p1", "m1")])),
+            few(LOAD_SESSIONS, &[("p", "m1"), ("p1", "m1")]),
+            true,
+        ),
+        (
+            "LOAD_SESSIONS_MANY",
+            many(LOAD_SESSIONS, &[("p", "m1"), ("p1", "m1")]),
             true,
         ),
         (
             "LOAD_PROJECTS",
-            q(LOAD_PROJECTS).bind(InList(&["p", "p1", "nope"])),
+            few(LOAD_PROJECTS, &[("p",), ("p1",), ("nope",)]),
             true,
         ),
-        ("LOAD_MEMBERS", q(LOAD_MEMBERS).bind(InList(&["m1"])), true),
+        (
+            "LOAD_PROJECTS_MANY",
+            many(LOAD_PROJECTS, &[("p",), ("p1",), ("nope",)]),
+            true,
+        ),
+        ("LOAD_MEMBERS", few(LOAD_MEMBERS, &[("m1",)]), true),
+        ("LOAD_MEMBERS_MANY", many(LOAD_MEMBERS, &[("m1",)]), true),
         (
             "LOAD_INDEX",
-            q(LOAD_INDEX).bind(InList(&[("p", 0u8, "a1"), ("p", 1, "a1"), ("p", 2, "r1")])),
+            few(
+                LOAD_INDEX,
+                &[("p", 0u8, "a1"), ("p", 1, "a1"), ("p", 2, "r1")],
+            ),
+            true,
+        ),
+        (
+            "LOAD_INDEX_MANY",
+            many(
+                LOAD_INDEX,
+                &[("p", 0u8, "a1"), ("p", 1, "a1"), ("p", 2, "r1")],
+            ),
             true,
         ),
         (
             "LOAD_PROJECT_HOURS",
-            q(LOAD_PROJECT_HOURS).bind(InList(&[("p", -2i64), ("p", 0), ("p1", 490_000)])),
+            few(
+                LOAD_PROJECT_HOURS,
+                &[("p", -2i64), ("p", 0), ("p1", 490_000)],
+            ),
+            true,
+        ),
+        (
+            "LOAD_PROJECT_HOURS_MANY",
+            many(
+                LOAD_PROJECT_HOURS,
+                &[("p", -2i64), ("p", 0), ("p1", 490_000)],
+            ),
             true,
         ),
         (
             "LOAD_MEMBER_HOURS",
-            q(LOAD_MEMBER_HOURS).bind(InList(&[("p", -2i64, "m1"), ("p1", 490_001, "m10")])),
+            few(
+                LOAD_MEMBER_HOURS,
+                &[("p", -2i64, "m1"), ("p1", 490_001, "m10")],
+            ),
+            true,
+        ),
+        (
+            "LOAD_MEMBER_HOURS_MANY",
+            many(
+                LOAD_MEMBER_HOURS,
+                &[("p", -2i64, "m1"), ("p1", 490_001, "m10")],
+            ),
             true,
         ),
         (
             "LOAD_TOTALS",
-            q(LOAD_TOTALS).bind(InList(&["p", "p-totals-only"])),
+            few(LOAD_TOTALS, &[("p",), ("p-totals-only",)]),
             true,
         ),
         (
-            "LOAD_ACTIVITY",
-            q(LOAD_ACTIVITY).bind(InList(&[("p", "m1")])),
+            "LOAD_TOTALS_MANY",
+            many(LOAD_TOTALS, &[("p",), ("p-totals-only",)]),
+            true,
+        ),
+        ("LOAD_ACTIVITY", few(LOAD_ACTIVITY, &[("p", "m1")]), true),
+        (
+            "LOAD_ACTIVITY_MANY",
+            many(LOAD_ACTIVITY, &[("p", "m1")]),
             true,
         ),
         (
             "LOAD_LABELS",
-            q(LOAD_LABELS).bind(InList(&[
-                ("p", "sentiment", "pos"),
-                ("p", weird_dimension, weird_label),
-            ])),
+            few(
+                LOAD_LABELS,
+                &[
+                    ("p", "sentiment", "pos"),
+                    ("p", weird_dimension, weird_label),
+                ],
+            ),
+            true,
+        ),
+        (
+            "LOAD_LABELS_MANY",
+            many(
+                LOAD_LABELS,
+                &[
+                    ("p", "sentiment", "pos"),
+                    ("p", weird_dimension, weird_label),
+                ],
+            ),
             true,
         ),
         (
             "LOAD_PAIRS",
-            q(LOAD_PAIRS).bind(InList(&[
-                ("p", "", "m1", "m2"),
-                ("p1", "sentiment", "m1", "model:v1"),
-            ])),
+            few(
+                LOAD_PAIRS,
+                &[("p", "", "m1", "m2"), ("p1", "sentiment", "m1", "model:v1")],
+            ),
+            true,
+        ),
+        (
+            "LOAD_PAIRS_MANY",
+            many(
+                LOAD_PAIRS,
+                &[("p", "", "m1", "m2"), ("p1", "sentiment", "m1", "model:v1")],
+            ),
             true,
         ),
         (
             "LOAD_AGREEMENT",
-            q(LOAD_AGREEMENT).bind(InList(&[
-                ("p", "annotators", "pairwise", "sentiment", -2i64),
-                ("p1", "annotators", "consensus", "", 490_001),
-            ])),
+            few(
+                LOAD_AGREEMENT,
+                &[
+                    ("p", "annotators", "pairwise", "sentiment", -2i64),
+                    ("p1", "annotators", "consensus", "", 490_001),
+                ],
+            ),
+            true,
+        ),
+        (
+            "LOAD_AGREEMENT_MANY",
+            many(
+                LOAD_AGREEMENT,
+                &[
+                    ("p", "annotators", "pairwise", "sentiment", -2i64),
+                    ("p1", "annotators", "consensus", "", 490_001),
+                ],
+            ),
             true,
         ),
         (
             "LOAD_CELLS",
-            q(LOAD_CELLS).bind(InList(&[
-                ("p", "sentiment", "single", "", "", 0u32, "pos", ""),
-                (
-                    "p1",
-                    "stars",
-                    "confusion",
-                    "m1",
-                    "model:v1",
-                    0,
-                    "a\u{1f}b",
-                    "a",
-                ),
-            ])),
+            few(
+                LOAD_CELLS,
+                &[
+                    ("p", "sentiment", "single", "", "", 0u32, "pos", ""),
+                    (
+                        "p1",
+                        "stars",
+                        "confusion",
+                        "m1",
+                        "model:v1",
+                        0,
+                        "a\u{1f}b",
+                        "a",
+                    ),
+                ],
+            ),
+            true,
+        ),
+        (
+            "LOAD_CELLS_MANY",
+            many(
+                LOAD_CELLS,
+                &[
+                    ("p", "sentiment", "single", "", "", 0u32, "pos", ""),
+                    (
+                        "p1",
+                        "stars",
+                        "confusion",
+                        "m1",
+                        "model:v1",
+                        0,
+                        "a\u{1f}b",
+                        "a",
+                    ),
+                ],
+            ),
             true,
         ),
         ("POSITIONS", q(POSITIONS), true),
