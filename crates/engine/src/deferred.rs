@@ -15,7 +15,8 @@ use crate::row_key::RowKey;
 /// One waiting change.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum DeferredOp {
-    /// Add (`+1`) or remove (`-1`) a contribution.
+    /// Add (`+1`) or remove (`-1`) a contribution, detached
+    /// ([`Contribution::detached`]: the row is the queue's key).
     Add(Contribution<'static>, i64),
     /// Raise a last-activity time.
     Activity(i64),

@@ -231,8 +231,9 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
             }
         }
         None => {
+            // The key names the row: the change needs no strings of its own.
             for (contribution, sign) in changes {
-                let op = DeferredOp::Add((*contribution).clone().into_owned(), *sign);
+                let op = DeferredOp::Add(contribution.detached(), *sign);
                 deferred.push(key, sequence, op);
             }
         }

@@ -262,6 +262,77 @@ impl Contribution<'_> {
     }
 }
 
+impl Contribution<'_> {
+    /// The same contribution with every string emptied, borrowing nothing
+    /// and allocating nothing: all that [`crate::aggregate::AggRow::apply`]
+    /// reads of a contribution whose row is already known (its amount,
+    /// score, counter, source or status; strings only name the row).
+    pub fn detached(&self) -> Contribution<'static> {
+        const EMPTY: Cow<'static, str> = Cow::Borrowed("");
+        match self {
+            Contribution::Count {
+                hour,
+                member,
+                counter,
+                amount,
+            } => Contribution::Count {
+                hour: *hour,
+                member: member.as_ref().map(|_| EMPTY),
+                counter: *counter,
+                amount: *amount,
+            },
+            Contribution::LeadTime { hour, ms, .. } => Contribution::LeadTime {
+                hour: *hour,
+                member: EMPTY,
+                ms: *ms,
+            },
+            Contribution::ReviewTime { hour, ms, .. } => Contribution::ReviewTime {
+                hour: *hour,
+                reviewer: EMPTY,
+                ms: *ms,
+            },
+            Contribution::Label { source, count, .. } => Contribution::Label {
+                dimension: EMPTY,
+                label: EMPTY,
+                source: *source,
+                count: *count,
+            },
+            Contribution::Pair { score, .. } => Contribution::Pair {
+                dimension: EMPTY,
+                a: EMPTY,
+                b: EMPTY,
+                score: *score,
+            },
+            Contribution::TaskAgreement {
+                scope,
+                hour,
+                score,
+                low,
+                ..
+            } => Contribution::TaskAgreement {
+                dimension: EMPTY,
+                scope: *scope,
+                hour: *hour,
+                score: *score,
+                low: *low,
+            },
+            Contribution::Cell {
+                kind, m, amount, ..
+            } => Contribution::Cell {
+                dimension: EMPTY,
+                kind: *kind,
+                m: *m,
+                a: EMPTY,
+                b: EMPTY,
+                c: EMPTY,
+                k: EMPTY,
+                amount: *amount,
+            },
+            Contribution::Status { status } => Contribution::Status { status: *status },
+        }
+    }
+}
+
 /// Appends the contributions of one task to `out` (unsorted).
 pub fn task_contributions<'a>(
     task: &'a TaskState,
@@ -623,5 +694,86 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
         ReviewCriteria::All if accepting.len() == counted.len() => (TaskStatus::Done, done_ms),
         ReviewCriteria::All if accepting.is_empty() => (TaskStatus::NeedsReview, None),
         ReviewCriteria::All => (TaskStatus::InReview, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::targets_ref;
+    use crate::participant::{Mode, Participants};
+
+    /// One contribution of every kind, with strings and amounts set.
+    fn every_kind() -> Vec<Contribution<'static>> {
+        let text = |s: &'static str| Cow::Borrowed(s);
+        let scope = AgreementScope {
+            participants: Participants::Annotators,
+            mode: Mode::Pairwise,
+        };
+        vec![
+            count(5, Some("m"), Counter::Submitted, 1),
+            count(5, Some("m"), Counter::Regions, 7),
+            count(5, None, Counter::TasksDone, 1),
+            Contribution::LeadTime {
+                hour: 5,
+                member: text("m"),
+                ms: 1_234,
+            },
+            Contribution::ReviewTime {
+                hour: 5,
+                reviewer: text("r"),
+                ms: 99,
+            },
+            Contribution::Label {
+                dimension: text("d"),
+                label: text("l"),
+                source: LabelSource::Prediction,
+                count: 3,
+            },
+            Contribution::Pair {
+                dimension: text("d"),
+                a: text("a"),
+                b: text("b"),
+                score: 700_000,
+            },
+            Contribution::TaskAgreement {
+                dimension: text("d"),
+                scope,
+                hour: 5,
+                score: 300_000,
+                low: true,
+            },
+            Contribution::Cell {
+                dimension: text("d"),
+                kind: CellKind::Confusion,
+                m: 2,
+                a: text("a"),
+                b: text("b"),
+                c: text("c"),
+                k: text("k"),
+                amount: 4,
+            },
+            Contribution::Status {
+                status: TaskStatus::Done,
+            },
+        ]
+    }
+
+    #[test]
+    fn a_detached_contribution_changes_its_rows_alike() {
+        for contribution in every_kind() {
+            let detached = contribution.detached();
+            let mut keys = Vec::new();
+            targets_ref("p", &contribution, &mut keys);
+            assert!(!keys.is_empty());
+            for key in keys {
+                for sign in [1, -1] {
+                    let (mut x, mut y) = (key.to_key().empty_row(), key.to_key().empty_row());
+                    x.apply(&contribution, sign);
+                    y.apply(&detached, sign);
+                    assert_eq!(x, y, "{contribution:?}");
+                }
+            }
+        }
     }
 }
