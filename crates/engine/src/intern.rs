@@ -19,8 +19,12 @@ use rustc_hash::FxBuildHasher;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Sym(u32);
 
-/// Slots of the address memo of a [`Symbols`] pass: `2^MEMO_BITS`.
-const MEMO_BITS: u32 = 8;
+/// Slots of the address memo of a [`Symbols`] pass: `2^MEMO_BITS` (32 KiB).
+/// A task's strings are met again a few changes later (its next event),
+/// after some hundred other strings: with 256 slots a third of them had
+/// been evicted by then, and how many depended on where the allocator
+/// happened to put them.
+const MEMO_BITS: u32 = 10;
 const MEMO_SLOTS: usize = 1 << MEMO_BITS;
 
 /// One remembered `(address, length) -> symbol`, valid in the pass `pass`.
