@@ -227,7 +227,7 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
         None => {
             // The key names the row: the change needs no strings of its own.
             for (contribution, sign) in changes {
-                let op = DeferredOp::Add(contribution.detached(), *sign);
+                let op = DeferredOp::Add(contribution.detach(), *sign);
                 deferred.push(key, sequence, op);
             }
         }

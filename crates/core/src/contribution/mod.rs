@@ -262,73 +262,127 @@ impl Contribution<'_> {
     }
 }
 
+/// What [`crate::aggregate::AggRow::apply`] reads of a contribution whose
+/// row is already known: its kind and amounts (its amount, score, counter,
+/// source or status), in a few bytes and borrowing nothing. The strings,
+/// hour, scope and cell kind only name the row. See
+/// [`Contribution::detach`] and [`Detached::attach`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detached {
+    /// A [`Contribution::Count`].
+    Count {
+        /// Which counter.
+        counter: Counter,
+        /// How much.
+        amount: i64,
+    },
+    /// A [`Contribution::LeadTime`], milliseconds.
+    LeadTime(i64),
+    /// A [`Contribution::ReviewTime`], milliseconds.
+    ReviewTime(i64),
+    /// A [`Contribution::Label`].
+    Label {
+        /// Annotation or prediction.
+        source: LabelSource,
+        /// Occurrences.
+        count: i64,
+    },
+    /// A [`Contribution::Pair`]'s score.
+    Pair(i64),
+    /// A [`Contribution::TaskAgreement`].
+    TaskAgreement {
+        /// Fixed-point score.
+        score: i64,
+        /// Below the project's agreement threshold.
+        low: bool,
+    },
+    /// A [`Contribution::Cell`]'s amount.
+    Cell(i64),
+    /// A [`Contribution::Status`].
+    Status(TaskStatus),
+}
+
 impl Contribution<'_> {
-    /// The same contribution with every string emptied, borrowing nothing
-    /// and allocating nothing: all that [`crate::aggregate::AggRow::apply`]
-    /// reads of a contribution whose row is already known (its amount,
-    /// score, counter, source or status; strings only name the row).
-    pub fn detached(&self) -> Contribution<'static> {
-        const EMPTY: Cow<'static, str> = Cow::Borrowed("");
+    /// What applying this contribution to a known row reads of it.
+    pub fn detach(&self) -> Detached {
         match self {
             Contribution::Count {
-                hour,
-                member,
-                counter,
-                amount,
-            } => Contribution::Count {
-                hour: *hour,
-                member: member.as_ref().map(|_| EMPTY),
+                counter, amount, ..
+            } => Detached::Count {
                 counter: *counter,
                 amount: *amount,
             },
-            Contribution::LeadTime { hour, ms, .. } => Contribution::LeadTime {
-                hour: *hour,
-                member: EMPTY,
-                ms: *ms,
-            },
-            Contribution::ReviewTime { hour, ms, .. } => Contribution::ReviewTime {
-                hour: *hour,
-                reviewer: EMPTY,
-                ms: *ms,
-            },
-            Contribution::Label { source, count, .. } => Contribution::Label {
-                dimension: EMPTY,
-                label: EMPTY,
+            Contribution::LeadTime { ms, .. } => Detached::LeadTime(*ms),
+            Contribution::ReviewTime { ms, .. } => Detached::ReviewTime(*ms),
+            Contribution::Label { source, count, .. } => Detached::Label {
                 source: *source,
                 count: *count,
             },
-            Contribution::Pair { score, .. } => Contribution::Pair {
-                dimension: EMPTY,
-                a: EMPTY,
-                b: EMPTY,
-                score: *score,
-            },
-            Contribution::TaskAgreement {
-                scope,
-                hour,
-                score,
-                low,
-                ..
-            } => Contribution::TaskAgreement {
-                dimension: EMPTY,
-                scope: *scope,
-                hour: *hour,
+            Contribution::Pair { score, .. } => Detached::Pair(*score),
+            Contribution::TaskAgreement { score, low, .. } => Detached::TaskAgreement {
                 score: *score,
                 low: *low,
             },
-            Contribution::Cell {
-                kind, m, amount, ..
-            } => Contribution::Cell {
+            Contribution::Cell { amount, .. } => Detached::Cell(*amount),
+            Contribution::Status { status } => Detached::Status(*status),
+        }
+    }
+}
+
+impl Detached {
+    /// A contribution that changes a row exactly as the detached one did:
+    /// its strings empty, its hour 0, its scope the default, its cell kind
+    /// `Single` with `m` 0 (none of which [`crate::aggregate::AggRow::apply`]
+    /// reads). Allocates nothing.
+    pub fn attach(self) -> Contribution<'static> {
+        const EMPTY: Cow<'static, str> = Cow::Borrowed("");
+        match self {
+            Detached::Count { counter, amount } => Contribution::Count {
+                hour: 0,
+                member: None,
+                counter,
+                amount,
+            },
+            Detached::LeadTime(ms) => Contribution::LeadTime {
+                hour: 0,
+                member: EMPTY,
+                ms,
+            },
+            Detached::ReviewTime(ms) => Contribution::ReviewTime {
+                hour: 0,
+                reviewer: EMPTY,
+                ms,
+            },
+            Detached::Label { source, count } => Contribution::Label {
                 dimension: EMPTY,
-                kind: *kind,
-                m: *m,
+                label: EMPTY,
+                source,
+                count,
+            },
+            Detached::Pair(score) => Contribution::Pair {
+                dimension: EMPTY,
+                a: EMPTY,
+                b: EMPTY,
+                score,
+            },
+            Detached::TaskAgreement { score, low } => Contribution::TaskAgreement {
+                dimension: EMPTY,
+                scope: AgreementScope::DEFAULT,
+                hour: 0,
+                score,
+                low,
+            },
+            Detached::Cell(amount) => Contribution::Cell {
+                dimension: EMPTY,
+                kind: CellKind::Single,
+                m: 0,
                 a: EMPTY,
                 b: EMPTY,
                 c: EMPTY,
                 k: EMPTY,
-                amount: *amount,
+                amount,
             },
-            Contribution::Status { status } => Contribution::Status { status: *status },
+            Detached::Status(status) => Contribution::Status { status },
         }
     }
 }
@@ -869,7 +923,7 @@ mod tests {
     #[test]
     fn a_detached_contribution_changes_its_rows_alike() {
         for contribution in every_kind() {
-            let detached = contribution.detached();
+            let detached = contribution.detach().attach();
             let mut keys = Vec::new();
             targets_ref("p", &contribution, &mut keys);
             assert!(!keys.is_empty());
