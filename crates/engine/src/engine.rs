@@ -170,7 +170,7 @@ impl<'e, 'k> RowSink<'e, 'k> {
         project: &'k str,
         sequence: u64,
     ) -> Self {
-        let sym = interner.intern(project);
+        let sym = interner.intern_project(project);
         RowSink {
             aggregates,
             deferred,

@@ -46,6 +46,8 @@ pub(crate) struct Interner {
     memo: Box<[MemoSlot; MEMO_SLOTS]>,
     /// The current pass; memo slots of other passes are stale.
     pass: u32,
+    /// The last project name looked up ([`Interner::intern_project`]).
+    project: Option<Sym>,
 }
 
 impl Default for Interner {
@@ -55,6 +57,7 @@ impl Default for Interner {
             table: HashTable::new(),
             memo: Box::new([MemoSlot::default(); MEMO_SLOTS]),
             pass: 0,
+            project: None,
         }
     }
 }
@@ -79,6 +82,18 @@ impl Interner {
         self.table
             .insert_unique(hash, index, |&other| hash_name(&names[other as usize]));
         Sym(index)
+    }
+
+    /// [`Interner::intern`] of a project name: every key names its project,
+    /// and consecutive events are mostly of one project, so the last one's
+    /// symbol is kept and checked by comparing the text before hashing it.
+    pub(crate) fn intern_project(&mut self, name: &str) -> Sym {
+        if let Some(sym) = self.project.filter(|&sym| self.name(sym) == name) {
+            return sym;
+        }
+        let sym = self.intern(name);
+        self.project = Some(sym);
+        sym
     }
 
     /// The string of `sym` (a symbol of this interner).
@@ -174,6 +189,18 @@ fn memo_slot(address: usize, len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_project_symbol_is_the_interned_one() {
+        let mut interner = Interner::default();
+        let p = interner.intern("p");
+        let q = interner.intern_project("q");
+        assert_eq!(interner.intern_project("p"), p);
+        assert_eq!(interner.intern_project("p"), p);
+        assert_eq!(interner.intern_project("q"), q);
+        assert_eq!(interner.intern("q"), q);
+        assert_eq!(interner.name(q), "q");
+    }
 
     #[test]
     fn equal_strings_share_a_symbol() {

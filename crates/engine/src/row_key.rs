@@ -236,7 +236,7 @@ impl RowKey {
 
     /// The key of a borrowed [`AggKeyRef`], looked up on its own.
     pub(crate) fn intern_ref(key: &AggKeyRef<'_>, interner: &mut Interner) -> RowKey {
-        let project = interner.intern(key.project());
+        let project = interner.intern_project(key.project());
         RowKey::of(key, project, &mut interner.symbols())
     }
 
