@@ -3,9 +3,9 @@
 //! that hashes and compares as integers. [`AggKey`] stays what the store
 //! reads and the flush writes; keys are converted at those edges only.
 
-use labelpulse_core::aggregate::{AggKey, AggKeyRef, AggRow, CellKind};
 #[cfg(doc)]
 use labelpulse_core::aggregate::targets_ref;
+use labelpulse_core::aggregate::{AggKey, AggKeyRef, AggRow, CellKind};
 use labelpulse_core::contribution::{Contribution, Counter};
 use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::time::Hour;

@@ -751,8 +751,8 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
 mod tests {
     use super::*;
     use crate::aggregate::targets_ref;
-    use crate::task::ReviewState;
     use crate::participant::{Mode, Participants};
+    use crate::task::ReviewState;
 
     /// One contribution of every kind, with strings and amounts set.
     fn every_kind() -> Vec<Contribution<'static>> {
@@ -850,9 +850,7 @@ mod tests {
             ReviewCriteria::None => (TaskStatus::Done, annotated_ms),
             ReviewCriteria::One if !accepting.is_empty() => (TaskStatus::Done, done_ms),
             ReviewCriteria::One => (TaskStatus::NeedsReview, None),
-            ReviewCriteria::All if accepting.len() == counted.len() => {
-                (TaskStatus::Done, done_ms)
-            }
+            ReviewCriteria::All if accepting.len() == counted.len() => (TaskStatus::Done, done_ms),
             ReviewCriteria::All if accepting.is_empty() => (TaskStatus::NeedsReview, None),
             ReviewCriteria::All => (TaskStatus::InReview, None),
         }
@@ -908,8 +906,11 @@ mod tests {
             };
             let config = ProjectConfig {
                 overlap: 1 + next(3) as u32,
-                review_criteria: [ReviewCriteria::None, ReviewCriteria::One, ReviewCriteria::All]
-                    [case % 3],
+                review_criteria: [
+                    ReviewCriteria::None,
+                    ReviewCriteria::One,
+                    ReviewCriteria::All,
+                ][case % 3],
                 ..ProjectConfig::default()
             };
             let status = status_of(&task, &config);
