@@ -50,15 +50,23 @@ pub(crate) struct Interner {
     project: Option<Sym>,
 }
 
+/// The symbol of the empty string in every interner: the most common
+/// string of all (cells leave their unused fields empty), looked up
+/// without the memo.
+const EMPTY: Sym = Sym(0);
+
 impl Default for Interner {
     fn default() -> Self {
-        Interner {
+        let mut interner = Interner {
             names: Vec::new(),
             table: HashTable::new(),
             memo: Box::new([MemoSlot::default(); MEMO_SLOTS]),
             pass: 0,
             project: None,
-        }
+        };
+        let empty = interner.intern("");
+        debug_assert_eq!(empty, EMPTY);
+        interner
     }
 }
 
@@ -144,6 +152,9 @@ impl<'a> Symbols<'_, 'a> {
     /// The symbol of `name`.
     #[inline]
     pub(crate) fn sym(&mut self, name: &'a str) -> Sym {
+        if name.is_empty() {
+            return EMPTY;
+        }
         let (address, len) = (name.as_ptr() as usize, name.len());
         let slot = &self.interner.memo[memo_slot(address, len)];
         if slot.pass == self.interner.pass && slot.address == address && slot.len == len {
@@ -203,6 +214,18 @@ mod tests {
     }
 
     #[test]
+    fn the_empty_string_is_the_same_symbol_everywhere() {
+        let mut interner = Interner::default();
+        assert_eq!(interner.intern(""), EMPTY);
+        assert_eq!(interner.name(EMPTY), "");
+        let text = String::from("ab");
+        let mut symbols = interner.symbols();
+        assert_eq!(symbols.sym(&text[..0]), EMPTY);
+        assert_eq!(symbols.sym(""), EMPTY);
+        assert_ne!(symbols.sym(&text), EMPTY);
+    }
+
+    #[test]
     fn equal_strings_share_a_symbol() {
         let mut interner = Interner::default();
         let (a, b) = (String::from("member-1"), String::from("member-1"));
@@ -213,7 +236,7 @@ mod tests {
         assert_ne!(x, z);
         assert_eq!(interner.name(x), "member-1");
         assert_eq!(interner.name(z), "member-2");
-        assert_eq!(interner.len(), 2);
+        assert_eq!(interner.len(), 3, "the two names and the empty string");
     }
 
     #[test]
