@@ -398,15 +398,15 @@ impl<S: Store> Engine<S> {
         raw: &[u8],
         event: &Event<'_>,
     ) -> Result<Outcome, S> {
-        let mut outcomes = self.apply_batch(
-            partition,
-            &[BatchEvent {
-                sequence,
-                raw,
-                event,
-            }],
-        )?;
-        Ok(outcomes.pop().unwrap_or(Outcome::Applied))
+        let item = BatchEvent {
+            sequence,
+            raw,
+            event,
+        };
+        self.check_order(partition, std::slice::from_ref(&item))?;
+        let outcome = self.apply_item(partition, &item)?;
+        self.resolve_deferred()?;
+        Ok(outcome)
     }
 
     /// Applies a batch of events of one partition, in order. Entities the
@@ -418,6 +418,23 @@ impl<S: Store> Engine<S> {
         partition: u32,
         events: &[BatchEvent<'_>],
     ) -> Result<Vec<Outcome>, S> {
+        self.check_order(partition, events)?;
+        // One event gains nothing from batch reads: its entities are read
+        // on first use, exactly as a prefetch would have read them.
+        if events.len() > 1 {
+            self.prefetch(events)?;
+        }
+        let mut outcomes = Vec::with_capacity(events.len());
+        for item in events {
+            outcomes.push(self.apply_item(partition, item)?);
+        }
+        self.resolve_deferred()?;
+        Ok(outcomes)
+    }
+
+    /// Fails unless the sequences of `events` increase from the
+    /// partition's last one.
+    fn check_order(&self, partition: u32, events: &[BatchEvent<'_>]) -> Result<(), S> {
         let mut last = self.positions.get(&partition).copied().unwrap_or(0);
         for event in events {
             if event.sequence <= last {
@@ -429,30 +446,27 @@ impl<S: Store> Engine<S> {
             }
             last = event.sequence;
         }
-        // One event gains nothing from batch reads: its entities are read
-        // on first use, exactly as a prefetch would have read them.
-        if events.len() > 1 {
-            self.prefetch(events)?;
+        Ok(())
+    }
+
+    /// Applies one event of a checked batch (rows not cached wait for the
+    /// caller's [`Engine::resolve_deferred`]), counts and archives it, and
+    /// moves the partition's position to it.
+    fn apply_item(&mut self, partition: u32, item: &BatchEvent<'_>) -> Result<Outcome, S> {
+        let outcome = self.apply_body(item.sequence, item.event)?;
+        match outcome {
+            Outcome::Applied => self.counters.applied += 1,
+            Outcome::Fenced => self.counters.fenced += 1,
+            Outcome::Unresolved => self.counters.unresolved += 1,
         }
-        let mut outcomes = Vec::with_capacity(events.len());
-        for item in events {
-            let outcome = self.apply_body(item.sequence, item.event)?;
-            match outcome {
-                Outcome::Applied => self.counters.applied += 1,
-                Outcome::Fenced => self.counters.fenced += 1,
-                Outcome::Unresolved => self.counters.unresolved += 1,
-            }
-            // Every event is archived, replays included, so a crash between the
-            // task rows and the archive rows of a flush loses no archive entry.
-            self.archive
-                .push((partition, item.sequence, item.raw.to_vec()));
-            self.positions.insert(partition, item.sequence);
-            self.touched.insert(partition);
-            self.pending = true;
-            outcomes.push(outcome);
-        }
-        self.resolve_deferred()?;
-        Ok(outcomes)
+        // Every event is archived, replays included, so a crash between the
+        // task rows and the archive rows of a flush loses no archive entry.
+        self.archive
+            .push((partition, item.sequence, item.raw.to_vec()));
+        self.positions.insert(partition, item.sequence);
+        self.touched.insert(partition);
+        self.pending = true;
+        Ok(outcome)
     }
 
     /// Loads, in one read per kind, every entity the batch will touch that
