@@ -6,7 +6,7 @@
 //! by the row's stored version.
 
 use labelpulse_core::aggregate::{ActivityRow, AggKey, AggRow};
-use labelpulse_core::contribution::Contribution;
+use labelpulse_core::contribution::Detached;
 
 use crate::intern::Interner;
 use crate::map::HashMap;
@@ -15,8 +15,9 @@ use crate::row_key::RowKey;
 /// One waiting change.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum DeferredOp {
-    /// Add (`+1`) or remove (`-1`) a contribution.
-    Add(Contribution<'static>, i64),
+    /// Add (`+1`) or remove (`-1`) a contribution, detached (the row is
+    /// the queue's key).
+    Add(Detached, i64),
     /// Raise a last-activity time.
     Activity(i64),
 }
@@ -25,8 +26,8 @@ impl DeferredOp {
     /// Applies the change; false when it changed nothing (an older activity time).
     pub(crate) fn apply(&self, row: &mut AggRow) -> bool {
         match (self, row) {
-            (DeferredOp::Add(contribution, sign), row) => {
-                row.apply(contribution, *sign);
+            (DeferredOp::Add(detached, sign), row) => {
+                row.apply(&detached.attach(), *sign);
                 true
             }
             (DeferredOp::Activity(at_ms), AggRow::Activity(activity)) => {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::map::{HashMap, StrPair};
 
-use labelpulse_core::aggregate::{targets_ref, AggKey, AggKeyRef, AggRow};
+use labelpulse_core::aggregate::{AggKey, AggKeyRef, AggRow};
 use labelpulse_core::agreement::PairMemo;
 use labelpulse_core::contribution::{
     change_contributions, diff, diff_grouped, task_contributions_memo, Contribution, Counter,
@@ -155,8 +155,8 @@ struct RowSink<'e, 'k> {
     aggregates: &'e mut AggregateMap,
     deferred: &'e mut DeferredRows,
     symbols: Symbols<'e, 'k>,
-    /// The project, and its symbol.
-    project: (&'k str, Sym),
+    /// The project's symbol.
+    project: Sym,
     sequence: u64,
 }
 
@@ -170,31 +170,26 @@ impl<'e, 'k> RowSink<'e, 'k> {
         project: &'k str,
         sequence: u64,
     ) -> Self {
-        let sym = interner.intern(project);
+        let sym = interner.intern_project(project);
         RowSink {
             aggregates,
             deferred,
             symbols: interner.symbols(),
-            project: (project, sym),
+            project: sym,
             sequence,
         }
     }
 
-    /// The rows `contribution` lands on, appended to `out`.
-    fn targets(&self, contribution: &'k Contribution<'_>, out: &mut Vec<AggKeyRef<'k>>) {
-        targets_ref(self.project.0, contribution, out);
-    }
-
-    /// The cache key of `key` (a key of the sink's project).
-    fn row_key(&mut self, key: &AggKeyRef<'k>) -> RowKey {
-        RowKey::of(key, self.project.1, &mut self.symbols)
+    /// The cache keys of the rows `contribution` lands on, appended to `out`.
+    fn targets(&mut self, contribution: &'k Contribution<'_>, out: &mut Vec<RowKey>) {
+        RowKey::targets(self.project, contribution, &mut self.symbols, out);
     }
 }
 
 /// Adds signed contributions to every row each lands on, fenced; rows not
 /// in the cache get the change queued until their batch read.
 fn add_diff<'k>(sink: &mut RowSink<'_, 'k>, changes: &'k [(Contribution<'_>, i64)]) {
-    let mut keys: Vec<AggKeyRef<'k>> = Vec::with_capacity(3);
+    let mut keys: Vec<RowKey> = Vec::with_capacity(3);
     for (contribution, sign) in changes {
         add_one(sink, contribution, *sign, &mut keys);
     }
@@ -206,12 +201,11 @@ fn add_one<'k>(
     sink: &mut RowSink<'_, 'k>,
     contribution: &'k Contribution<'_>,
     sign: i64,
-    keys: &mut Vec<AggKeyRef<'k>>,
+    keys: &mut Vec<RowKey>,
 ) {
     keys.clear();
     sink.targets(contribution, keys);
-    for key in keys.iter() {
-        let key = sink.row_key(key);
+    for &key in keys.iter() {
         add_at(sink, key, &[(contribution, sign)]);
     }
 }
@@ -231,30 +225,22 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
             }
         }
         None => {
+            // The key names the row: the change needs no strings of its own.
             for (contribution, sign) in changes {
-                let op = DeferredOp::Add((*contribution).clone().into_owned(), *sign);
+                let op = DeferredOp::Add(contribution.detach(), *sign);
                 deferred.push(key, sequence, op);
             }
         }
     }
 }
 
-/// Scratch space of [`add_group`]: the targets of a group's first change
-/// and of the one being compared, and the changes sharing the first's rows.
-struct GroupScratch<'k, 'c> {
-    first: Vec<AggKeyRef<'k>>,
-    other: Vec<AggKeyRef<'k>>,
-    shared: Vec<(&'c Contribution<'c>, i64)>,
-}
-
-impl GroupScratch<'_, '_> {
-    fn new() -> Self {
-        GroupScratch {
-            first: Vec::with_capacity(3),
-            other: Vec::with_capacity(3),
-            shared: Vec::new(),
-        }
-    }
+/// Scratch space of [`add_group`], kept by the engine from one change to
+/// the next: the row keys of a group's first change and of the one being
+/// compared.
+#[derive(Debug, Default)]
+struct GroupKeys {
+    first: Vec<RowKey>,
+    other: Vec<RowKey>,
 }
 
 /// Adds a group of signed contributions (from
@@ -264,7 +250,8 @@ impl GroupScratch<'_, '_> {
 fn add_group<'k>(
     sink: &mut RowSink<'_, 'k>,
     group: &[(&'k Contribution<'k>, i64)],
-    scratch: &mut GroupScratch<'k, 'k>,
+    scratch: &mut GroupKeys,
+    shared: &mut Vec<(&'k Contribution<'k>, i64)>,
 ) {
     let [(first, first_sign), rest @ ..] = group else {
         return;
@@ -275,20 +262,21 @@ fn add_group<'k>(
     }
     scratch.first.clear();
     sink.targets(first, &mut scratch.first);
-    scratch.shared.clear();
-    scratch.shared.push((first, *first_sign));
+    shared.clear();
+    shared.push((first, *first_sign));
     for &(contribution, sign) in rest {
         scratch.other.clear();
         sink.targets(contribution, &mut scratch.other);
         if scratch.other == scratch.first {
-            scratch.shared.push((contribution, sign));
+            shared.push((contribution, sign));
         } else {
-            add_one(sink, contribution, sign, &mut scratch.other);
+            for &key in &scratch.other {
+                add_at(sink, key, &[(contribution, sign)]);
+            }
         }
     }
-    for key in &scratch.first {
-        let key = sink.row_key(key);
-        add_at(sink, key, &scratch.shared);
+    for &key in &scratch.first {
+        add_at(sink, key, shared);
     }
 }
 
@@ -335,6 +323,8 @@ pub struct Engine<S: Store> {
     pair_memo: PairMemo,
     /// The contribution lists of the last change, emptied, for the next.
     scratch: Scratch,
+    /// The row keys of [`add_group`], reused.
+    group_keys: GroupKeys,
 }
 
 type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
@@ -364,6 +354,7 @@ impl<S: Store> Engine<S> {
             counters: EngineCounters::default(),
             pair_memo: PairMemo::default(),
             scratch: Scratch::default(),
+            group_keys: GroupKeys::default(),
         })
     }
 
@@ -407,15 +398,15 @@ impl<S: Store> Engine<S> {
         raw: &[u8],
         event: &Event<'_>,
     ) -> Result<Outcome, S> {
-        let mut outcomes = self.apply_batch(
-            partition,
-            &[BatchEvent {
-                sequence,
-                raw,
-                event,
-            }],
-        )?;
-        Ok(outcomes.pop().unwrap_or(Outcome::Applied))
+        let item = BatchEvent {
+            sequence,
+            raw,
+            event,
+        };
+        self.check_order(partition, std::slice::from_ref(&item))?;
+        let outcome = self.apply_item(partition, &item)?;
+        self.resolve_deferred()?;
+        Ok(outcome)
     }
 
     /// Applies a batch of events of one partition, in order. Entities the
@@ -427,6 +418,23 @@ impl<S: Store> Engine<S> {
         partition: u32,
         events: &[BatchEvent<'_>],
     ) -> Result<Vec<Outcome>, S> {
+        self.check_order(partition, events)?;
+        // One event gains nothing from batch reads: its entities are read
+        // on first use, exactly as a prefetch would have read them.
+        if events.len() > 1 {
+            self.prefetch(events)?;
+        }
+        let mut outcomes = Vec::with_capacity(events.len());
+        for item in events {
+            outcomes.push(self.apply_item(partition, item)?);
+        }
+        self.resolve_deferred()?;
+        Ok(outcomes)
+    }
+
+    /// Fails unless the sequences of `events` increase from the
+    /// partition's last one.
+    fn check_order(&self, partition: u32, events: &[BatchEvent<'_>]) -> Result<(), S> {
         let mut last = self.positions.get(&partition).copied().unwrap_or(0);
         for event in events {
             if event.sequence <= last {
@@ -438,30 +446,27 @@ impl<S: Store> Engine<S> {
             }
             last = event.sequence;
         }
-        // One event gains nothing from batch reads: its entities are read
-        // on first use, exactly as a prefetch would have read them.
-        if events.len() > 1 {
-            self.prefetch(events)?;
+        Ok(())
+    }
+
+    /// Applies one event of a checked batch (rows not cached wait for the
+    /// caller's [`Engine::resolve_deferred`]), counts and archives it, and
+    /// moves the partition's position to it.
+    fn apply_item(&mut self, partition: u32, item: &BatchEvent<'_>) -> Result<Outcome, S> {
+        let outcome = self.apply_body(item.sequence, item.event)?;
+        match outcome {
+            Outcome::Applied => self.counters.applied += 1,
+            Outcome::Fenced => self.counters.fenced += 1,
+            Outcome::Unresolved => self.counters.unresolved += 1,
         }
-        let mut outcomes = Vec::with_capacity(events.len());
-        for item in events {
-            let outcome = self.apply_body(item.sequence, item.event)?;
-            match outcome {
-                Outcome::Applied => self.counters.applied += 1,
-                Outcome::Fenced => self.counters.fenced += 1,
-                Outcome::Unresolved => self.counters.unresolved += 1,
-            }
-            // Every event is archived, replays included, so a crash between the
-            // task rows and the archive rows of a flush loses no archive entry.
-            self.archive
-                .push((partition, item.sequence, item.raw.to_vec()));
-            self.positions.insert(partition, item.sequence);
-            self.touched.insert(partition);
-            self.pending = true;
-            outcomes.push(outcome);
-        }
-        self.resolve_deferred()?;
-        Ok(outcomes)
+        // Every event is archived, replays included, so a crash between the
+        // task rows and the archive rows of a flush loses no archive entry.
+        self.archive
+            .push((partition, item.sequence, item.raw.to_vec()));
+        self.positions.insert(partition, item.sequence);
+        self.touched.insert(partition);
+        self.pending = true;
+        Ok(outcome)
     }
 
     /// Loads, in one read per kind, every entity the batch will touch that
@@ -707,6 +712,7 @@ impl<S: Store> Engine<S> {
             deferred,
             pair_memo,
             scratch,
+            group_keys,
             ..
         } = self;
         let config = project_entry(store, projects, project)?;
@@ -736,12 +742,12 @@ impl<S: Store> Engine<S> {
         let (mut before, mut after) = scratch.take();
         let new = &entry.value.value;
         change_contributions(&old, new, config, pair_memo, &mut before, &mut after);
-        let mut group_scratch = GroupScratch::new();
+        let mut shared = Vec::new();
         let mut sink = RowSink::new((aggregates, deferred, interner), project, sequence);
         diff_grouped(&before, &after, |group| {
-            add_group(&mut sink, group, &mut group_scratch)
+            add_group(&mut sink, group, group_keys, &mut shared)
         });
-        drop(group_scratch);
+        drop(shared);
         scratch.give_back((before, after));
         Ok(Outcome::Applied)
     }

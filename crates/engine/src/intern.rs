@@ -19,8 +19,12 @@ use rustc_hash::FxBuildHasher;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Sym(u32);
 
-/// Slots of the address memo of a [`Symbols`] pass: `2^MEMO_BITS`.
-const MEMO_BITS: u32 = 8;
+/// Slots of the address memo of a [`Symbols`] pass: `2^MEMO_BITS` (32 KiB).
+/// A task's strings are met again a few changes later (its next event),
+/// after some hundred other strings: with 256 slots a third of them had
+/// been evicted by then, and how many depended on where the allocator
+/// happened to put them.
+const MEMO_BITS: u32 = 10;
 const MEMO_SLOTS: usize = 1 << MEMO_BITS;
 
 /// One remembered `(address, length) -> symbol`, valid in the pass `pass`.
@@ -42,16 +46,27 @@ pub(crate) struct Interner {
     memo: Box<[MemoSlot; MEMO_SLOTS]>,
     /// The current pass; memo slots of other passes are stale.
     pass: u32,
+    /// The last project name looked up ([`Interner::intern_project`]).
+    project: Option<Sym>,
 }
+
+/// The symbol of the empty string in every interner: the most common
+/// string of all (cells leave their unused fields empty), looked up
+/// without the memo.
+const EMPTY: Sym = Sym(0);
 
 impl Default for Interner {
     fn default() -> Self {
-        Interner {
+        let mut interner = Interner {
             names: Vec::new(),
             table: HashTable::new(),
             memo: Box::new([MemoSlot::default(); MEMO_SLOTS]),
             pass: 0,
-        }
+            project: None,
+        };
+        let empty = interner.intern("");
+        debug_assert_eq!(empty, EMPTY);
+        interner
     }
 }
 
@@ -75,6 +90,18 @@ impl Interner {
         self.table
             .insert_unique(hash, index, |&other| hash_name(&names[other as usize]));
         Sym(index)
+    }
+
+    /// [`Interner::intern`] of a project name: every key names its project,
+    /// and consecutive events are mostly of one project, so the last one's
+    /// symbol is kept and checked by comparing the text before hashing it.
+    pub(crate) fn intern_project(&mut self, name: &str) -> Sym {
+        if let Some(sym) = self.project.filter(|&sym| self.name(sym) == name) {
+            return sym;
+        }
+        let sym = self.intern(name);
+        self.project = Some(sym);
+        sym
     }
 
     /// The string of `sym` (a symbol of this interner).
@@ -125,6 +152,9 @@ impl<'a> Symbols<'_, 'a> {
     /// The symbol of `name`.
     #[inline]
     pub(crate) fn sym(&mut self, name: &'a str) -> Sym {
+        if name.is_empty() {
+            return EMPTY;
+        }
         let (address, len) = (name.as_ptr() as usize, name.len());
         let slot = &self.interner.memo[memo_slot(address, len)];
         if slot.pass == self.interner.pass && slot.address == address && slot.len == len {
@@ -172,6 +202,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_project_symbol_is_the_interned_one() {
+        let mut interner = Interner::default();
+        let p = interner.intern("p");
+        let q = interner.intern_project("q");
+        assert_eq!(interner.intern_project("p"), p);
+        assert_eq!(interner.intern_project("p"), p);
+        assert_eq!(interner.intern_project("q"), q);
+        assert_eq!(interner.intern("q"), q);
+        assert_eq!(interner.name(q), "q");
+    }
+
+    #[test]
+    fn the_empty_string_is_the_same_symbol_everywhere() {
+        let mut interner = Interner::default();
+        assert_eq!(interner.intern(""), EMPTY);
+        assert_eq!(interner.name(EMPTY), "");
+        let text = String::from("ab");
+        let mut symbols = interner.symbols();
+        assert_eq!(symbols.sym(&text[..0]), EMPTY);
+        assert_eq!(symbols.sym(""), EMPTY);
+        assert_ne!(symbols.sym(&text), EMPTY);
+    }
+
+    #[test]
     fn equal_strings_share_a_symbol() {
         let mut interner = Interner::default();
         let (a, b) = (String::from("member-1"), String::from("member-1"));
@@ -182,7 +236,7 @@ mod tests {
         assert_ne!(x, z);
         assert_eq!(interner.name(x), "member-1");
         assert_eq!(interner.name(z), "member-2");
-        assert_eq!(interner.len(), 2);
+        assert_eq!(interner.len(), 3, "the two names and the empty string");
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! that hashes and compares as integers. [`AggKey`] stays what the store
 //! reads and the flush writes; keys are converted at those edges only.
 
+#[cfg(doc)]
+use labelpulse_core::aggregate::targets_ref;
 use labelpulse_core::aggregate::{AggKey, AggKeyRef, AggRow, CellKind};
+use labelpulse_core::contribution::{Contribution, Counter};
 use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::time::Hour;
 
@@ -129,6 +132,103 @@ impl RowKey {
         }
     }
 
+    /// The keys of the rows `contribution` lands on in the project
+    /// `project` (its symbol), appended to `out`: the keys of
+    /// [`targets_ref`], in its order, built without the borrowed keys in
+    /// between (its strings looked up in one pass of [`Symbols`]).
+    #[inline]
+    pub(crate) fn targets<'a>(
+        project: Sym,
+        contribution: &'a Contribution<'_>,
+        symbols: &mut Symbols<'_, 'a>,
+        out: &mut Vec<RowKey>,
+    ) {
+        let mut sym = |name: &'a str| symbols.sym(name);
+        match contribution {
+            Contribution::Count {
+                hour,
+                member,
+                counter,
+                ..
+            } => {
+                let hour = *hour;
+                out.push(RowKey::ProjectHour { project, hour });
+                if let Some(member) = member {
+                    let member = sym(member);
+                    out.push(RowKey::MemberHour {
+                        project,
+                        member,
+                        hour,
+                    });
+                }
+                if matches!(counter, Counter::Submitted | Counter::Skipped) {
+                    out.push(RowKey::ProjectTotals { project });
+                }
+            }
+            Contribution::LeadTime { hour, member, .. }
+            | Contribution::ReviewTime {
+                hour,
+                reviewer: member,
+                ..
+            } => {
+                let hour = *hour;
+                out.push(RowKey::ProjectHour { project, hour });
+                let member = sym(member);
+                out.push(RowKey::MemberHour {
+                    project,
+                    member,
+                    hour,
+                });
+            }
+            Contribution::Label {
+                dimension, label, ..
+            } => out.push(RowKey::Label {
+                project,
+                dimension: sym(dimension),
+                label: sym(label),
+            }),
+            Contribution::Pair {
+                dimension, a, b, ..
+            } => out.push(RowKey::Pair {
+                project,
+                dimension: sym(dimension),
+                a: sym(a),
+                b: sym(b),
+            }),
+            Contribution::TaskAgreement {
+                dimension,
+                scope,
+                hour,
+                ..
+            } => out.push(RowKey::AgreementHour {
+                project,
+                dimension: sym(dimension),
+                scope: *scope,
+                hour: *hour,
+            }),
+            Contribution::Cell {
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+                ..
+            } => out.push(RowKey::Cell {
+                project,
+                dimension: sym(dimension),
+                kind: *kind,
+                m: *m,
+                a: sym(a),
+                b: sym(b),
+                c: sym(c),
+                k: sym(k),
+            }),
+            Contribution::Status { .. } => out.push(RowKey::ProjectTotals { project }),
+        }
+    }
+
     /// The key of a stored [`AggKey`].
     pub(crate) fn intern(key: &AggKey, interner: &mut Interner) -> RowKey {
         RowKey::intern_ref(&key.as_ref(), interner)
@@ -136,7 +236,7 @@ impl RowKey {
 
     /// The key of a borrowed [`AggKeyRef`], looked up on its own.
     pub(crate) fn intern_ref(key: &AggKeyRef<'_>, interner: &mut Interner) -> RowKey {
-        let project = interner.intern(key.project());
+        let project = interner.intern_project(key.project());
         RowKey::of(key, project, &mut interner.symbols())
     }
 
@@ -291,6 +391,86 @@ mod tests {
                 k: s(""),
             },
         ]
+    }
+
+    /// One contribution of every kind (and every target rule).
+    fn contributions() -> Vec<Contribution<'static>> {
+        use labelpulse_core::contribution::LabelSource;
+        use labelpulse_core::event::TaskStatus;
+        use std::borrow::Cow::Borrowed as B;
+        let count = |member: Option<&'static str>, counter| Contribution::Count {
+            hour: 4,
+            member: member.map(B),
+            counter,
+            amount: 2,
+        };
+        vec![
+            count(Some("m"), Counter::Submitted),
+            count(Some("m"), Counter::Skipped),
+            count(Some("m"), Counter::Regions),
+            count(None, Counter::TasksDone),
+            count(None, Counter::Submitted),
+            Contribution::LeadTime {
+                hour: 4,
+                member: B("m"),
+                ms: 5,
+            },
+            Contribution::ReviewTime {
+                hour: 4,
+                reviewer: B("r"),
+                ms: 5,
+            },
+            Contribution::Label {
+                dimension: B("d"),
+                label: B("l"),
+                source: LabelSource::Annotation,
+                count: 1,
+            },
+            Contribution::Pair {
+                dimension: B(""),
+                a: B("m"),
+                b: B("n"),
+                score: 1,
+            },
+            Contribution::TaskAgreement {
+                dimension: B("d"),
+                scope: AgreementScope::DEFAULT,
+                hour: 4,
+                score: 1,
+                low: false,
+            },
+            Contribution::Cell {
+                dimension: B("d"),
+                kind: CellKind::Coincidence,
+                m: 3,
+                a: B(""),
+                b: B(""),
+                c: B("x"),
+                k: B("y"),
+                amount: 2,
+            },
+            Contribution::Status {
+                status: TaskStatus::Done,
+            },
+        ]
+    }
+
+    #[test]
+    fn targets_are_the_keys_of_targets_ref() {
+        use labelpulse_core::aggregate::targets_ref;
+        let mut interner = Interner::default();
+        let project = interner.intern("p");
+        for contribution in &contributions() {
+            let mut borrowed = Vec::new();
+            targets_ref("p", contribution, &mut borrowed);
+            let expected: Vec<RowKey> = borrowed
+                .iter()
+                .map(|key| RowKey::intern_ref(key, &mut interner))
+                .collect();
+            let mut keys = Vec::new();
+            RowKey::targets(project, contribution, &mut interner.symbols(), &mut keys);
+            assert_eq!(keys, expected, "{contribution:?}");
+        }
     }
 
     #[test]

@@ -262,6 +262,131 @@ impl Contribution<'_> {
     }
 }
 
+/// What [`crate::aggregate::AggRow::apply`] reads of a contribution whose
+/// row is already known: its kind and amounts (its amount, score, counter,
+/// source or status), in a few bytes and borrowing nothing. The strings,
+/// hour, scope and cell kind only name the row. See
+/// [`Contribution::detach`] and [`Detached::attach`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detached {
+    /// A [`Contribution::Count`].
+    Count {
+        /// Which counter.
+        counter: Counter,
+        /// How much.
+        amount: i64,
+    },
+    /// A [`Contribution::LeadTime`], milliseconds.
+    LeadTime(i64),
+    /// A [`Contribution::ReviewTime`], milliseconds.
+    ReviewTime(i64),
+    /// A [`Contribution::Label`].
+    Label {
+        /// Annotation or prediction.
+        source: LabelSource,
+        /// Occurrences.
+        count: i64,
+    },
+    /// A [`Contribution::Pair`]'s score.
+    Pair(i64),
+    /// A [`Contribution::TaskAgreement`].
+    TaskAgreement {
+        /// Fixed-point score.
+        score: i64,
+        /// Below the project's agreement threshold.
+        low: bool,
+    },
+    /// A [`Contribution::Cell`]'s amount.
+    Cell(i64),
+    /// A [`Contribution::Status`].
+    Status(TaskStatus),
+}
+
+impl Contribution<'_> {
+    /// What applying this contribution to a known row reads of it.
+    pub fn detach(&self) -> Detached {
+        match self {
+            Contribution::Count {
+                counter, amount, ..
+            } => Detached::Count {
+                counter: *counter,
+                amount: *amount,
+            },
+            Contribution::LeadTime { ms, .. } => Detached::LeadTime(*ms),
+            Contribution::ReviewTime { ms, .. } => Detached::ReviewTime(*ms),
+            Contribution::Label { source, count, .. } => Detached::Label {
+                source: *source,
+                count: *count,
+            },
+            Contribution::Pair { score, .. } => Detached::Pair(*score),
+            Contribution::TaskAgreement { score, low, .. } => Detached::TaskAgreement {
+                score: *score,
+                low: *low,
+            },
+            Contribution::Cell { amount, .. } => Detached::Cell(*amount),
+            Contribution::Status { status } => Detached::Status(*status),
+        }
+    }
+}
+
+impl Detached {
+    /// A contribution that changes a row exactly as the detached one did:
+    /// its strings empty, its hour 0, its scope the default, its cell kind
+    /// `Single` with `m` 0 (none of which [`crate::aggregate::AggRow::apply`]
+    /// reads). Allocates nothing.
+    pub fn attach(self) -> Contribution<'static> {
+        const EMPTY: Cow<'static, str> = Cow::Borrowed("");
+        match self {
+            Detached::Count { counter, amount } => Contribution::Count {
+                hour: 0,
+                member: None,
+                counter,
+                amount,
+            },
+            Detached::LeadTime(ms) => Contribution::LeadTime {
+                hour: 0,
+                member: EMPTY,
+                ms,
+            },
+            Detached::ReviewTime(ms) => Contribution::ReviewTime {
+                hour: 0,
+                reviewer: EMPTY,
+                ms,
+            },
+            Detached::Label { source, count } => Contribution::Label {
+                dimension: EMPTY,
+                label: EMPTY,
+                source,
+                count,
+            },
+            Detached::Pair(score) => Contribution::Pair {
+                dimension: EMPTY,
+                a: EMPTY,
+                b: EMPTY,
+                score,
+            },
+            Detached::TaskAgreement { score, low } => Contribution::TaskAgreement {
+                dimension: EMPTY,
+                scope: AgreementScope::DEFAULT,
+                hour: 0,
+                score,
+                low,
+            },
+            Detached::Cell(amount) => Contribution::Cell {
+                dimension: EMPTY,
+                kind: CellKind::Single,
+                m: 0,
+                a: EMPTY,
+                b: EMPTY,
+                c: EMPTY,
+                k: EMPTY,
+                amount,
+            },
+            Detached::Status(status) => Contribution::Status { status },
+        }
+    }
+}
+
 /// Appends the contributions of one task to `out` (unsorted).
 pub fn task_contributions<'a>(
     task: &'a TaskState,
@@ -570,15 +695,6 @@ fn annotation_contributions<'a>(
     }
 }
 
-/// An annotation counts toward the overlap when it is not skipped and its
-/// latest review did not reject it.
-fn counts_toward_overlap(task: &TaskState, annotation: &AnnotationState) -> bool {
-    !annotation.skipped
-        && task
-            .latest_review(&annotation.id)
-            .is_none_or(|r| r.outcome != ReviewOutcome::Rejected)
-}
-
 /// The task's state and, when done, the time it became done.
 ///
 /// With producer-sent states, the latest one. Otherwise derived: `initial`
@@ -595,33 +711,231 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
     if task.annotations.is_empty() {
         return (TaskStatus::Initial, None);
     }
-    let counted: Vec<&AnnotationState> = task
-        .annotations
-        .iter()
-        .filter(|a| counts_toward_overlap(task, a))
-        .map(|a| &**a)
-        .collect();
-    let mut members: Vec<&str> = counted.iter().map(|a| a.member_id.as_str()).collect();
+    // One pass over the counted annotations (those not skipped whose
+    // latest review did not reject them), each review looked up once.
+    let mut members: Vec<&str> = Vec::with_capacity(task.annotations.len());
+    let (mut counted, mut annotated_ms) = (0, None);
+    let (mut accepting, mut accepted_ms) = (0, None);
+    for annotation in task.annotations.iter().filter(|a| !a.skipped) {
+        let latest = task.latest_review(&annotation.id);
+        if latest.is_some_and(|r| r.outcome == ReviewOutcome::Rejected) {
+            continue;
+        }
+        members.push(&annotation.member_id);
+        counted += 1;
+        annotated_ms = annotated_ms.max(Some(annotation.completed_ms));
+        // Counted, so its latest review (if any) accepted it.
+        if let Some(review) = latest {
+            accepting += 1;
+            accepted_ms = accepted_ms.max(Some(review.completed_ms));
+        }
+    }
     members.sort_unstable();
     members.dedup();
     let required = task.overlap.unwrap_or(config.overlap).max(1) as usize;
     if members.len() < required {
         return (TaskStatus::Annotating, None);
     }
-    let annotated_ms = counted.iter().map(|a| a.completed_ms).max();
-    let accepting: Vec<i64> = counted
-        .iter()
-        .filter_map(|a| task.latest_review(&a.id))
-        .filter(|r| r.outcome != ReviewOutcome::Rejected)
-        .map(|r| r.completed_ms)
-        .collect();
-    let done_ms = annotated_ms.max(accepting.iter().copied().max());
+    let done_ms = annotated_ms.max(accepted_ms);
     match config.review_criteria {
         ReviewCriteria::None => (TaskStatus::Done, annotated_ms),
-        ReviewCriteria::One if !accepting.is_empty() => (TaskStatus::Done, done_ms),
+        ReviewCriteria::One if accepting > 0 => (TaskStatus::Done, done_ms),
         ReviewCriteria::One => (TaskStatus::NeedsReview, None),
-        ReviewCriteria::All if accepting.len() == counted.len() => (TaskStatus::Done, done_ms),
-        ReviewCriteria::All if accepting.is_empty() => (TaskStatus::NeedsReview, None),
+        ReviewCriteria::All if accepting == counted => (TaskStatus::Done, done_ms),
+        ReviewCriteria::All if accepting == 0 => (TaskStatus::NeedsReview, None),
         ReviewCriteria::All => (TaskStatus::InReview, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::targets_ref;
+    use crate::participant::{Mode, Participants};
+    use crate::task::ReviewState;
+
+    /// One contribution of every kind, with strings and amounts set.
+    fn every_kind() -> Vec<Contribution<'static>> {
+        let text = |s: &'static str| Cow::Borrowed(s);
+        let scope = AgreementScope {
+            participants: Participants::Annotators,
+            mode: Mode::Pairwise,
+        };
+        vec![
+            count(5, Some("m"), Counter::Submitted, 1),
+            count(5, Some("m"), Counter::Regions, 7),
+            count(5, None, Counter::TasksDone, 1),
+            Contribution::LeadTime {
+                hour: 5,
+                member: text("m"),
+                ms: 1_234,
+            },
+            Contribution::ReviewTime {
+                hour: 5,
+                reviewer: text("r"),
+                ms: 99,
+            },
+            Contribution::Label {
+                dimension: text("d"),
+                label: text("l"),
+                source: LabelSource::Prediction,
+                count: 3,
+            },
+            Contribution::Pair {
+                dimension: text("d"),
+                a: text("a"),
+                b: text("b"),
+                score: 700_000,
+            },
+            Contribution::TaskAgreement {
+                dimension: text("d"),
+                scope,
+                hour: 5,
+                score: 300_000,
+                low: true,
+            },
+            Contribution::Cell {
+                dimension: text("d"),
+                kind: CellKind::Confusion,
+                m: 2,
+                a: text("a"),
+                b: text("b"),
+                c: text("c"),
+                k: text("k"),
+                amount: 4,
+            },
+            Contribution::Status {
+                status: TaskStatus::Done,
+            },
+        ]
+    }
+
+    /// `status_of` as it was written first (three lists, each latest
+    /// review looked up twice): the reference of the one-pass version.
+    fn status_reference(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Option<i64>) {
+        if let Some(explicit) = task.explicit_status {
+            return (explicit.status, Some(explicit.at_ms));
+        }
+        if task.annotations.is_empty() {
+            return (TaskStatus::Initial, None);
+        }
+        let counts = |a: &AnnotationState| {
+            !a.skipped
+                && task
+                    .latest_review(&a.id)
+                    .is_none_or(|r| r.outcome != ReviewOutcome::Rejected)
+        };
+        let counted: Vec<&AnnotationState> = task
+            .annotations
+            .iter()
+            .filter(|a| counts(a))
+            .map(|a| &**a)
+            .collect();
+        let mut members: Vec<&str> = counted.iter().map(|a| a.member_id.as_str()).collect();
+        members.sort_unstable();
+        members.dedup();
+        let required = task.overlap.unwrap_or(config.overlap).max(1) as usize;
+        if members.len() < required {
+            return (TaskStatus::Annotating, None);
+        }
+        let annotated_ms = counted.iter().map(|a| a.completed_ms).max();
+        let accepting: Vec<i64> = counted
+            .iter()
+            .filter_map(|a| task.latest_review(&a.id))
+            .filter(|r| r.outcome != ReviewOutcome::Rejected)
+            .map(|r| r.completed_ms)
+            .collect();
+        let done_ms = annotated_ms.max(accepting.iter().copied().max());
+        match config.review_criteria {
+            ReviewCriteria::None => (TaskStatus::Done, annotated_ms),
+            ReviewCriteria::One if !accepting.is_empty() => (TaskStatus::Done, done_ms),
+            ReviewCriteria::One => (TaskStatus::NeedsReview, None),
+            ReviewCriteria::All if accepting.len() == counted.len() => (TaskStatus::Done, done_ms),
+            ReviewCriteria::All if accepting.is_empty() => (TaskStatus::NeedsReview, None),
+            ReviewCriteria::All => (TaskStatus::InReview, None),
+        }
+    }
+
+    #[test]
+    fn status_of_agrees_with_its_reference() {
+        let outcomes = [
+            ReviewOutcome::Accepted,
+            ReviewOutcome::FixedAndAccepted,
+            ReviewOutcome::Rejected,
+        ];
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        let mut statuses = std::collections::BTreeSet::new();
+        for case in 0..3_000 {
+            let annotations: Vec<Arc<AnnotationState>> = (0..next(6))
+                .map(|i| {
+                    Arc::new(AnnotationState {
+                        id: format!("a{i}"),
+                        member_id: format!("m{}", next(3)),
+                        skipped: next(5) == 0,
+                        updated: false,
+                        ground_truth: false,
+                        lead_time_ms: 0,
+                        completed_ms: next(100) as i64,
+                        dims: Dims::default(),
+                    })
+                })
+                .collect();
+            let reviews: Vec<Arc<ReviewState>> = (0..next(6))
+                .map(|r| {
+                    Arc::new(ReviewState {
+                        id: format!("r{r}"),
+                        annotation_id: format!("a{}", next(6)),
+                        reviewer_id: "v".to_string(),
+                        outcome: outcomes[next(3) as usize],
+                        started_ms: 0,
+                        completed_ms: next(100) as i64,
+                        fixed: None,
+                    })
+                })
+                .collect();
+            let task = TaskState {
+                exists: true,
+                overlap: (next(3) == 0).then(|| next(4) as u32),
+                annotations,
+                reviews,
+                ..TaskState::default()
+            };
+            let config = ProjectConfig {
+                overlap: 1 + next(3) as u32,
+                review_criteria: [
+                    ReviewCriteria::None,
+                    ReviewCriteria::One,
+                    ReviewCriteria::All,
+                ][case % 3],
+                ..ProjectConfig::default()
+            };
+            let status = status_of(&task, &config);
+            assert_eq!(status, status_reference(&task, &config), "{task:?}");
+            statuses.insert(format!("{:?}", status.0));
+        }
+        // Every derived state was met.
+        assert_eq!(statuses.len(), 5, "{statuses:?}");
+    }
+
+    #[test]
+    fn a_detached_contribution_changes_its_rows_alike() {
+        for contribution in every_kind() {
+            let detached = contribution.detach().attach();
+            let mut keys = Vec::new();
+            targets_ref("p", &contribution, &mut keys);
+            assert!(!keys.is_empty());
+            for key in keys {
+                for sign in [1, -1] {
+                    let (mut x, mut y) = (key.to_key().empty_row(), key.to_key().empty_row());
+                    x.apply(&contribution, sign);
+                    y.apply(&detached, sign);
+                    assert_eq!(x, y, "{contribution:?}");
+                }
+            }
+        }
     }
 }

@@ -53,6 +53,8 @@ impl StatCell<'_> {
 /// size saturates).
 pub fn unit_cells<'a>(values: &[&'a str], out: &mut Vec<(StatCell<'a>, i64)>) {
     let counts = value_counts(values);
+    // Every cell at most once: one allocation, not a doubling series.
+    out.reserve(counts.len() * counts.len());
     match values.len() {
         0 => {}
         1 => out.extend(counts.iter().map(|&(c, _)| {
@@ -86,23 +88,57 @@ pub fn unit_cells<'a>(values: &[&'a str], out: &mut Vec<(StatCell<'a>, i64)>) {
     }
 }
 
-/// The distinct values of a unit with their multiplicities, sorted.
+/// Values of a unit up to which [`value_counts`] looks each value up among
+/// those already counted (beyond, it sorts a copy of the values first).
+const SMALL_UNIT: usize = 32;
+
+/// The distinct values of a unit with their multiplicities, sorted. A
+/// unit usually has a few values: each is looked up among those already
+/// counted, and only the distinct ones are sorted (no copy of the values).
 fn value_counts<'a>(values: &[&'a str]) -> Vec<(&'a str, i64)> {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable();
-    let mut counts: Vec<(&'a str, i64)> = Vec::new();
-    for v in sorted {
-        match counts.last_mut() {
-            Some((last, n)) if *last == v => *n = n.saturating_add(1),
-            _ => counts.push((v, 1)),
+    let mut counts: Vec<(&'a str, i64)> = Vec::with_capacity(values.len());
+    if values.len() > SMALL_UNIT {
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable();
+        for v in sorted {
+            match counts.last_mut() {
+                Some((last, n)) if *last == v => *n = n.saturating_add(1),
+                _ => counts.push((v, 1)),
+            }
+        }
+        return counts;
+    }
+    for &v in values {
+        match counts.iter_mut().find(|(seen, _)| *seen == v) {
+            Some((_, n)) => *n = n.saturating_add(1),
+            None => counts.push((v, 1)),
         }
     }
+    // Distinct values: the unstable sort gives the one order.
+    counts.sort_unstable_by(|a, b| a.0.cmp(b.0));
     counts
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_and_large_units_count_alike() {
+        let labels = ["b", "a", "c", "a", "b", "a", "d"];
+        for n in [0, 1, 2, 7, SMALL_UNIT, SMALL_UNIT + 1, 100] {
+            let values: Vec<&str> = (0..n).map(|i| labels[(i * 5) % labels.len()]).collect();
+            let mut expected: Vec<(&str, i64)> = Vec::new();
+            for v in &values {
+                match expected.iter_mut().find(|(seen, _)| seen == v) {
+                    Some((_, count)) => *count += 1,
+                    None => expected.push((v, 1)),
+                }
+            }
+            expected.sort();
+            assert_eq!(value_counts(&values), expected, "{n} values");
+        }
+    }
 
     fn cells(values: &[&'static str]) -> Vec<(StatCell<'static>, i64)> {
         let mut out = Vec::new();
