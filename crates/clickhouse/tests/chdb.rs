@@ -99,6 +99,38 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
     }
     let weird_dimension = "tag\twith 'quotes'";
     let weird_label = "o'neil \\ \"x\" ; -- not a comment\n";
+    // Each load's keys, bound in both forms.
+    let tasks_keys = [("p", "t1"), ("p1", "t'2\\?"), ("x", "y")];
+    let sessions_keys = [("p", "m1"), ("p1", "m1")];
+    let projects_keys = [("p",), ("p1",), ("nope",)];
+    let members_keys = [("m1",)];
+    let activity_keys = [("p", "m1")];
+    let index_keys = [("p", 0u8, "a1"), ("p", 1, "a1"), ("p", 2, "r1")];
+    let project_hours_keys = [("p", -2i64), ("p", 0), ("p1", 490_000)];
+    let member_hours_keys = [("p", -2i64, "m1"), ("p1", 490_001, "m10")];
+    let totals_keys = [("p",), ("p-totals-only",)];
+    let labels_keys = [
+        ("p", "sentiment", "pos"),
+        ("p", weird_dimension, weird_label),
+    ];
+    let pairs_keys = [("p", "", "m1", "m2"), ("p1", "sentiment", "m1", "model:v1")];
+    let agreement_keys = [
+        ("p", "annotators", "pairwise", "sentiment", -2i64),
+        ("p1", "annotators", "consensus", "", 490_001),
+    ];
+    let cells_keys = [
+        ("p", "sentiment", "single", "", "", 0u32, "pos", ""),
+        (
+            "p1",
+            "stars",
+            "confusion",
+            "m1",
+            "model:v1",
+            0,
+            "a\u{1f}b",
+            "a",
+        ),
+    ];
     let bound: Vec<(&str, clickhouse::query::Query, bool)> = vec![
         ("SERVER_VERSION", q(SERVER_VERSION), false),
         ("PING", q(PING), true),
@@ -113,203 +145,65 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
             true,
         ),
         ("APPLIED_MIGRATIONS", q(APPLIED_MIGRATIONS), true),
-        (
-            "LOAD_TASKS",
-            few(LOAD_TASKS, &[("p", "t1"), ("p1", "t'2\\?"), ("x", "y")]),
-            true,
-        ),
-        (
-            "LOAD_TASKS_MANY",
-            many(LOAD_TASKS, &[("p", "t1"), ("p1", "t'2\\?"), ("x", "y")]),
-            true,
-        ),
+        ("LOAD_TASKS", few(LOAD_TASKS, &tasks_keys), true),
+        ("LOAD_TASKS_MANY", many(LOAD_TASKS, &tasks_keys), true),
         ("PROJECT_TASKS", q(PROJECT_TASKS).bind("p1"), true),
-        (
-            "LOAD_SESSIONS",
-            few(LOAD_SESSIONS, &[("p", "m1"), ("p1", "m1")]),
-            true,
-        ),
+        ("LOAD_SESSIONS", few(LOAD_SESSIONS, &sessions_keys), true),
         (
             "LOAD_SESSIONS_MANY",
-            many(LOAD_SESSIONS, &[("p", "m1"), ("p1", "m1")]),
+            many(LOAD_SESSIONS, &sessions_keys),
             true,
         ),
-        (
-            "LOAD_PROJECTS",
-            few(LOAD_PROJECTS, &[("p",), ("p1",), ("nope",)]),
-            true,
-        ),
+        ("LOAD_PROJECTS", few(LOAD_PROJECTS, &projects_keys), true),
         (
             "LOAD_PROJECTS_MANY",
-            many(LOAD_PROJECTS, &[("p",), ("p1",), ("nope",)]),
+            many(LOAD_PROJECTS, &projects_keys),
             true,
         ),
-        ("LOAD_MEMBERS", few(LOAD_MEMBERS, &[("m1",)]), true),
-        ("LOAD_MEMBERS_MANY", many(LOAD_MEMBERS, &[("m1",)]), true),
-        (
-            "LOAD_INDEX",
-            few(
-                LOAD_INDEX,
-                &[("p", 0u8, "a1"), ("p", 1, "a1"), ("p", 2, "r1")],
-            ),
-            true,
-        ),
-        (
-            "LOAD_INDEX_MANY",
-            many(
-                LOAD_INDEX,
-                &[("p", 0u8, "a1"), ("p", 1, "a1"), ("p", 2, "r1")],
-            ),
-            true,
-        ),
+        ("LOAD_MEMBERS", few(LOAD_MEMBERS, &members_keys), true),
+        ("LOAD_MEMBERS_MANY", many(LOAD_MEMBERS, &members_keys), true),
+        ("LOAD_INDEX", few(LOAD_INDEX, &index_keys), true),
+        ("LOAD_INDEX_MANY", many(LOAD_INDEX, &index_keys), true),
         (
             "LOAD_PROJECT_HOURS",
-            few(
-                LOAD_PROJECT_HOURS,
-                &[("p", -2i64), ("p", 0), ("p1", 490_000)],
-            ),
+            few(LOAD_PROJECT_HOURS, &project_hours_keys),
             true,
         ),
         (
             "LOAD_PROJECT_HOURS_MANY",
-            many(
-                LOAD_PROJECT_HOURS,
-                &[("p", -2i64), ("p", 0), ("p1", 490_000)],
-            ),
+            many(LOAD_PROJECT_HOURS, &project_hours_keys),
             true,
         ),
         (
             "LOAD_MEMBER_HOURS",
-            few(
-                LOAD_MEMBER_HOURS,
-                &[("p", -2i64, "m1"), ("p1", 490_001, "m10")],
-            ),
+            few(LOAD_MEMBER_HOURS, &member_hours_keys),
             true,
         ),
         (
             "LOAD_MEMBER_HOURS_MANY",
-            many(
-                LOAD_MEMBER_HOURS,
-                &[("p", -2i64, "m1"), ("p1", 490_001, "m10")],
-            ),
+            many(LOAD_MEMBER_HOURS, &member_hours_keys),
             true,
         ),
-        (
-            "LOAD_TOTALS",
-            few(LOAD_TOTALS, &[("p",), ("p-totals-only",)]),
-            true,
-        ),
-        (
-            "LOAD_TOTALS_MANY",
-            many(LOAD_TOTALS, &[("p",), ("p-totals-only",)]),
-            true,
-        ),
-        ("LOAD_ACTIVITY", few(LOAD_ACTIVITY, &[("p", "m1")]), true),
+        ("LOAD_TOTALS", few(LOAD_TOTALS, &totals_keys), true),
+        ("LOAD_TOTALS_MANY", many(LOAD_TOTALS, &totals_keys), true),
+        ("LOAD_ACTIVITY", few(LOAD_ACTIVITY, &activity_keys), true),
         (
             "LOAD_ACTIVITY_MANY",
-            many(LOAD_ACTIVITY, &[("p", "m1")]),
+            many(LOAD_ACTIVITY, &activity_keys),
             true,
         ),
-        (
-            "LOAD_LABELS",
-            few(
-                LOAD_LABELS,
-                &[
-                    ("p", "sentiment", "pos"),
-                    ("p", weird_dimension, weird_label),
-                ],
-            ),
-            true,
-        ),
-        (
-            "LOAD_LABELS_MANY",
-            many(
-                LOAD_LABELS,
-                &[
-                    ("p", "sentiment", "pos"),
-                    ("p", weird_dimension, weird_label),
-                ],
-            ),
-            true,
-        ),
-        (
-            "LOAD_PAIRS",
-            few(
-                LOAD_PAIRS,
-                &[("p", "", "m1", "m2"), ("p1", "sentiment", "m1", "model:v1")],
-            ),
-            true,
-        ),
-        (
-            "LOAD_PAIRS_MANY",
-            many(
-                LOAD_PAIRS,
-                &[("p", "", "m1", "m2"), ("p1", "sentiment", "m1", "model:v1")],
-            ),
-            true,
-        ),
-        (
-            "LOAD_AGREEMENT",
-            few(
-                LOAD_AGREEMENT,
-                &[
-                    ("p", "annotators", "pairwise", "sentiment", -2i64),
-                    ("p1", "annotators", "consensus", "", 490_001),
-                ],
-            ),
-            true,
-        ),
+        ("LOAD_LABELS", few(LOAD_LABELS, &labels_keys), true),
+        ("LOAD_LABELS_MANY", many(LOAD_LABELS, &labels_keys), true),
+        ("LOAD_PAIRS", few(LOAD_PAIRS, &pairs_keys), true),
+        ("LOAD_PAIRS_MANY", many(LOAD_PAIRS, &pairs_keys), true),
+        ("LOAD_AGREEMENT", few(LOAD_AGREEMENT, &agreement_keys), true),
         (
             "LOAD_AGREEMENT_MANY",
-            many(
-                LOAD_AGREEMENT,
-                &[
-                    ("p", "annotators", "pairwise", "sentiment", -2i64),
-                    ("p1", "annotators", "consensus", "", 490_001),
-                ],
-            ),
+            many(LOAD_AGREEMENT, &agreement_keys),
             true,
         ),
-        (
-            "LOAD_CELLS",
-            few(
-                LOAD_CELLS,
-                &[
-                    ("p", "sentiment", "single", "", "", 0u32, "pos", ""),
-                    (
-                        "p1",
-                        "stars",
-                        "confusion",
-                        "m1",
-                        "model:v1",
-                        0,
-                        "a\u{1f}b",
-                        "a",
-                    ),
-                ],
-            ),
-            true,
-        ),
-        (
-            "LOAD_CELLS_MANY",
-            many(
-                LOAD_CELLS,
-                &[
-                    ("p", "sentiment", "single", "", "", 0u32, "pos", ""),
-                    (
-                        "p1",
-                        "stars",
-                        "confusion",
-                        "m1",
-                        "model:v1",
-                        0,
-                        "a\u{1f}b",
-                        "a",
-                    ),
-                ],
-            ),
-            true,
-        ),
+        ("LOAD_CELLS", few(LOAD_CELLS, &cells_keys), true),
+        ("LOAD_CELLS_MANY", many(LOAD_CELLS, &cells_keys), true),
         ("POSITIONS", q(POSITIONS), true),
         ("ALL_PROJECTS", q(ALL_PROJECTS), true),
         ("ALL_TOTALS", q(ALL_TOTALS), true),
