@@ -10,6 +10,7 @@ use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_engine::Versioned;
 use serde::ser::{Serialize, SerializeTuple, Serializer};
 
+use crate::codec::CodecError;
 use crate::error::ClickHouseError;
 use crate::queries::{self, KeyLoad};
 use crate::retry::RetryPolicy;
@@ -197,112 +198,111 @@ pub async fn load_aggregates(
             )),
         }
     }
-    let mut out = Vec::with_capacity(keys.len());
-    if !project_hour.is_empty() {
-        let rows: Vec<ProjectHourRow> = fetch_keys(
+    // The kinds are read concurrently: the server runs the queries side
+    // by side and the round trips overlap.
+    let loaded = tokio::try_join!(
+        load_kind(
             client,
             queries::LOAD_PROJECT_HOURS,
             "load project_hour_v2",
             &project_hour,
             |k| k.0.len() + 20,
             policy,
-        )
-        .await?;
-        for row in rows {
-            out.push(row.decode()?);
-        }
-    }
-    if !member_hour.is_empty() {
-        let rows: Vec<MemberHourRow> = fetch_keys(
+            |row: ProjectHourRow| row.decode(),
+        ),
+        load_kind(
             client,
             queries::LOAD_MEMBER_HOURS,
             "load member_hour_v2",
             &member_hour,
             |k| k.0.len() + k.2.len() + 20,
             policy,
-        )
-        .await?;
-        for row in rows {
-            out.push(row.decode()?);
-        }
-    }
-    if !totals.is_empty() {
-        let rows: Vec<ProjectTotalsRow> = fetch_keys(
+            |row: MemberHourRow| row.decode(),
+        ),
+        load_kind(
             client,
             queries::LOAD_TOTALS,
             "load project_totals",
             &totals,
             |k| k.0.len(),
             policy,
-        )
-        .await?;
-        out.extend(rows.iter().map(ProjectTotalsRow::decode));
-    }
-    if !activity.is_empty() {
-        let rows: Vec<MemberActivityRow> = fetch_keys(
+            |row: ProjectTotalsRow| Ok(row.decode()),
+        ),
+        load_kind(
             client,
             queries::LOAD_ACTIVITY,
             "load member_activity",
             &activity,
             |k| k.0.len() + k.1.len(),
             policy,
-        )
-        .await?;
-        out.extend(rows.iter().map(MemberActivityRow::decode));
-    }
-    if !labels.is_empty() {
-        let rows: Vec<LabelsRow> = fetch_keys(
+            |row: MemberActivityRow| Ok(row.decode()),
+        ),
+        load_kind(
             client,
             queries::LOAD_LABELS,
             "load labels",
             &labels,
             |k| k.0.len() + k.1.len() + k.2.len(),
             policy,
-        )
-        .await?;
-        out.extend(rows.iter().map(LabelsRow::decode));
-    }
-    if !pairs.is_empty() {
-        let rows: Vec<PairsRow> = fetch_keys(
+            |row: LabelsRow| Ok(row.decode()),
+        ),
+        load_kind(
             client,
             queries::LOAD_PAIRS,
             "load pairs",
             &pairs,
             |k| k.0.len() + k.1.len() + k.2.len() + k.3.len(),
             policy,
-        )
-        .await?;
-        out.extend(rows.iter().map(PairsRow::decode));
-    }
-    if !agreement.is_empty() {
-        let rows: Vec<AgreementHourRow> = fetch_keys(
+            |row: PairsRow| Ok(row.decode()),
+        ),
+        load_kind(
             client,
             queries::LOAD_AGREEMENT,
             "load task_agreement_hour",
             &agreement,
             |k| k.0.len() + k.3.len() + 40,
             policy,
-        )
-        .await?;
-        for row in rows {
-            out.push(row.decode()?);
-        }
-    }
-    if !cells.is_empty() {
-        let rows: Vec<CellsRow> = fetch_keys(
+            |row: AgreementHourRow| row.decode(),
+        ),
+        load_kind(
             client,
             queries::LOAD_CELLS,
             "load agreement_cells",
             &cells,
             |k| k.0.len() + k.1.len() + k.3.len() + k.4.len() + k.6.len() + k.7.len() + 40,
             policy,
-        )
-        .await?;
-        for row in rows {
-            out.push(row.decode()?);
-        }
+            |row: CellsRow| row.decode(),
+        ),
+    )?;
+    let (a, b, c, d, e, f, g, h) = loaded;
+    let mut out = Vec::with_capacity(keys.len());
+    for kind in [a, b, c, d, e, f, g, h] {
+        out.extend(kind);
     }
     Ok(out)
+}
+
+/// The aggregate rows of one key kind, decoded; no query when `keys` is empty.
+async fn load_kind<K, R>(
+    client: &Client,
+    load: KeyLoad,
+    what: &str,
+    keys: &[K],
+    size: impl Fn(&K) -> usize,
+    policy: &RetryPolicy,
+    decode: impl Fn(R) -> Result<(AggKey, Versioned<AggRow>), CodecError>,
+) -> Result<Vec<(AggKey, Versioned<AggRow>)>, ClickHouseError>
+where
+    K: KeyColumns + Serialize,
+    R: RowOwned + RowRead,
+{
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<R> = fetch_keys(client, load, what, keys, size, policy).await?;
+    rows.into_iter()
+        .map(|row| decode(row).map_err(ClickHouseError::from))
+        .collect()
 }
 
 #[cfg(test)]

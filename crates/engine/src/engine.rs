@@ -418,15 +418,36 @@ impl<S: Store> Engine<S> {
         partition: u32,
         events: &[BatchEvent<'_>],
     ) -> Result<Vec<Outcome>, S> {
-        self.check_order(partition, events)?;
+        self.apply_partitions(&[(partition, events)])
+    }
+
+    /// Applies the batches of several partitions, each in order, as
+    /// [`Engine::apply_batch`] would one after the other, but with one
+    /// prefetch and one read of missing aggregate rows for all of them:
+    /// a store round trip per kind, not per kind and partition. The
+    /// outcomes come in the order of `batches`.
+    ///
+    /// Only the order within a partition matters: a project's events come
+    /// from one partition (the ingestor routes by project), so batches of
+    /// different partitions share no task, session or aggregate row.
+    pub fn apply_partitions(
+        &mut self,
+        batches: &[(u32, &[BatchEvent<'_>])],
+    ) -> Result<Vec<Outcome>, S> {
+        for (partition, events) in batches {
+            self.check_order(*partition, events)?;
+        }
+        let total: usize = batches.iter().map(|(_, events)| events.len()).sum();
         // One event gains nothing from batch reads: its entities are read
         // on first use, exactly as a prefetch would have read them.
-        if events.len() > 1 {
-            self.prefetch(events)?;
+        if total > 1 {
+            self.prefetch(batches.iter().flat_map(|(_, events)| events.iter()))?;
         }
-        let mut outcomes = Vec::with_capacity(events.len());
-        for item in events {
-            outcomes.push(self.apply_item(partition, item)?);
+        let mut outcomes = Vec::with_capacity(total);
+        for (partition, events) in batches {
+            for item in *events {
+                outcomes.push(self.apply_item(*partition, item)?);
+            }
         }
         self.resolve_deferred()?;
         Ok(outcomes)
@@ -471,7 +492,10 @@ impl<S: Store> Engine<S> {
 
     /// Loads, in one read per kind, every entity the batch will touch that
     /// is not cached; absent ones are cached as new (version 0).
-    fn prefetch(&mut self, events: &[BatchEvent<'_>]) -> Result<(), S> {
+    fn prefetch<'b, 'e: 'b>(
+        &mut self,
+        events: impl Iterator<Item = &'b BatchEvent<'e>>,
+    ) -> Result<(), S> {
         let wanted = crate::prefetch::keys(events, |key| self.index.contains_key(key));
         if !wanted.index.is_empty() {
             let found = self

@@ -46,7 +46,10 @@ fn dedup<T: Ord>(mut items: Vec<T>) -> Vec<T> {
 }
 
 /// The keys of a batch; `index_cached` tells which index entries are known.
-pub(crate) fn keys(events: &[BatchEvent<'_>], index_cached: impl Fn(&IndexKey) -> bool) -> Wanted {
+pub(crate) fn keys<'b, 'e: 'b>(
+    events: impl Iterator<Item = &'b BatchEvent<'e>>,
+    index_cached: impl Fn(&IndexKey) -> bool,
+) -> Wanted {
     let mut wanted = Wanted::default();
     for item in events {
         let envelope = &item.event.envelope;

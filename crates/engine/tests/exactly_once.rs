@@ -4,7 +4,8 @@
 //!    aggregates as its clean equivalent;
 //! 2. a run that crashes between any two row writes of a flush, and replays
 //!    from the durable position each time, ends with exactly the store of
-//!    one clean pass (versions included).
+//!    one clean pass (versions included);
+//! 3. partitions applied in one call equal partitions applied one by one.
 
 use std::collections::BTreeMap;
 
@@ -590,6 +591,106 @@ proptest! {
         let mut resent: Vec<String> = clean[..k].to_vec();
         resent.extend_from_slice(&clean[j..]);
         prop_assert_eq!(values(&run_clean(&clean, 1_000_000)), values(&run_clean(&resent, 1_000_000)));
+    }
+}
+
+/// Applies two partitions' streams in batches of `batch` events per
+/// partition, flushing after each round: with `together`, both batches of
+/// a round in one `apply_partitions` call (as the Kafka ingestor does),
+/// else partition 0's batch then partition 1's with `apply_batch`.
+fn run_two_partitions(
+    streams: [&[String]; 2],
+    batch: usize,
+    capacity: usize,
+    together: bool,
+) -> MemoryContents {
+    let settings = EngineSettings {
+        cache_capacity: capacity,
+        ..EngineSettings::default()
+    };
+    let mut engine = Engine::new(MemoryStore::default(), settings).unwrap();
+    let decoded: Vec<Vec<_>> = streams
+        .iter()
+        .map(|stream| {
+            stream
+                .iter()
+                .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
+                .collect()
+        })
+        .collect();
+    let rounds = streams
+        .iter()
+        .map(|s| s.len().div_ceil(batch))
+        .max()
+        .unwrap_or(0);
+    for round in 0..rounds {
+        let batches: Vec<(u32, Vec<BatchEvent<'_>>)> = (0..2)
+            .map(|partition| {
+                let stream = streams[partition];
+                let start = (round * batch).min(stream.len());
+                let end = ((round + 1) * batch).min(stream.len());
+                let events = (start..end)
+                    .map(|i| BatchEvent {
+                        sequence: i as u64 + 1,
+                        raw: stream[i].as_bytes(),
+                        event: &decoded[partition][i],
+                    })
+                    .collect();
+                (partition as u32, events)
+            })
+            .collect();
+        if together {
+            let slices: Vec<(u32, &[BatchEvent<'_>])> = batches
+                .iter()
+                .map(|(partition, events)| (*partition, events.as_slice()))
+                .collect();
+            engine.apply_partitions(&slices).unwrap();
+        } else {
+            for (partition, events) in &batches {
+                engine.apply_batch(*partition, events).unwrap();
+            }
+        }
+        engine.flush().unwrap();
+    }
+    engine.into_store().contents
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Two projects on two partitions (their own sequences, shared member
+    /// ids): one engine call for both partitions' batches gives the store
+    /// of one call per partition, with any batch size and a cache small
+    /// enough to evict between rounds.
+    #[test]
+    fn partitions_applied_together_equal_partitions_applied_apart(
+        first in prop::collection::vec(op(), 1..50),
+        second in prop::collection::vec(op(), 1..50),
+        batch in 1usize..20,
+        capacity in prop_oneof![Just(usize::MAX), 0usize..40],
+    ) {
+        let p1: Vec<String> = generate(&first).into_iter().map(|e| e.json).collect();
+        // The second project gets at least one annotation, so it has rows.
+        let mut second = second;
+        second.insert(0, Op::Submit { task: 0, member: 1, label: 0, stars: 3, lead: 10 });
+        let p2: Vec<String> = generate(&second)
+            .into_iter()
+            .map(|e| e.json.replace(r#""project_id":"p1""#, r#""project_id":"p2""#))
+            .collect();
+        let apart = run_two_partitions([&p1, &p2], batch, capacity, false);
+        let together = run_two_partitions([&p1, &p2], batch, capacity, true);
+        let second_project_counted = apart
+            .aggregates
+            .keys()
+            .any(|key| format!("{:?}", key).contains("\"p2\""));
+        prop_assert!(second_project_counted);
+        prop_assert_eq!(&apart.aggregates, &together.aggregates);
+        prop_assert_eq!(&apart.tasks, &together.tasks);
+        prop_assert_eq!(&apart.sessions, &together.sessions);
+        prop_assert_eq!(&apart.projects, &together.projects);
+        prop_assert_eq!(&apart.index, &together.index);
+        prop_assert_eq!(&apart.archive, &together.archive);
+        prop_assert_eq!(&apart.positions, &together.positions);
     }
 }
 

@@ -237,6 +237,13 @@ impl Buffers {
     }
 
     /// The partitions' buffers, in partition order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (i32, &PartitionBuffer)> {
+        self.partitions
+            .iter()
+            .map(|(partition, buffer)| (*partition, buffer))
+    }
+
+    /// The partitions' buffers, in partition order, to update.
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (i32, &mut PartitionBuffer)> {
         self.partitions
             .iter_mut()

@@ -17,7 +17,8 @@
 //!
 //! Modules: [`config`] (settings), [`producer`] (events out),
 //! [`dead_letter`] (refused messages out), `source` (the consumer and its
-//! rebalance callbacks), `pipeline` (apply, flush, commit, in that order),
+//! rebalance callbacks), `admit` (size, decoding, home partition: what the
+//! engine may see), `pipeline` (apply, flush, commit, in that order),
 //! [`ingestor`] (the thread, backpressure, shutdown), [`metrics`].
 
 #![warn(missing_docs)]
@@ -29,6 +30,7 @@ pub mod ingestor;
 pub mod metrics;
 pub mod producer;
 
+mod admit;
 mod batch;
 mod pipeline;
 mod routing;

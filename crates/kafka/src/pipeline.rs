@@ -19,17 +19,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use labelpulse_core::EventBody;
 use labelpulse_engine::{BatchEvent, Engine, EngineError, EngineSettings, Store};
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::{debug, info, warn};
 
+use crate::admit::Admission;
 use crate::batch::Buffers;
 use crate::config::KafkaConfig;
-use crate::dead_letter::{DeadLetter, DeadLetterProducer};
+use crate::dead_letter::DeadLetterProducer;
 use crate::error::IngestError;
-use crate::metrics::{IngestMetrics, REASON_MISROUTED, REASON_OVERSIZED};
+use crate::metrics::IngestMetrics;
 use crate::routing::ProjectRoutes;
 
 /// First and longest pause between retries of a failing flush.
@@ -482,12 +482,22 @@ impl<S: Store> Pipeline<S> {
         Ok(Some(Cycle::Durable))
     }
 
-    /// Decodes, routes and applies every buffered message not applied yet.
+    /// Admits (decodes, routes) and applies every buffered message not
+    /// applied yet, all partitions in one engine call (one store read per
+    /// kind for all of them).
     fn apply_buffered(&mut self) -> Result<(), EngineError<S::Error>> {
         let Some(engine) = self.engine.as_mut() else {
             return Ok(());
         };
-        for (partition, buffer) in self.buffers.iter_mut() {
+        let mut admission = Admission {
+            topic: &self.topic,
+            max_message_bytes: self.limits.max_message_bytes,
+            routes: &mut self.routes,
+            dead_letters: &mut self.dead_letters,
+            metrics: &self.metrics,
+        };
+        let mut decoded = Vec::new();
+        for (partition, buffer) in self.buffers.iter() {
             if buffer.applied >= buffer.len() {
                 continue;
             }
@@ -497,95 +507,48 @@ impl<S: Store> Pipeline<S> {
                 .get(&engine_partition)
                 .copied()
                 .unwrap_or(0);
-            let mut decoded = Vec::with_capacity(buffer.len() - buffer.applied);
-            for index in buffer.applied..buffer.len() {
-                let Some(message) = buffer.get(index) else {
-                    break;
-                };
-                let Ok(offset) = u64::try_from(message.offset) else {
-                    continue;
-                };
-                let sequence = offset + 1;
-                if sequence <= position {
-                    self.metrics.replayed.inc();
-                    continue;
-                }
-                let first_time = index >= buffer.dead_lettered;
-                let topic = self.topic.as_str();
-                let send =
-                    |producer: &mut DeadLetterProducer, reason: &'static str, detail: &str| {
-                        let letter = DeadLetter {
-                            payload: message.payload,
-                            key: message.key,
-                            reason,
-                            detail,
-                            source_topic: topic,
-                            source_partition: partition,
-                            source_offset: message.offset,
-                        };
-                        if let Err(error) = producer.enqueue(&letter) {
-                            warn!(%error, "dead letter refused; retried before the commit");
-                        }
-                    };
-                if message.payload.len() > self.limits.max_message_bytes {
-                    if first_time {
-                        let detail = format!(
-                            "message of {} bytes exceeds max_message_bytes {}",
-                            message.payload.len(),
-                            self.limits.max_message_bytes
-                        );
-                        send(&mut self.dead_letters, REASON_OVERSIZED, &detail);
-                    }
-                    continue;
-                }
-                match labelpulse_core::decode(message.payload) {
-                    Err(error) => {
-                        if first_time {
-                            let detail = error.to_string();
-                            send(&mut self.dead_letters, error.kind(), &detail);
-                        }
-                    }
-                    Ok(event) => {
-                        let project = match &event.body {
-                            EventBody::MemberUpserted(_) => None,
-                            _ => event.envelope.project_id.as_deref(),
-                        };
-                        if let Some(project) = project {
-                            if let Err(home) = self.routes.check(project, partition) {
-                                if first_time {
-                                    let detail = format!(
-                                        "project `{project}` belongs to partition {home} (seen there first), arrived on partition {partition}"
-                                    );
-                                    send(&mut self.dead_letters, REASON_MISROUTED, &detail);
-                                }
-                                continue;
-                            }
-                        }
-                        decoded.push((sequence, message.payload, event));
-                    }
-                }
-            }
-            let batch: Vec<BatchEvent<'_>> = decoded
-                .iter()
-                .map(|(sequence, raw, event)| BatchEvent {
-                    sequence: *sequence,
-                    raw,
-                    event,
-                })
-                .collect();
-            let before = engine.counters().clone();
-            let applied = engine.apply_batch(engine_partition, &batch);
-            let after = engine.counters();
-            observe_cache(&self.metrics, engine);
-            self.metrics.applied.inc_by(after.applied - before.applied);
-            self.metrics.fenced.inc_by(after.fenced - before.fenced);
-            self.metrics
-                .unresolved
-                .inc_by(after.unresolved - before.unresolved);
-            applied?;
-            drop(batch);
-            drop(decoded);
+            decoded.push((
+                engine_partition,
+                admission.admit(partition, buffer, position),
+            ));
+        }
+        let batches: Vec<(u32, Vec<BatchEvent<'_>>)> = decoded
+            .iter()
+            .map(|(partition, events)| {
+                let batch = events
+                    .iter()
+                    .map(|(sequence, raw, event)| BatchEvent {
+                        sequence: *sequence,
+                        raw,
+                        event,
+                    })
+                    .collect();
+                (*partition, batch)
+            })
+            .collect();
+        let slices: Vec<(u32, &[BatchEvent<'_>])> = batches
+            .iter()
+            .map(|(partition, batch)| (*partition, batch.as_slice()))
+            .collect();
+        let before = engine.counters().clone();
+        let applied = engine.apply_partitions(&slices);
+        let after = engine.counters();
+        observe_cache(&self.metrics, engine);
+        self.metrics.applied.inc_by(after.applied - before.applied);
+        self.metrics.fenced.inc_by(after.fenced - before.fenced);
+        self.metrics
+            .unresolved
+            .inc_by(after.unresolved - before.unresolved);
+        drop(slices);
+        drop(batches);
+        drop(decoded);
+        // Dead letters are queued once, whether or not the engine succeeded
+        // (a failed batch is applied again, its dead letters are not sent again).
+        for (_, buffer) in self.buffers.iter_mut() {
             buffer.dead_lettered = buffer.dead_lettered.max(buffer.len());
+        }
+        applied?;
+        for (_, buffer) in self.buffers.iter_mut() {
             buffer.applied = buffer.len();
         }
         Ok(())

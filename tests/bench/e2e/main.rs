@@ -20,6 +20,7 @@
 
 #[path = "../../common/mod.rs"]
 mod common;
+mod cpu;
 mod peer;
 mod probe;
 mod scrape;
@@ -34,6 +35,7 @@ use rdkafka::ClientConfig;
 use serde::Serialize;
 
 use common::{create_topic, free_port, Process};
+use cpu::{CpuSeconds, CpuWatch};
 use scrape::{scrape, FlushLatency, IngestorScrape};
 
 const BROKERS: &str = "127.0.0.1:9092";
@@ -81,7 +83,7 @@ struct Args {
     /// inodes freed in the last 300 s; see tests/README.md).
     #[arg(long, default_value_t = 0)]
     rest_seconds: u64,
-    /// Keep the topics and databases.
+    /// Keep the topics, the databases, and the folder of logs and configs.
     #[arg(long)]
     keep: bool,
     /// Also write the report (JSON) here.
@@ -126,6 +128,8 @@ struct Throughput {
     events_per_second_after_first_message: f64,
     flush: FlushLatency,
     peak_rss_mib: Option<f64>,
+    /// CPU seconds from the ingestor's start to the catch-up.
+    cpu_seconds: CpuSeconds,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,6 +148,9 @@ struct Freshness {
     flush: FlushLatency,
     /// Whether the ingestor had committed everything 60 s after the phase.
     caught_up: bool,
+    /// CPU seconds over the whole phase (the query service and the
+    /// simulator count in `machine_busy` only).
+    cpu_seconds: Option<CpuSeconds>,
 }
 
 #[derive(Debug, Serialize)]
@@ -230,7 +237,12 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
     eprintln!("bench: topic {}, database {}", names.topic, names.database);
 
     let result = measure(args, &names, &config, &client, dir.path(), machine).await;
-    if !args.keep {
+    if args.keep {
+        eprintln!(
+            "bench: kept the logs and configs in {}",
+            dir.keep().display()
+        );
+    } else {
         cleanup(&client, &names).await;
     }
     result
@@ -290,6 +302,8 @@ async fn measure(
         &dir.join("ingest.log"),
     );
     let pid = ingest.child.id();
+    let cpu = CpuWatch::new(pid, &cpu::services_dir(&common::root()));
+    let cpu_start = cpu.sample();
     let (first, caught_up, at_catch_up) = until_committed(
         client,
         &metrics,
@@ -298,6 +312,7 @@ async fn measure(
         Duration::from_secs(1800),
     )
     .await?;
+    let cpu_seconds = cpu.between(cpu_start, cpu.sample());
     let seconds = caught_up.duration_since(began).as_secs_f64();
     let throughput = Throughput {
         preload_seconds,
@@ -307,11 +322,15 @@ async fn measure(
             / caught_up.duration_since(first).as_secs_f64(),
         flush: FlushLatency::between(&IngestorScrape::default(), &at_catch_up),
         peak_rss_mib: peak_rss_mib(pid),
+        cpu_seconds,
     };
     eprintln!("bench: throughput {throughput:?}");
 
     // Freshness.
-    let freshness = freshness(args, names, &config_arg, client, dir, &metrics, &mut ingest).await?;
+    let cpu_start = cpu.sample();
+    let mut freshness =
+        freshness(args, names, &config_arg, client, dir, &metrics, &mut ingest).await?;
+    freshness.cpu_seconds = Some(cpu.between(cpu_start, cpu.sample()));
     eprintln!("bench: freshness {freshness:?}");
     let ingestor_peak_rss_mib = peak_rss_mib(pid);
     ingest.kill9();
@@ -465,6 +484,7 @@ async fn freshness(
         api_p99_seconds: probe::quantile(&polls, 0.99),
         flush: FlushLatency::between(&before, &after),
         caught_up,
+        cpu_seconds: None,
     })
 }
 
