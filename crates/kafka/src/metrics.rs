@@ -34,8 +34,10 @@ pub mod names {
     /// Attempts to make a batch durable that failed (store reads or writes,
     /// dead-letter acknowledgements); retried with backoff.
     pub const FLUSH_FAILURES: &str = "labelpulse_ingestor_flush_failures_total";
-    /// Duration of a flush from its start until it is durable, seconds
-    /// (a flush is written while the next messages are applied).
+    /// Duration of a flush from its start until the ingestor finds it
+    /// durable, seconds. A flush is written while the next messages are
+    /// applied, and its end is seen between two messages or after that
+    /// apply, so under a backlog this includes the wait for the apply.
     pub const FLUSH_SECONDS: &str = "labelpulse_ingestor_flush_duration_seconds";
     /// Unix time of the last durable flush, seconds (staleness alerts).
     pub const LAST_FLUSH: &str = "labelpulse_ingestor_last_flush_timestamp_seconds";

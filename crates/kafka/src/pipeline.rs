@@ -4,9 +4,10 @@
 //! A flush is written in the background ([`Engine::start_flush`]): while
 //! the store takes it, its messages are sealed in the buffers and the loop
 //! goes on reading and applying the next ones. Its completion is checked on
-//! every tick; the next flush waits for it (one write at a time, so the
-//! store sees flushes in order), and so do retries and drains, which run
-//! their flush to the end.
+//! every tick; the next cycle applies its own messages first and then waits
+//! for it before starting its flush (one write at a time, so the store sees
+//! flushes in order), and so do retries and drains, which run their flush
+//! to the end.
 //!
 //! Invariant: an offset is committed only after the flush that covers it is
 //! durable in the store and every dead letter at or before it was
@@ -359,10 +360,10 @@ impl<S: Store> Pipeline<S> {
         }
     }
 
-    /// One attempt: finish the flush being written, apply what is
-    /// buffered, start its flush, and unless `wait` is false and the store
-    /// writes in the background, finish it too (then: wait for the dead
-    /// letters, mark durable, commit).
+    /// One attempt: apply what is buffered (while the last flush is still
+    /// being written), finish that flush, start the next, and unless `wait`
+    /// is false and the store writes in the background, finish it too
+    /// (then: wait for the dead letters, mark durable, commit).
     pub(crate) fn cycle<C: ConsumerContext, K: Consumer<C>>(
         &mut self,
         consumer: &K,
@@ -380,15 +381,14 @@ impl<S: Store> Pipeline<S> {
         consumer: &K,
         wait: bool,
     ) -> Result<Cycle, Halt> {
-        // One write at a time: the store takes flushes in order.
-        if let Some(Cycle::Retry(why)) = self.complete_in_flight(consumer, true)? {
-            return Ok(Cycle::Retry(why));
-        }
         if self.engine.is_none() {
             if let Err(why) = self.rebuild_engine() {
                 return Ok(Cycle::Retry(why));
             }
         }
+        // The buffered messages are applied while the last flush is still
+        // being written: the engine reads no key that flush holds
+        // (`Store::start_write`), so the two overlap.
         if let Err(error) = self.apply_buffered() {
             return match error {
                 EngineError::Store(error) => {
@@ -399,6 +399,10 @@ impl<S: Store> Pipeline<S> {
                 }
                 other => Err(Halt::Fatal(IngestError::Engine(other.to_string()))),
             };
+        }
+        // One write at a time: the store takes flushes in order.
+        if let Some(Cycle::Retry(why)) = self.complete_in_flight(consumer, true)? {
+            return Ok(Cycle::Retry(why));
         }
         let Some(engine) = self.engine.as_mut() else {
             return Ok(Cycle::Retry("no engine".to_string()));
