@@ -496,7 +496,14 @@ impl<S: Store> Engine<S> {
         &mut self,
         events: impl Iterator<Item = &'b BatchEvent<'e>>,
     ) -> Result<(), S> {
-        let wanted = crate::prefetch::keys(events, |key| self.index.contains_key(key));
+        let cache = crate::prefetch::CacheView {
+            index: &self.index,
+            tasks: &self.tasks,
+            sessions: &self.sessions,
+            projects: &self.projects,
+            members: &self.members,
+        };
+        let wanted = crate::prefetch::keys(events, &cache);
         if !wanted.index.is_empty() {
             let found = self
                 .store
@@ -504,7 +511,10 @@ impl<S: Store> Engine<S> {
                 .map_err(EngineError::Store)?;
             self.index.extend(found);
         }
-        let tasks = wanted.tasks(|key| self.index.get(key).cloned());
+        let tasks = wanted.tasks(
+            |key| self.index.get(key).cloned(),
+            |key| self.tasks.contains_key(key),
+        );
         load_missing(&mut self.tasks, tasks, TaskState::default, |keys| {
             self.store.load_tasks(keys)
         })?;

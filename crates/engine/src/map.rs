@@ -5,10 +5,12 @@ use std::hash::{Hash, Hasher};
 
 /// A hash map of the engine.
 pub(crate) type HashMap<K, V> = hashbrown::HashMap<K, V, rustc_hash::FxBuildHasher>;
+/// A hash set of the engine.
+pub(crate) type HashSet<T> = hashbrown::HashSet<T, rustc_hash::FxBuildHasher>;
 
 /// A borrowed `(String, String)` key (a task's or a session's): it hashes
 /// and compares like the owned pair, so a lookup allocates nothing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StrPair<'a>(pub(crate) &'a str, pub(crate) &'a str);
 
 impl StrPair<'_> {

@@ -1,13 +1,29 @@
-//! Which entities a batch will touch, so the engine can read the missing
-//! ones with one store read per kind instead of one per event.
+//! Which entities a batch will touch and the engine does not hold, so it
+//! can read them with one store read per kind instead of one per event.
+//! Keys are gathered borrowed and deduplicated first: a batch names the
+//! same task and session many times, and most of them are cached, so an
+//! owned key is made only for what the store is asked.
 
 use labelpulse_core::event::EventBody;
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::task::TaskState;
 
-use crate::entity::{IndexKey, IndexKind};
+use crate::cache::Cached;
+use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
+use crate::map::{HashMap, HashSet, StrPair};
 use crate::store::{SessionKey, TaskKey};
 use crate::BatchEvent;
 
-/// Keys a batch needs.
+/// The engine's cached entities, looked at (not changed) by [`keys`].
+pub(crate) struct CacheView<'c> {
+    pub(crate) index: &'c HashMap<IndexKey, String>,
+    pub(crate) tasks: &'c HashMap<TaskKey, Cached<TaskState>>,
+    pub(crate) sessions: &'c HashMap<SessionKey, Cached<SessionState>>,
+    pub(crate) projects: &'c HashMap<String, Cached<ProjectConfig>>,
+    pub(crate) members: &'c HashMap<String, Cached<MemberState>>,
+}
+
+/// Keys a batch needs that are not cached.
 #[derive(Debug, Default)]
 pub(crate) struct Wanted {
     /// Index entries to read (deletes by id not in the cache).
@@ -25,13 +41,19 @@ pub(crate) struct Wanted {
 }
 
 impl Wanted {
-    /// Task keys, resolving index lookups with `resolve` (after the index read).
-    pub(crate) fn tasks(&self, resolve: impl Fn(&IndexKey) -> Option<String>) -> Vec<TaskKey> {
+    /// Task keys, resolving index lookups with `resolve` (after the index
+    /// read) and leaving out those `cached` holds.
+    pub(crate) fn tasks(
+        &self,
+        resolve: impl Fn(&IndexKey) -> Option<String>,
+        cached: impl Fn(&TaskKey) -> bool,
+    ) -> Vec<TaskKey> {
         let mut tasks = self.direct_tasks.clone();
         tasks.extend(
             self.indexed_tasks
                 .iter()
-                .filter_map(|key| resolve(key).map(|task| (key.0.clone(), task))),
+                .filter_map(|key| resolve(key).map(|task| (key.0.clone(), task)))
+                .filter(|key| !cached(key)),
         );
         tasks.sort();
         tasks.dedup();
@@ -39,76 +61,179 @@ impl Wanted {
     }
 }
 
-fn dedup<T: Ord>(mut items: Vec<T>) -> Vec<T> {
-    items.sort();
-    items.dedup();
-    items
+/// Sorted owned copies of borrowed keys (sorted: the store is asked in a
+/// deterministic order).
+fn owned_pairs(pairs: HashSet<StrPair<'_>>) -> Vec<(String, String)> {
+    let mut owned: Vec<(String, String)> = pairs.into_iter().map(StrPair::to_owned).collect();
+    owned.sort_unstable();
+    owned
 }
 
-/// The keys of a batch; `index_cached` tells which index entries are known.
+fn owned_strs(strs: HashSet<&str>) -> Vec<String> {
+    let mut owned: Vec<String> = strs.into_iter().map(str::to_string).collect();
+    owned.sort_unstable();
+    owned
+}
+
+/// The keys of a batch that `cache` does not hold.
 pub(crate) fn keys<'b, 'e: 'b>(
     events: impl Iterator<Item = &'b BatchEvent<'e>>,
-    index_cached: impl Fn(&IndexKey) -> bool,
+    cache: &CacheView<'_>,
 ) -> Wanted {
-    let mut wanted = Wanted::default();
+    let mut tasks: HashSet<StrPair<'b>> = HashSet::default();
+    let mut sessions: HashSet<StrPair<'b>> = HashSet::default();
+    let mut projects: HashSet<&'b str> = HashSet::default();
+    let mut members: HashSet<&'b str> = HashSet::default();
+    let mut indexed: Vec<IndexKey> = Vec::new();
     for item in events {
         let envelope = &item.event.envelope;
-        let project = envelope
-            .project_id
-            .as_deref()
-            .unwrap_or_default()
-            .to_string();
-        let task = |id: &str| (project.clone(), id.to_string());
-        let by_index = |kind: IndexKind, id: &str| (project.clone(), kind, id.to_string());
+        let project: &'b str = envelope.project_id.as_deref().unwrap_or_default();
+        let mut task = |id: &'b str| {
+            let key = StrPair(project, id);
+            if !cache.tasks.contains_key(&key) {
+                tasks.insert(key);
+            }
+        };
+        let by_index = |kind: IndexKind, id: &str| (project.to_string(), kind, id.to_string());
         match &item.event.body {
             EventBody::MemberUpserted(member) => {
-                wanted.members.push(member.member_id.to_string());
+                let member: &'b str = &member.member_id;
+                if !cache.members.contains_key(member) {
+                    members.insert(member);
+                }
                 continue;
             }
-            EventBody::Session(session) => wanted
-                .sessions
-                .push((project.clone(), session.member_id.to_string())),
+            EventBody::Session(session) => {
+                let key = StrPair(project, &session.member_id);
+                if !cache.sessions.contains_key(&key) {
+                    sessions.insert(key);
+                }
+            }
             EventBody::ProjectUpserted(_) => {}
             EventBody::TaskCreated { task_id, .. }
             | EventBody::TaskDeleted { task_id }
-            | EventBody::TaskStateChanged { task_id, .. } => {
-                wanted.direct_tasks.push(task(task_id))
-            }
-            EventBody::Annotation(annotation) => {
-                wanted.direct_tasks.push(task(&annotation.task_id))
-            }
-            EventBody::PredictionCreated(prediction) => {
-                wanted.direct_tasks.push(task(&prediction.task_id))
-            }
-            EventBody::ReviewSubmitted(review) => wanted.direct_tasks.push(task(&review.task_id)),
+            | EventBody::TaskStateChanged { task_id, .. } => task(task_id),
+            EventBody::Annotation(annotation) => task(&annotation.task_id),
+            EventBody::PredictionCreated(prediction) => task(&prediction.task_id),
+            EventBody::ReviewSubmitted(review) => task(&review.task_id),
             EventBody::AnnotationDeleted {
                 annotation_id,
                 task_id,
             } => match task_id {
-                Some(task_id) => wanted.direct_tasks.push(task(task_id)),
-                None => wanted
-                    .indexed_tasks
-                    .push(by_index(IndexKind::Annotation, annotation_id)),
+                Some(task_id) => task(task_id),
+                None => indexed.push(by_index(IndexKind::Annotation, annotation_id)),
             },
-            EventBody::PredictionDeleted { prediction_id } => wanted
-                .indexed_tasks
-                .push(by_index(IndexKind::Prediction, prediction_id)),
-            EventBody::ReviewDeleted { review_id } => wanted
-                .indexed_tasks
-                .push(by_index(IndexKind::Review, review_id)),
+            EventBody::PredictionDeleted { prediction_id } => {
+                indexed.push(by_index(IndexKind::Prediction, prediction_id))
+            }
+            EventBody::ReviewDeleted { review_id } => {
+                indexed.push(by_index(IndexKind::Review, review_id))
+            }
         }
-        wanted.projects.push(project);
+        if !cache.projects.contains_key(project) {
+            projects.insert(project);
+        }
     }
-    wanted.indexed_tasks = dedup(wanted.indexed_tasks);
-    wanted.index = wanted
-        .indexed_tasks
+    indexed.sort_unstable();
+    indexed.dedup();
+    let index = indexed
         .iter()
-        .filter(|key| !index_cached(key))
+        .filter(|key| !cache.index.contains_key(*key))
         .cloned()
         .collect();
-    wanted.direct_tasks = dedup(wanted.direct_tasks);
-    wanted.sessions = dedup(wanted.sessions);
-    wanted.projects = dedup(wanted.projects);
-    wanted.members = dedup(wanted.members);
-    wanted
+    Wanted {
+        index,
+        direct_tasks: owned_pairs(tasks),
+        indexed_tasks: indexed,
+        sessions: owned_pairs(sessions),
+        projects: owned_strs(projects),
+        members: owned_strs(members),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Versioned;
+
+    fn fresh<T>(value: T) -> Cached<T> {
+        Cached::clean(Versioned { version: 1, value })
+    }
+
+    fn annotation(task: &str, member: &str) -> String {
+        format!(
+            r#"{{"event_id":"e-{task}-{member}","type":"annotation.submitted","schema_version":1,"occurred_at":"2026-03-01T00:00:00Z","project_id":"p","annotation_id":"a-{task}-{member}","task_id":"{task}","member_id":"{member}","lead_time_seconds":3,"completed_at":"2026-03-01T00:00:00Z","result":[]}}"#
+        )
+    }
+
+    fn heartbeat(member: &str) -> String {
+        format!(
+            r#"{{"event_id":"h-{member}","type":"session.heartbeat","schema_version":1,"occurred_at":"2026-03-01T00:00:00Z","project_id":"p","member_id":"{member}"}}"#
+        )
+    }
+
+    #[test]
+    fn only_uncached_keys_are_wanted_once_each() {
+        let lines = [
+            annotation("t1", "m1"),
+            annotation("t2", "m1"),
+            annotation("t2", "m2"),
+            annotation("t3", "m2"),
+            heartbeat("m1"),
+            heartbeat("m2"),
+            heartbeat("m2"),
+        ];
+        let events: Vec<_> = lines
+            .iter()
+            .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid event"))
+            .collect();
+        let batch: Vec<BatchEvent<'_>> = events
+            .iter()
+            .zip(&lines)
+            .enumerate()
+            .map(|(i, (event, line))| BatchEvent {
+                sequence: i as u64 + 1,
+                raw: line.as_bytes(),
+                event,
+            })
+            .collect();
+        let mut tasks = HashMap::default();
+        tasks.insert(
+            ("p".to_string(), "t1".to_string()),
+            fresh(TaskState::default()),
+        );
+        let mut sessions = HashMap::default();
+        sessions.insert(
+            ("p".to_string(), "m1".to_string()),
+            fresh(SessionState::default()),
+        );
+        let mut projects = HashMap::default();
+        let (index, members) = (HashMap::default(), HashMap::default());
+        let cache = CacheView {
+            index: &index,
+            tasks: &tasks,
+            sessions: &sessions,
+            projects: &projects,
+            members: &members,
+        };
+        let wanted = keys(batch.iter(), &cache);
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            wanted.tasks(|_| None, |_| false),
+            vec![pair("p", "t2"), pair("p", "t3")]
+        );
+        assert_eq!(wanted.sessions, vec![pair("p", "m2")]);
+        assert_eq!(wanted.projects, vec!["p".to_string()]);
+        assert!(wanted.index.is_empty() && wanted.members.is_empty());
+
+        projects.insert("p".to_string(), fresh(ProjectConfig::default()));
+        let cache = CacheView {
+            index: &index,
+            tasks: &tasks,
+            sessions: &sessions,
+            projects: &projects,
+            members: &members,
+        };
+        assert!(keys(batch.iter(), &cache).projects.is_empty());
+    }
 }
