@@ -865,8 +865,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// `project.upserted`. A change of scoring settings re-derives every task
-    /// of the project; it is applied alone between two flushes, so every
-    /// task it reads is at a version below `sequence`.
+    /// of the project from the store, after a flush when the cache holds
+    /// any of them; every task it reads is at a version below `sequence`.
     fn upsert_project(
         &mut self,
         sequence: u64,
@@ -884,8 +884,19 @@ impl<S: Store> Engine<S> {
             current.stamp(sequence);
             return Ok(Outcome::Applied);
         }
-        // Barrier: everything before this event becomes durable first.
-        self.flush()?;
+        // Barrier: the project's tasks are read from the store below, so
+        // those the cache holds (changed, or in a flush being written) must
+        // be durable first. With none cached, every task of the project the
+        // store holds is durable already (rows leave the cache only after
+        // their flush ended), and no write is needed: the first settings of
+        // each project, at the start of a stream, cost one read each.
+        if self
+            .tasks
+            .keys()
+            .any(|(task_project, _)| task_project == project)
+        {
+            self.flush()?;
+        }
         let stored = self
             .store
             .project_tasks(project)
