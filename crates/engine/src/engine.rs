@@ -94,8 +94,9 @@ pub struct BatchEvent<'a> {
     pub event: &'a Event<'a>,
 }
 
-/// Inserts the entries of `keys` that are not cached: loaded ones as read,
-/// absent ones as new (version 0, `default()`).
+/// Caches the entries of `keys` (the prefetch's, none of them cached):
+/// loaded ones as read, absent ones as new (version 0, `default()`). An
+/// entry cached meanwhile is kept, never overwritten.
 fn load_missing<K, T, E>(
     map: &mut HashMap<K, Cached<T>>,
     keys: Vec<K>,
@@ -103,20 +104,16 @@ fn load_missing<K, T, E>(
     load: impl FnOnce(&[K]) -> std::result::Result<Vec<(K, Versioned<T>)>, E>,
 ) -> std::result::Result<(), EngineError<E>>
 where
-    K: std::hash::Hash + Eq + Clone,
+    K: std::hash::Hash + Eq,
     E: std::error::Error + 'static,
 {
-    let missing: Vec<K> = keys
-        .into_iter()
-        .filter(|key| !map.contains_key(key))
-        .collect();
-    if missing.is_empty() {
+    if keys.is_empty() {
         return Ok(());
     }
-    for (key, value) in load(&missing).map_err(EngineError::Store)? {
-        map.insert(key, Cached::clean(value));
+    for (key, value) in load(&keys).map_err(EngineError::Store)? {
+        map.entry(key).or_insert_with(|| Cached::clean(value));
     }
-    for key in missing {
+    for key in keys {
         map.entry(key).or_insert_with(|| {
             Cached::clean(Versioned {
                 version: 0,
@@ -530,18 +527,18 @@ impl<S: Store> Engine<S> {
             ProjectConfig::default,
             |keys| self.store.load_projects(keys),
         )?;
-        let members: Vec<String> = wanted
-            .members
-            .into_iter()
-            .filter(|m| !self.members.contains_key(m))
-            .collect();
-        if !members.is_empty() {
+        // Members absent from the store stay uncached (a member has no
+        // default state): `member.upserted` asks the store again and
+        // creates them from its event.
+        if !wanted.members.is_empty() {
             for (key, value) in self
                 .store
-                .load_members(&members)
+                .load_members(&wanted.members)
                 .map_err(EngineError::Store)?
             {
-                self.members.insert(key, Cached::clean(value));
+                self.members
+                    .entry(key)
+                    .or_insert_with(|| Cached::clean(value));
             }
         }
         Ok(())
