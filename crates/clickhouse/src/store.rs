@@ -32,7 +32,7 @@ use crate::error::ClickHouseError;
 use crate::load::{self, fetch_keys};
 use crate::queries;
 use crate::tables::{
-    IdIndexRow, IngestProgressRow, MembersRow, ProjectsRow, SessionsRow, TasksRow,
+    IdIndexRow, IngestProgressRow, MembersRow, ProjectsRow, SessionsRow, TaskIdsRow, TasksRow,
 };
 use crate::write::{write_flush, EncodedFlush, WriteStats};
 
@@ -201,6 +201,19 @@ impl Store for ClickHouseStore {
                 .fetch_all()
         }))?;
         decode_all(rows, TasksRow::decode)
+    }
+
+    fn list_tasks(&mut self, projects: &[String]) -> Result<Option<Vec<TaskKey>>, Self::Error> {
+        let client = &self.ch.read;
+        let policy = self.ch.config.load_policy();
+        let rows: Vec<TaskIdsRow> = self.block_on(policy.run("list projects' tasks", || {
+            client.query(queries::LIST_TASKS).bind(projects).fetch_all()
+        }))?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|row| (row.project, row.task))
+                .collect(),
+        ))
     }
 
     fn session(

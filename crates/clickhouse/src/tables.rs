@@ -259,6 +259,15 @@ pub struct TasksRow {
     pub state: Vec<u8>,
 }
 
+/// The key columns of a `tasks` row: a project's listing of its tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
+pub struct TaskIdsRow {
+    /// Project.
+    pub project: String,
+    /// Task.
+    pub task: String,
+}
+
 /// A row of `sessions`.
 #[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct SessionsRow {

@@ -88,6 +88,12 @@ fn every_row_and_key_kind_round_trips() {
     );
     assert_eq!(store.project_tasks("p1").unwrap().len(), 2);
     assert!(store.project_tasks("").unwrap().is_empty());
+    // The listing of projects' tasks is the memory store's, in any order.
+    let projects = ["p".to_string(), "p1".to_string(), "absent".to_string()];
+    let mut listed = store.list_tasks(&projects).unwrap().expect("a listing");
+    listed.sort();
+    assert_eq!(Some(listed), memory.list_tasks(&projects).unwrap());
+    assert!(!memory.list_tasks(&projects).unwrap().unwrap().is_empty());
 
     // Misses, and empty key lists.
     assert_eq!(store.task(&("p".into(), "nope".into())).unwrap(), None);
@@ -283,6 +289,7 @@ fn an_empty_store_reads_empty() {
     let reader = db.reader();
     assert!(store.positions().unwrap().is_empty());
     assert!(store.project_tasks("p").unwrap().is_empty());
+    assert_eq!(store.list_tasks(&["p".to_string()]).unwrap(), Some(vec![]));
     let rt = &db.runtime;
     assert!(rt.block_on(reader.projects()).unwrap().is_empty());
     assert_eq!(rt.block_on(reader.project("p")).unwrap(), None);

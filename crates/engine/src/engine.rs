@@ -28,6 +28,7 @@ use crate::cache::{cached, Cached};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
 use crate::intern::{Interner, Sym, Symbols};
+use crate::known_tasks::KnownTasks;
 use crate::row_key::RowKey;
 use crate::scratch::Scratch;
 use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
@@ -39,7 +40,9 @@ pub struct EngineSettings {
     pub idle_threshold_ms: i64,
     /// Cached entries (tasks, sessions, members, aggregate rows, index
     /// entries) above which a flush empties the cache of clean entries;
-    /// they are reloaded from the store when next used.
+    /// they are reloaded from the store when next used. Separately, the
+    /// projects' known-task sets hold at most as many task hashes (8 bytes
+    /// each) and are dropped above it.
     pub cache_capacity: usize,
 }
 
@@ -306,6 +309,9 @@ pub struct Engine<S: Store> {
     deferred: DeferredRows,
     index: HashMap<IndexKey, String>,
     new_index: Vec<(IndexKey, String)>,
+    /// Per project, the tasks the store may hold: the prefetch reads only
+    /// those, the others are new.
+    known_tasks: KnownTasks,
     archive: Vec<(u32, u64, Vec<u8>)>,
     positions: BTreeMap<u32, u64>,
     /// Partitions applied to since the last flush: a flush writes only
@@ -343,6 +349,7 @@ impl<S: Store> Engine<S> {
             deferred: DeferredRows::default(),
             index: HashMap::default(),
             new_index: Vec::new(),
+            known_tasks: KnownTasks::default(),
             archive: Vec::new(),
             positions,
             touched: std::collections::BTreeSet::new(),
@@ -512,8 +519,24 @@ impl<S: Store> Engine<S> {
             |key| self.index.get(key).cloned(),
             |key| self.tasks.contains_key(key),
         );
+        self.list_tasks_of(&tasks)?;
+        let known = &self.known_tasks;
         load_missing(&mut self.tasks, tasks, TaskState::default, |keys| {
-            self.store.load_tasks(keys)
+            if keys
+                .iter()
+                .all(|(project, task)| known.may_hold(project, task))
+            {
+                return self.store.load_tasks(keys);
+            }
+            let stored: Vec<TaskKey> = keys
+                .iter()
+                .filter(|(project, task)| known.may_hold(project, task))
+                .cloned()
+                .collect();
+            if stored.is_empty() {
+                return Ok(Vec::new());
+            }
+            self.store.load_tasks(&stored)
         })?;
         load_missing(
             &mut self.sessions,
@@ -540,6 +563,48 @@ impl<S: Store> Engine<S> {
                     .entry(key)
                     .or_insert_with(|| Cached::clean(value));
             }
+        }
+        Ok(())
+    }
+
+    /// Lists, in one store read, the tasks of the projects of `tasks` that
+    /// have no listing yet, and makes their known-task sets: the store's
+    /// tasks and the cache's (those of a flush being written among them).
+    fn list_tasks_of(&mut self, tasks: &[TaskKey]) -> Result<(), S> {
+        let mut projects: Vec<String> = Vec::new();
+        for (project, _) in tasks {
+            let new = !self.known_tasks.has_listing(project);
+            if new && projects.last() != Some(project) && !projects.contains(project) {
+                projects.push(project.clone());
+            }
+        }
+        if projects.is_empty() {
+            return Ok(());
+        }
+        let bound = self.settings.cache_capacity;
+        let Some(stored) = self
+            .store
+            .list_tasks(&projects)
+            .map_err(EngineError::Store)?
+        else {
+            for project in &projects {
+                self.known_tasks
+                    .insert(project, None::<std::iter::Empty<&str>>, bound);
+            }
+            return Ok(());
+        };
+        let mut listed: HashMap<&str, Vec<&str>> =
+            projects.iter().map(|p| (p.as_str(), Vec::new())).collect();
+        for (project, task) in stored.iter().chain(self.tasks.keys()) {
+            if let Some(project_tasks) = listed.get_mut(project.as_str()) {
+                project_tasks.push(task);
+            }
+        }
+        for project in &projects {
+            let project_tasks = listed
+                .get(project.as_str())
+                .map(|tasks| tasks.iter().copied());
+            self.known_tasks.insert(project, project_tasks, bound);
         }
         Ok(())
     }
@@ -996,7 +1061,7 @@ impl<S: Store> Engine<S> {
     }
 
     /// The dirty rows and the positions; the archive is the caller's.
-    fn collect(&self) -> Flush {
+    fn collect(&mut self) -> Flush {
         fn dirty<K: Clone + Ord, T: Clone>(map: &HashMap<K, Cached<T>>) -> Vec<(K, Versioned<T>)> {
             let mut rows: Vec<(K, Versioned<T>)> = map
                 .iter()
@@ -1016,12 +1081,17 @@ impl<S: Store> Engine<S> {
             .map(|(key, cached)| (key.to_key(&self.interner), cached.value.clone()))
             .collect();
         aggregates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let tasks = dirty(&self.tasks);
+        // The known-task invariant: every task a flush writes is known.
+        for ((project, task), _) in &tasks {
+            self.known_tasks.add(project, task);
+        }
         Flush {
             aggregates,
             members: dirty(&self.members),
             sessions: dirty(&self.sessions),
             index,
-            tasks: dirty(&self.tasks),
+            tasks,
             projects: dirty(&self.projects),
             archive: Vec::new(),
             positions: self
@@ -1054,6 +1124,7 @@ impl<S: Store> Engine<S> {
         self.compact_keys();
         self.index.clear();
         self.projects.clear();
+        self.known_tasks.clear();
         self.pair_memo.clear();
         Ok(rows)
     }
@@ -1066,6 +1137,9 @@ impl<S: Store> Engine<S> {
     fn evict_if_full(&mut self) {
         fn keep_dirty<K, T>(map: &mut HashMap<K, Cached<T>>) {
             map.retain(|_, cached| cached.dirty);
+        }
+        if self.known_tasks.len() > self.settings.cache_capacity {
+            self.known_tasks.clear();
         }
         if self.cached_entries() <= self.settings.cache_capacity {
             return;

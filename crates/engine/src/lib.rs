@@ -11,6 +11,7 @@ mod deferred;
 pub mod engine;
 pub mod entity;
 mod intern;
+mod known_tasks;
 mod map;
 pub mod memory;
 mod prefetch;

@@ -53,6 +53,10 @@ pub struct MemoryStore {
     /// [`Store::write_finished`] answers `false` this many times first (a
     /// write that takes a while).
     pub background_writes: Option<u32>,
+    /// When set, [`Store::list_tasks`] answers `None`, as a store that
+    /// cannot list a project's tasks, and the engine reads every task it
+    /// does not cache; by default it lists the tasks written so far.
+    pub unlisted_tasks: bool,
     /// The started flush, kept until it is finished, and the `false`
     /// answers of `write_finished` it has left.
     started: Option<(Flush, u32)>,
@@ -98,6 +102,20 @@ impl Store for MemoryStore {
             .filter(|((p, _), _)| p == project)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
+    }
+
+    fn list_tasks(&mut self, projects: &[String]) -> Result<Option<Vec<TaskKey>>, Self::Error> {
+        if self.unlisted_tasks {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.contents
+                .tasks
+                .keys()
+                .filter(|(project, _)| projects.contains(project))
+                .cloned()
+                .collect(),
+        ))
     }
 
     fn session(

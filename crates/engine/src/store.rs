@@ -110,6 +110,15 @@ pub trait Store {
     ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error> {
         load_each(keys, |key| self.task(key))
     }
+    /// The tasks the store holds in each of `projects` (tasks deleted or
+    /// written twice may be listed too), or `None` when the store cannot
+    /// list them cheaply. With a listing, the engine caches the tasks of a
+    /// batch that the store does not hold as new, without reading them.
+    /// The default lists nothing.
+    fn list_tasks(&mut self, projects: &[String]) -> Result<Option<Vec<TaskKey>>, Self::Error> {
+        let _ = projects;
+        Ok(None)
+    }
     /// Many sessions at once.
     fn load_sessions(
         &mut self,
