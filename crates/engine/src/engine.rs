@@ -573,8 +573,7 @@ impl<S: Store> Engine<S> {
     fn list_tasks_of(&mut self, tasks: &[TaskKey]) -> Result<(), S> {
         let mut projects: Vec<String> = Vec::new();
         for (project, _) in tasks {
-            let new = !self.known_tasks.has_listing(project);
-            if new && projects.last() != Some(project) && !projects.contains(project) {
+            if !self.known_tasks.has_listing(project) && !projects.contains(project) {
                 projects.push(project.clone());
             }
         }
