@@ -533,9 +533,6 @@ impl<S: Store> Engine<S> {
                 .filter(|(project, task)| known.may_hold(project, task))
                 .cloned()
                 .collect();
-            if stored.is_empty() {
-                return Ok(Vec::new());
-            }
             self.store.load_tasks(&stored)
         })?;
         load_missing(
@@ -587,8 +584,7 @@ impl<S: Store> Engine<S> {
             .map_err(EngineError::Store)?
         else {
             for project in &projects {
-                self.known_tasks
-                    .insert(project, None::<std::iter::Empty<&str>>, bound);
+                self.known_tasks.insert_unlisted(project);
             }
             return Ok(());
         };
@@ -600,10 +596,9 @@ impl<S: Store> Engine<S> {
             }
         }
         for project in &projects {
-            let project_tasks = listed
-                .get(project.as_str())
-                .map(|tasks| tasks.iter().copied());
-            self.known_tasks.insert(project, project_tasks, bound);
+            let project_tasks = listed.remove(project.as_str()).unwrap_or_default();
+            self.known_tasks
+                .insert(project, project_tasks.into_iter(), bound);
         }
         Ok(())
     }

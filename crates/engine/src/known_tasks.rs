@@ -17,15 +17,13 @@ use std::hash::BuildHasher;
 
 use crate::map::{HashMap, HashSet};
 
-/// The known-task sets of the projects that have one, bounded in hashes.
+/// The known-task sets of the projects that have one.
 #[derive(Debug, Default)]
 pub(crate) struct KnownTasks {
     /// `None`: the project's listing did not fit the bound, or the store
     /// cannot list tasks; its tasks are read as before until the sets are
     /// dropped.
     projects: HashMap<String, Option<HashSet<u64>>>,
-    /// Hashes held, over all sets.
-    len: usize,
 }
 
 /// The hash a set holds for `task` (FxHash: stable within the process).
@@ -48,57 +46,48 @@ impl KnownTasks {
         }
     }
 
-    /// Records a listing of `project`: `tasks` (the store's, and the
-    /// cache's), or `None` when the store cannot list them. A listing
-    /// that would take the sets over `bound` hashes is kept as `None`.
+    /// Records a listing of `project`'s tasks (the store's, and the
+    /// cache's). A listing that would take the sets over `bound` hashes
+    /// keeps no set, as [`KnownTasks::insert_unlisted`].
     pub(crate) fn insert<'t>(
         &mut self,
         project: &str,
-        tasks: Option<impl Iterator<Item = &'t str>>,
+        tasks: impl Iterator<Item = &'t str>,
         bound: usize,
     ) {
-        let set = tasks.and_then(|tasks| {
-            let mut set = HashSet::default();
-            for task in tasks {
-                set.insert(task_hash(task));
-                if self.len + set.len() > bound {
-                    return None;
-                }
+        self.projects.remove(project);
+        let room = bound.saturating_sub(self.len());
+        let mut set = HashSet::default();
+        for task in tasks {
+            set.insert(task_hash(task));
+            if set.len() > room {
+                self.insert_unlisted(project);
+                return;
             }
-            Some(set)
-        });
-        self.len += set.as_ref().map_or(0, HashSet::len);
-        if let Some(Some(old)) = self.projects.insert(project.to_string(), set) {
-            self.len -= old.len();
         }
+        self.projects.insert(project.to_string(), Some(set));
+    }
+
+    /// Records that `project`'s tasks are not listed: all are read.
+    pub(crate) fn insert_unlisted(&mut self, project: &str) {
+        self.projects.insert(project.to_string(), None);
     }
 
     /// Adds `task` to its project's set, if the project has one.
     pub(crate) fn add(&mut self, project: &str, task: &str) {
         if let Some(Some(set)) = self.projects.get_mut(project) {
-            if set.insert(task_hash(task)) {
-                self.len += 1;
-            }
+            set.insert(task_hash(task));
         }
     }
 
-    /// Hashes held.
+    /// Hashes held, over all sets.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.projects.values().flatten().map(HashSet::len).sum()
     }
 
     /// Drops every set (they are listed again on next use).
     pub(crate) fn clear(&mut self) {
         self.projects.clear();
-        self.len = 0;
-    }
-}
-
-impl KnownTasks {
-    /// Whether the hash of `task` is in `project`'s set (tests).
-    #[cfg(test)]
-    fn holds(&self, project: &str, task: &str) -> bool {
-        matches!(self.projects.get(project), Some(Some(set)) if set.contains(&task_hash(task)))
     }
 }
 
@@ -110,7 +99,7 @@ mod tests {
     fn only_a_listed_project_rules_tasks_out() {
         let mut known = KnownTasks::default();
         assert!(known.may_hold("p", "t1"), "no listing: ask the store");
-        known.insert("p", Some(["t1", "t2"].into_iter()), 100);
+        known.insert("p", ["t1", "t2"].into_iter(), 100);
         assert!(known.has_listing("p"));
         assert!(known.may_hold("p", "t1"));
         assert!(!known.may_hold("p", "t3"));
@@ -128,22 +117,22 @@ mod tests {
     #[test]
     fn a_listing_over_the_bound_keeps_no_set() {
         let mut known = KnownTasks::default();
-        known.insert("p", Some(["t1", "t2"].into_iter()), 3);
-        known.insert("q", Some(["u1", "u2"].into_iter()), 3);
+        known.insert("p", ["t1", "t2"].into_iter(), 3);
+        known.insert("q", ["u1", "u2"].into_iter(), 3);
         assert!(known.has_listing("q"));
         assert!(known.may_hold("q", "anything"), "no set: ask the store");
         assert!(!known.may_hold("p", "t3"));
         assert_eq!(known.len(), 2);
-        known.insert("r", None::<std::iter::Empty<&str>>, 3);
+        known.insert_unlisted("r");
         assert!(known.has_listing("r") && known.may_hold("r", "x"));
     }
 
     #[test]
     fn listing_a_project_again_replaces_its_set() {
         let mut known = KnownTasks::default();
-        known.insert("p", Some(["t1", "t2"].into_iter()), 100);
-        known.insert("p", Some(["t3"].into_iter()), 100);
+        known.insert("p", ["t1", "t2"].into_iter(), 100);
+        known.insert("p", ["t3"].into_iter(), 100);
         assert_eq!(known.len(), 1);
-        assert!(known.holds("p", "t3") && !known.holds("p", "t1"));
+        assert!(known.may_hold("p", "t3") && !known.may_hold("p", "t1"));
     }
 }
