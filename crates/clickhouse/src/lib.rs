@@ -6,9 +6,11 @@
 //! depends on Kafka or HTTP serving: the engine hands it flushes, the query
 //! service asks it for rows.
 //!
-//! Invariant: a flush is written in the engine's order (aggregate tables,
-//! members, sessions, index, tasks, projects, archive, positions; one INSERT
-//! per table, each after the previous succeeded) with absolute, versioned
+//! Invariant: a flush is written in the engine's write phases
+//! (`labelpulse_engine::store::WRITE_PHASES`: aggregate tables, members,
+//! index and archive; then sessions and tasks; then projects; then
+//! positions; one INSERT per table, the inserts of a phase concurrent, a
+//! phase only after the previous one succeeded) with absolute, versioned
 //! rows in `ReplacingMergeTree(version)` tables read with `FINAL`, so
 //! retries, replays after a crash and duplicate writers never double count.
 //!

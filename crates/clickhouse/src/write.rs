@@ -1,20 +1,29 @@
 //! Writing a [`Flush`]: every row encoded first (a row the store cannot
 //! encode fails the flush before anything is sent), then one `INSERT ...
-//! FORMAT RowBinary` (LZ4) per table, in the flush's order.
+//! FORMAT RowBinary` (LZ4) per table, in the phases of the engine's write
+//! order.
 //!
-//! The order is the exactly-once proof of `labelpulse_engine::store`:
-//! aggregate tables first, then members, sessions, the index, tasks (never
-//! durable without the aggregates they imply), projects (after the tasks a
-//! settings change re-stamps), the archive, and last the positions the
-//! ingestor resumes from. An insert starts only after the previous one
-//! succeeded. Each insert is retried on transient failures within one budget
-//! for the whole flush; rows are absolute and versioned, so an insert that
-//! reached the server before its answer was lost, or a whole flush written
-//! again after an error, only adds copies that ReplacingMergeTree collapses.
+//! The order is the exactly-once proof of `labelpulse_engine::store`
+//! ([`WRITE_PHASES`]), a partial order: first every aggregate table, the
+//! members, the index and the archive, then sessions and tasks (never
+//! durable without the aggregates they imply), then projects (after the
+//! tasks a settings change re-stamps), and last the positions the ingestor
+//! resumes from. The inserts of one phase run
+//! concurrently (ClickHouse takes each on a thread of its own, so a flush
+//! waits for its slowest insert instead of the sum of them); a phase starts
+//! only after every insert of the previous one succeeded. Each insert is
+//! retried on transient failures within one budget for the whole flush;
+//! rows are absolute and versioned, so an insert that reached the server
+//! before its answer was lost, or a whole flush written again after an
+//! error, only adds copies that ReplacingMergeTree collapses.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use clickhouse::{Client, RowOwned, RowWrite};
+use futures_util::future::try_join_all;
+use labelpulse_engine::store::{FlushTable, WRITE_PHASES};
 use labelpulse_engine::Flush;
 
 use crate::codec::{self, AggregateRows, CodecError};
@@ -124,71 +133,97 @@ pub struct WriteStats {
     pub elapsed: Duration,
 }
 
-struct Writer<'a> {
-    client: &'a Client,
-    policy: RetryPolicy,
+/// One insert of a flush: `rows` into `table`, retried within what is left
+/// of the flush's budget (counted from `start`). Returns the rows inserted
+/// (none for an empty table, which is not sent).
+async fn insert<T: RowOwned + RowWrite>(
+    client: &Client,
+    policy: &RetryPolicy,
     start: Instant,
-    stats: WriteStats,
+    table: &'static str,
+    rows: &[T],
+) -> Result<usize, ClickHouseError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let policy = RetryPolicy {
+        budget: policy.budget.saturating_sub(start.elapsed()),
+        ..*policy
+    };
+    policy
+        .run(&format!("insert into {table}"), move || async move {
+            let mut insert = client.insert::<T>(table).await?;
+            for row in rows {
+                insert.write(row).await?;
+            }
+            insert.end().await
+        })
+        .await?;
+    Ok(rows.len())
 }
 
-impl Writer<'_> {
-    async fn insert<T: RowOwned + RowWrite>(
-        &mut self,
+/// One insert of a flush, not started yet.
+type Insert<'a> = Pin<Box<dyn Future<Output = Result<usize, ClickHouseError>> + Send + 'a>>;
+
+/// The inserts that write `table` of `flush`: one per ClickHouse table
+/// (the aggregates go to eight).
+fn inserts_of<'a>(
+    client: &'a Client,
+    policy: &'a RetryPolicy,
+    start: Instant,
+    flush: &'a EncodedFlush,
+    table: FlushTable,
+) -> Vec<Insert<'a>> {
+    fn one<'a, T: RowOwned + RowWrite + Sync>(
+        (client, policy, start): (&'a Client, &'a RetryPolicy, Instant),
         table: &'static str,
-        rows: &[T],
-    ) -> Result<(), ClickHouseError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        // One budget for the whole flush.
-        let policy = RetryPolicy {
-            budget: self.policy.budget.saturating_sub(self.start.elapsed()),
-            ..self.policy
-        };
-        let client = self.client;
-        policy
-            .run(&format!("insert into {table}"), move || async move {
-                let mut insert = client.insert::<T>(table).await?;
-                for row in rows {
-                    insert.write(row).await?;
-                }
-                insert.end().await
-            })
-            .await?;
-        self.stats.inserts += 1;
-        self.stats.rows += rows.len();
-        Ok(())
+        rows: &'a [T],
+    ) -> Insert<'a> {
+        Box::pin(insert(client, policy, start, table, rows))
+    }
+    let at = (client, policy, start);
+    let a = &flush.aggregates;
+    match table {
+        FlushTable::Aggregates => vec![
+            one(at, names::PROJECT_HOUR, &a.project_hour),
+            one(at, names::MEMBER_HOUR, &a.member_hour),
+            one(at, names::PROJECT_TOTALS, &a.project_totals),
+            one(at, names::MEMBER_ACTIVITY, &a.member_activity),
+            one(at, names::LABELS, &a.labels),
+            one(at, names::PAIRS, &a.pairs),
+            one(at, names::AGREEMENT_HOUR, &a.agreement_hour),
+            one(at, names::CELLS, &a.cells),
+        ],
+        FlushTable::Members => vec![one(at, names::MEMBERS, &flush.members)],
+        FlushTable::Index => vec![one(at, names::ID_INDEX, &flush.index)],
+        FlushTable::Archive => vec![one(at, names::EVENT_ARCHIVE, &flush.archive)],
+        FlushTable::Sessions => vec![one(at, names::SESSIONS, &flush.sessions)],
+        FlushTable::Tasks => vec![one(at, names::TASKS, &flush.tasks)],
+        FlushTable::Projects => vec![one(at, names::PROJECTS, &flush.projects)],
+        FlushTable::Positions => vec![one(at, names::INGEST_PROGRESS, &flush.positions)],
     }
 }
 
-/// Inserts `flush` table by table in the engine's order (see the module doc).
+/// Inserts `flush` phase by phase ([`WRITE_PHASES`]), the tables of a
+/// phase concurrently (see the module doc).
 pub async fn write_flush(
     client: &Client,
     flush: &EncodedFlush,
     policy: &RetryPolicy,
 ) -> Result<WriteStats, ClickHouseError> {
-    let mut w = Writer {
-        client,
-        policy: *policy,
-        start: Instant::now(),
-        stats: WriteStats::default(),
-    };
-    let a = &flush.aggregates;
-    w.insert(names::PROJECT_HOUR, &a.project_hour).await?;
-    w.insert(names::MEMBER_HOUR, &a.member_hour).await?;
-    w.insert(names::PROJECT_TOTALS, &a.project_totals).await?;
-    w.insert(names::MEMBER_ACTIVITY, &a.member_activity).await?;
-    w.insert(names::LABELS, &a.labels).await?;
-    w.insert(names::PAIRS, &a.pairs).await?;
-    w.insert(names::AGREEMENT_HOUR, &a.agreement_hour).await?;
-    w.insert(names::CELLS, &a.cells).await?;
-    w.insert(names::MEMBERS, &flush.members).await?;
-    w.insert(names::SESSIONS, &flush.sessions).await?;
-    w.insert(names::ID_INDEX, &flush.index).await?;
-    w.insert(names::TASKS, &flush.tasks).await?;
-    w.insert(names::PROJECTS, &flush.projects).await?;
-    w.insert(names::EVENT_ARCHIVE, &flush.archive).await?;
-    w.insert(names::INGEST_PROGRESS, &flush.positions).await?;
-    w.stats.elapsed = w.start.elapsed();
-    Ok(w.stats)
+    let start = Instant::now();
+    let mut stats = WriteStats::default();
+    for phase in WRITE_PHASES {
+        let inserts = phase
+            .iter()
+            .flat_map(|&table| inserts_of(client, policy, start, flush, table));
+        for rows in try_join_all(inserts).await? {
+            if rows > 0 {
+                stats.inserts += 1;
+                stats.rows += rows;
+            }
+        }
+    }
+    stats.elapsed = start.elapsed();
+    Ok(stats)
 }

@@ -200,7 +200,8 @@ fn table_of(key: &AggKey) -> &'static str {
     }
 }
 
-/// Writes the whole flush in one transaction, in the flush's order
+/// Writes the whole flush in one transaction (atomic, so the write phases
+/// of `labelpulse_engine::store::WRITE_PHASES` hold trivially), in the order
 /// (aggregates, projects, members, sessions, index, tasks, archive,
 /// positions), and commits it with `Durability::Immediate`. On any error the
 /// transaction is dropped (aborted): nothing of the flush is stored.

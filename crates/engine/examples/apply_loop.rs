@@ -61,6 +61,12 @@ fn run(lines: &[String], decoded: &[Event<'_>], batch: bool) -> Engine<MemorySto
 }
 
 fn main() {
+    // As the `labelpulse` binary does: no transparent huge pages (the kernel
+    // zeroing 2 MiB pages otherwise takes a third of the run).
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
+        eprintln!("could not turn transparent huge pages off: {error}");
+    }
     let mut args = std::env::args().skip(1);
     let events: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let batch = args.next().as_deref() == Some("batch");

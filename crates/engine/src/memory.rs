@@ -1,9 +1,12 @@
 //! An in-memory [`Store`] for tests and benchmarks, which can be told to
 //! fail after a given number of row writes (a crash in the middle of a
-//! flush), and to write started flushes only when they are finished (a
-//! background write: reads meanwhile see the store before it).
+//! flush), to write the rows of each phase of a flush in a shuffled order
+//! (as concurrent inserts land), and to write started flushes only when
+//! they are finished (a background write: reads meanwhile see the store
+//! before it).
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_core::project::ProjectConfig;
@@ -11,7 +14,7 @@ use labelpulse_core::task::TaskState;
 use thiserror::Error;
 
 use crate::entity::{IndexKey, MemberState, SessionState};
-use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
+use crate::store::{Flush, FlushTable, SessionKey, Store, TaskKey, Versioned, WRITE_PHASES};
 
 /// The injected failure.
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,11 @@ pub struct MemoryStore {
     /// When set, the write that would be number `n` (0-based, counted over
     /// all rows of all flushes from now) fails, and every later one too.
     pub fail_after_rows: Option<usize>,
+    /// When set, the rows of each write phase of a flush (see
+    /// [`WRITE_PHASES`]) are written in an order drawn from this seed, so
+    /// a failure leaves any subset of a phase durable, as an adapter's
+    /// concurrent inserts may; otherwise in the flush's order.
+    pub shuffle_phases: Option<u64>,
     /// When set, [`Store::start_write`] keeps the flush and
     /// [`Store::finish_write`] writes it, so every read in between sees
     /// the store without it (as a ClickHouse insert still under way);
@@ -174,40 +182,164 @@ impl Store for MemoryStore {
     }
 
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
-        for (key, row) in &flush.aggregates {
-            self.tick()?;
-            self.contents.aggregates.insert(key.clone(), row.clone());
+        for phase in WRITE_PHASES {
+            let mut rows: Vec<RowRef<'_>> = Vec::new();
+            for table in phase {
+                rows.extend(RowRef::of(flush, table));
+            }
+            if let Some(seed) = self.shuffle_phases {
+                // A permutation drawn from the seed: sorted by a hash of
+                // (seed, position).
+                let mut keyed: Vec<(u64, RowRef<'_>)> = rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, row)| {
+                        let mut hasher = rustc_hash::FxHasher::default();
+                        (seed, index).hash(&mut hasher);
+                        (hasher.finish(), row)
+                    })
+                    .collect();
+                keyed.sort_by_key(|(key, _)| *key);
+                rows = keyed.into_iter().map(|(_, row)| row).collect();
+            }
+            for row in rows {
+                self.tick()?;
+                self.contents.put(row);
+            }
         }
-        for (key, row) in &flush.members {
-            self.tick()?;
-            self.contents.members.insert(key.clone(), row.clone());
-        }
-        for (key, row) in &flush.sessions {
-            self.tick()?;
-            self.contents.sessions.insert(key.clone(), row.clone());
-        }
-        for (key, task) in &flush.index {
-            self.tick()?;
-            self.contents.index.insert(key.clone(), task.clone());
-        }
-        for (key, row) in &flush.tasks {
-            self.tick()?;
-            self.contents.tasks.insert(key.clone(), row.clone());
-        }
-        for (key, row) in &flush.projects {
-            self.tick()?;
-            self.contents.projects.insert(key.clone(), row.clone());
-        }
-        for (partition, sequence, raw) in &flush.archive {
-            self.tick()?;
-            self.contents
-                .archive
-                .insert((*partition, *sequence), raw.clone());
-        }
-        self.tick()?;
-        self.contents
-            .positions
-            .extend(flush.positions.iter().map(|(p, s)| (*p, *s)));
         Ok(())
+    }
+}
+
+/// One row of a flush, borrowed, to be written.
+#[derive(Debug, Clone, Copy)]
+enum RowRef<'f> {
+    Aggregate(&'f (AggKey, Versioned<AggRow>)),
+    Member(&'f (String, Versioned<MemberState>)),
+    Session(&'f (SessionKey, Versioned<SessionState>)),
+    Index(&'f (IndexKey, String)),
+    Task(&'f (TaskKey, Versioned<TaskState>)),
+    Project(&'f (String, Versioned<ProjectConfig>)),
+    Archive(&'f (u32, u64, Vec<u8>)),
+    /// All of a flush's positions, one write.
+    Positions(&'f BTreeMap<u32, u64>),
+}
+
+impl<'f> RowRef<'f> {
+    /// The rows of `flush` that go to `table`, in the flush's order.
+    fn of(flush: &'f Flush, table: &FlushTable) -> Vec<RowRef<'f>> {
+        match table {
+            FlushTable::Aggregates => flush.aggregates.iter().map(RowRef::Aggregate).collect(),
+            FlushTable::Members => flush.members.iter().map(RowRef::Member).collect(),
+            FlushTable::Sessions => flush.sessions.iter().map(RowRef::Session).collect(),
+            FlushTable::Index => flush.index.iter().map(RowRef::Index).collect(),
+            FlushTable::Tasks => flush.tasks.iter().map(RowRef::Task).collect(),
+            FlushTable::Projects => flush.projects.iter().map(RowRef::Project).collect(),
+            FlushTable::Archive => flush.archive.iter().map(RowRef::Archive).collect(),
+            FlushTable::Positions => vec![RowRef::Positions(&flush.positions)],
+        }
+    }
+}
+
+impl MemoryContents {
+    fn put(&mut self, row: RowRef<'_>) {
+        match row {
+            RowRef::Aggregate((key, row)) => {
+                self.aggregates.insert(key.clone(), row.clone());
+            }
+            RowRef::Member((key, row)) => {
+                self.members.insert(key.clone(), row.clone());
+            }
+            RowRef::Session((key, row)) => {
+                self.sessions.insert(key.clone(), row.clone());
+            }
+            RowRef::Index((key, task)) => {
+                self.index.insert(key.clone(), task.clone());
+            }
+            RowRef::Task((key, row)) => {
+                self.tasks.insert(key.clone(), row.clone());
+            }
+            RowRef::Project((key, row)) => {
+                self.projects.insert(key.clone(), row.clone());
+            }
+            RowRef::Archive((partition, sequence, raw)) => {
+                self.archive.insert((*partition, *sequence), raw.clone());
+            }
+            RowRef::Positions(positions) => {
+                self.positions
+                    .extend(positions.iter().map(|(p, s)| (*p, *s)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labelpulse_core::aggregate::AggKey;
+
+    /// A flush of `n` aggregate rows and `n` task rows.
+    fn flush(n: usize) -> Flush {
+        let mut flush = Flush::default();
+        for i in 0..n {
+            let key = AggKey::ProjectTotals {
+                project: format!("p{i:03}"),
+            };
+            let row = key.empty_row();
+            flush.aggregates.push((
+                key,
+                Versioned {
+                    version: 1,
+                    value: row,
+                },
+            ));
+            let task = (format!("p{i:03}"), format!("t{i}"));
+            flush.tasks.push((
+                task,
+                Versioned {
+                    version: 1,
+                    value: TaskState::default(),
+                },
+            ));
+        }
+        flush.positions.insert(0, 1);
+        flush
+    }
+
+    /// Writes `flush` into a store failing after `rows` row writes.
+    fn durable(flush: &Flush, rows: usize, shuffle: Option<u64>) -> MemoryContents {
+        let mut store = MemoryStore {
+            fail_after_rows: Some(rows),
+            shuffle_phases: shuffle,
+            ..MemoryStore::default()
+        };
+        assert_eq!(store.write(flush), Err(InjectedFailure));
+        store.contents
+    }
+
+    #[test]
+    fn a_shuffled_phase_lands_in_another_order_but_phases_stay_in_order() {
+        let flush = flush(40);
+        let first: Vec<AggKey> = flush
+            .aggregates
+            .iter()
+            .take(20)
+            .map(|(k, _)| k.clone())
+            .collect();
+        // In the flush's order a failure leaves a prefix durable.
+        let plain = durable(&flush, 20, None);
+        assert_eq!(plain.aggregates.keys().cloned().collect::<Vec<_>>(), first);
+        // Shuffled, another subset of the same size, and no task yet: the
+        // tasks' phase starts only after every aggregate row.
+        let shuffled = durable(&flush, 20, Some(7));
+        assert_eq!(shuffled.aggregates.len(), 20);
+        assert_ne!(
+            shuffled.aggregates.keys().cloned().collect::<Vec<_>>(),
+            first
+        );
+        assert!(shuffled.tasks.is_empty());
+        let later = durable(&flush, 45, Some(7));
+        assert_eq!((later.aggregates.len(), later.tasks.len()), (40, 5));
+        assert!(later.positions.is_empty());
     }
 }

@@ -1,11 +1,15 @@
 //! The write-side store interface the engine needs, and what one flush writes.
 //!
 //! Adapters (embedded redb, ClickHouse) implement [`Store`]. A flush is
-//! written in a fixed order: aggregate rows, then entity rows (tasks after
-//! members, sessions and the index; projects after tasks, because a settings
-//! change re-stamps the project's tasks and the project row fences it), then
-//! the archive, then the position. Rows are absolute and versioned, so writing a flush twice, or
-//! a prefix of it followed by the whole of it, gives the same result.
+//! written in the phases of [`WRITE_PHASES`]: aggregate rows, members, the
+//! index and the archive first; then sessions and tasks (never durable
+//! without the aggregate rows they imply); then projects (a settings
+//! change re-stamps the project's tasks, and the project row fences it);
+//! last the positions. Within a phase the rows may land in any order (an
+//! adapter may insert its tables concurrently); a phase starts only once
+//! the previous one is durable. Rows are absolute and versioned, so writing
+//! a flush twice, or any part of it that respects the phases followed by
+//! the whole of it, gives the same result.
 
 use std::collections::BTreeMap;
 
@@ -30,10 +34,52 @@ pub type TaskKey = (String, String);
 /// Key of a session: `(project, member)`.
 pub type SessionKey = (String, String);
 
-/// Everything one flush writes, in write order.
+/// The tables of a flush, as [`WRITE_PHASES`] orders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushTable {
+    /// [`Flush::aggregates`] (every aggregate table).
+    Aggregates,
+    /// [`Flush::members`].
+    Members,
+    /// [`Flush::index`].
+    Index,
+    /// [`Flush::archive`].
+    Archive,
+    /// [`Flush::sessions`].
+    Sessions,
+    /// [`Flush::tasks`].
+    Tasks,
+    /// [`Flush::projects`].
+    Projects,
+    /// [`Flush::positions`].
+    Positions,
+}
+
+/// The order a flush is written in: phase by phase, each durable before the
+/// next starts, the rows of one phase in any order. This is the
+/// exactly-once proof's order (ARCHITECTURE.md): a session or a task is
+/// never durable without the aggregate rows it implies (replaying an event
+/// skips an entity already at its version, so it would never add them
+/// again), a project row never without the task rows its settings
+/// re-stamped, and a position never without everything before it. Members,
+/// the index and the archive imply no other row: replaying their events
+/// writes them again, equal.
+pub const WRITE_PHASES: [&[FlushTable]; 4] = [
+    &[
+        FlushTable::Aggregates,
+        FlushTable::Members,
+        FlushTable::Index,
+        FlushTable::Archive,
+    ],
+    &[FlushTable::Sessions, FlushTable::Tasks],
+    &[FlushTable::Projects],
+    &[FlushTable::Positions],
+];
+
+/// Everything one flush writes (in the phases of [`WRITE_PHASES`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Flush {
-    /// Aggregate rows, sorted by key (written first).
+    /// Aggregate rows, sorted by key.
     pub aggregates: Vec<(AggKey, Versioned<AggRow>)>,
     /// Members (organization dimension).
     pub members: Vec<(String, Versioned<MemberState>)>,
@@ -41,13 +87,13 @@ pub struct Flush {
     pub sessions: Vec<(SessionKey, Versioned<SessionState>)>,
     /// New entries of the id -> task index.
     pub index: Vec<(IndexKey, String)>,
-    /// Task states (written after every aggregate).
+    /// Task states.
     pub tasks: Vec<(TaskKey, Versioned<TaskState>)>,
-    /// Projects' settings (written after tasks).
+    /// Projects' settings.
     pub projects: Vec<(String, Versioned<ProjectConfig>)>,
     /// Raw events of the flush, `(partition, sequence, bytes)`, for the archive.
     pub archive: Vec<(u32, u64, Vec<u8>)>,
-    /// Per partition, the sequence of the last event the flush covers (written last).
+    /// Per partition, the sequence of the last event the flush covers.
     pub positions: BTreeMap<u32, u64>,
 }
 

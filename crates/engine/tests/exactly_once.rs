@@ -361,9 +361,12 @@ fn values(
     (aggregates, tasks)
 }
 
-/// `store`, listing its tasks to the engine or not.
-fn store_listing(mut store: MemoryStore, listed: bool) -> MemoryStore {
+/// `store`, listing its tasks to the engine or not, and writing the rows
+/// of each write phase in the order `write_order` draws (as concurrent
+/// inserts land) or in the flush's order.
+fn store_listing(mut store: MemoryStore, listed: bool, write_order: Option<u64>) -> MemoryStore {
     store.unlisted_tasks = !listed;
+    store.shuffle_phases = write_order;
     store
 }
 
@@ -372,19 +375,19 @@ fn store_listing(mut store: MemoryStore, listed: bool) -> MemoryStore {
 /// durable position after each failure, like a process that crashes
 /// mid-flush and is restarted. `capacity` bounds the engine's cache;
 /// `listed`: the store lists a project's tasks (`Store::list_tasks`), so
-/// the engine reads only those.
+/// the engine reads only those; `write_order`: see [`store_listing`].
 fn run_with_crashes(
     stream: &[String],
     batch: usize,
     capacity: usize,
     failures: &[usize],
-    listed: bool,
+    (listed, write_order): (bool, Option<u64>),
 ) -> (MemoryContents, usize) {
     run_restarting(
         stream,
         (batch, capacity),
         failures,
-        store_listing(MemoryStore::default(), listed),
+        store_listing(MemoryStore::default(), listed, write_order),
         |engine| engine.flush().is_ok(),
         |_| true,
     )
@@ -402,14 +405,14 @@ fn run_with_background_flushes(
     capacity: usize,
     failures: &[usize],
     finish_now: &[bool],
-    listed: bool,
+    (listed, write_order): (bool, Option<u64>),
 ) -> (MemoryContents, usize) {
     let mut finish_now = finish_now.iter().copied().cycle();
     run_restarting(
         stream,
         (batch, capacity),
         failures,
-        store_listing(MemoryStore::with_background_writes(0), listed),
+        store_listing(MemoryStore::with_background_writes(0), listed, write_order),
         |engine| {
             engine.start_flush().is_ok()
                 && (!finish_now.next().unwrap_or(false) || engine.finish_flush().is_ok())
@@ -540,12 +543,15 @@ proptest! {
         capacity in prop_oneof![Just(usize::MAX), 0usize..40],
         failures in prop::collection::vec(0usize..40, 1..8),
         listed in any::<bool>(),
+        write_order in prop::option::of(any::<u64>()),
     ) {
         let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
         // The clean pass applies one event at a time; the crashing one in
-        // batches with a bounded cache: both paths must agree exactly.
+        // batches with a bounded cache, each phase of a flush landing in any
+        // order: both paths must agree exactly.
         let clean = run_clean(&stream, flush_every);
-        let (crashed, _) = run_with_crashes(&stream, batch, capacity, &failures, listed);
+        let (crashed, _) =
+            run_with_crashes(&stream, batch, capacity, &failures, (listed, write_order));
         prop_assert_eq!(&clean.aggregates, &crashed.aggregates);
         prop_assert_eq!(&clean.tasks, &crashed.tasks);
         prop_assert_eq!(&clean.sessions, &crashed.sessions);
@@ -570,11 +576,13 @@ proptest! {
         failures in prop::collection::vec(0usize..40, 0..6),
         finish_now in prop::collection::vec(any::<bool>(), 1..8),
         listed in any::<bool>(),
+        write_order in prop::option::of(any::<u64>()),
     ) {
         let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
         let clean = run_clean(&stream, 1_000_000);
+        let order = (listed, write_order);
         let (background, _) =
-            run_with_background_flushes(&stream, batch, capacity, &failures, &finish_now, listed);
+            run_with_background_flushes(&stream, batch, capacity, &failures, &finish_now, order);
         prop_assert_eq!(&clean.aggregates, &background.aggregates);
         prop_assert_eq!(&clean.tasks, &background.tasks);
         prop_assert_eq!(&clean.sessions, &background.sessions);
@@ -807,7 +815,7 @@ fn the_crash_harness_really_crashes() {
         })
         .collect();
     let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
-    let (_, crashes) = run_with_crashes(&stream, 3, usize::MAX, &[0, 5, 17, 2], true);
+    let (_, crashes) = run_with_crashes(&stream, 3, usize::MAX, &[0, 5, 17, 2], (true, None));
     assert_eq!(crashes, 4);
 }
 
