@@ -48,10 +48,6 @@ pub mod names {
     pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
 }
 
-/// The `partition` stored with archived events when a flush covered more
-/// than one partition (the flush does not say which event came from which).
-pub const UNKNOWN_PARTITION: u32 = u32::MAX;
-
 /// The counters of an hour row in the order of the hour tables' `counters`
 /// column (migration 0005; the views of 0006 name them in this order).
 /// `codec::hour_counters` fills them, and a test checks it against the
@@ -346,7 +342,7 @@ pub struct IngestProgressRow {
 /// A row of `event_archive` as written (`received_at` defaults to `now()`).
 #[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct EventArchiveRow {
-    /// Partition, or [`UNKNOWN_PARTITION`].
+    /// The event's Kafka partition.
     pub partition: u32,
     /// Sequence (offset + 1).
     pub sequence: u64,
