@@ -245,12 +245,15 @@ fn run<S: Store + Send + 'static>(
         let Some(pipeline) = guard.as_mut() else {
             break Ending::Kill;
         };
+        // One clock read per message for both (a vDSO call each: 2.5% of
+        // the ingestor's CPU samples while catching up).
+        let now = Instant::now();
         match polled {
-            Some(Ok(message)) => pipeline.push(&message, Instant::now()),
+            Some(Ok(message)) => pipeline.push(&message, now),
             Some(Err(error)) => warn!(%error, "consumer error"),
             None => {}
         }
-        pipeline.tick(&consumer, Instant::now());
+        pipeline.tick(&consumer, now);
         if let Some(halt) = pipeline.halted.take() {
             break Ending::Halt(halt);
         }
