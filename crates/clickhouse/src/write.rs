@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use clickhouse::{Client, RowOwned, RowWrite};
 use futures_util::future::try_join_all;
-use labelpulse_engine::store::{FlushTable, WRITE_PHASES};
+use labelpulse_engine::store::{by_key, FlushTable, WRITE_PHASES};
 use labelpulse_engine::Flush;
 
 use crate::codec::{self, AggregateRows, CodecError};
@@ -56,37 +56,33 @@ pub struct EncodedFlush {
 }
 
 impl EncodedFlush {
-    /// Encodes every row of `flush`.
+    /// Encodes every row of `flush`, each table's rows sorted by key
+    /// (ClickHouse then finds a block sorted and does not sort it again).
     pub fn encode(flush: &Flush) -> Result<Self, CodecError> {
         let mut aggregates = AggregateRows::default();
-        for (key, row) in &flush.aggregates {
+        for (key, row) in by_key(&flush.aggregates) {
             aggregates.push(key, row)?;
         }
         Ok(EncodedFlush {
             aggregates,
-            members: flush
-                .members
-                .iter()
+            members: by_key(&flush.members)
+                .into_iter()
                 .map(|(member, row)| codec::member_row(member, row))
                 .collect::<Result<_, _>>()?,
-            sessions: flush
-                .sessions
-                .iter()
+            sessions: by_key(&flush.sessions)
+                .into_iter()
                 .map(|(key, row)| codec::session_row(key, row))
                 .collect(),
-            index: flush
-                .index
-                .iter()
+            index: by_key(&flush.index)
+                .into_iter()
                 .map(|(key, task)| codec::index_row(key, task))
                 .collect(),
-            tasks: flush
-                .tasks
-                .iter()
+            tasks: by_key(&flush.tasks)
+                .into_iter()
                 .map(|(key, row)| codec::task_row(key, row))
                 .collect::<Result<_, _>>()?,
-            projects: flush
-                .projects
-                .iter()
+            projects: by_key(&flush.projects)
+                .into_iter()
                 .map(|(project, row)| codec::project_row(project, row))
                 .collect::<Result<_, _>>()?,
             archive: flush

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use labelpulse_core::aggregate::{AggKey, AggRow};
+use labelpulse_engine::store::by_key;
 use labelpulse_engine::Flush;
 use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
 
@@ -203,14 +204,15 @@ fn table_of(key: &AggKey) -> &'static str {
 /// Writes the whole flush in one transaction (atomic, so the write phases
 /// of `labelpulse_engine::store::WRITE_PHASES` hold trivially), in the order
 /// (aggregates, projects, members, sessions, index, tasks, archive,
-/// positions), and commits it with `Durability::Immediate`. On any error the
+/// positions; aggregates and tasks sorted by key, for the B-trees'
+/// locality), and commits it with `Durability::Immediate`. On any error the
 /// transaction is dropped (aborted): nothing of the flush is stored.
 pub(crate) fn write_flush(db: &Database, flush: &Flush) -> Result<(), StoreError> {
     let mut txn = db.begin_write()?;
     txn.set_durability(Durability::Immediate);
     {
         let mut t = Tables::open(&txn)?;
-        for (key, row) in &flush.aggregates {
+        for (key, row) in by_key(&flush.aggregates) {
             t.aggregate(key, row.version, &row.value)?;
         }
         for (project, row) in &flush.projects {
@@ -236,7 +238,7 @@ pub(crate) fn write_flush(db: &Database, flush: &Flush) -> Result<(), StoreError
                 task.as_str(),
             )?;
         }
-        for ((project, task), row) in &flush.tasks {
+        for ((project, task), row) in by_key(&flush.tasks) {
             let bytes = encode(names::TASKS, row.version, &row.value)?;
             t.tasks
                 .insert((project.as_str(), task.as_str()), bytes.as_slice())?;

@@ -1055,26 +1055,23 @@ impl<S: Store> Engine<S> {
     }
 
     /// The dirty rows and the positions; the archive is the caller's.
+    /// The dirty rows, as a [`Flush`] (in the caches' order: the stores
+    /// sort what they write, off this thread when they write in the
+    /// background).
     fn collect(&mut self) -> Flush {
-        fn dirty<K: Clone + Ord, T: Clone>(map: &HashMap<K, Cached<T>>) -> Vec<(K, Versioned<T>)> {
-            let mut rows: Vec<(K, Versioned<T>)> = map
-                .iter()
+        fn dirty<K: Clone, T: Clone>(map: &HashMap<K, Cached<T>>) -> Vec<(K, Versioned<T>)> {
+            map.iter()
                 .filter(|(_, cached)| cached.dirty)
                 .map(|(key, cached)| (key.clone(), cached.value.clone()))
-                .collect();
-            // Keys are unique: an unstable sort gives the one order.
-            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            rows
+                .collect()
         }
-        let mut index = self.new_index.clone();
-        index.sort_unstable();
-        let mut aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
+        let index = self.new_index.clone();
+        let aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
             .aggregates
             .iter()
             .filter(|(_, cached)| cached.dirty)
             .map(|(key, cached)| (key.to_key(&self.interner), cached.value.clone()))
             .collect();
-        aggregates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let tasks = dirty(&self.tasks);
         // The known-task invariant: every task a flush writes is known.
         for ((project, task), _) in &tasks {
