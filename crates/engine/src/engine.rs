@@ -1054,10 +1054,9 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    /// The dirty rows and the positions; the archive is the caller's.
-    /// The dirty rows, as a [`Flush`] (in the caches' order: the stores
-    /// sort what they write, off this thread when they write in the
-    /// background).
+    /// The dirty rows and the positions, as a [`Flush`] in the caches'
+    /// order (the stores sort what they write, off this thread when they
+    /// write in the background); the archive is the caller's.
     fn collect(&mut self) -> Flush {
         fn dirty<K: Clone, T: Clone>(map: &HashMap<K, Cached<T>>) -> Vec<(K, Versioned<T>)> {
             map.iter()

@@ -183,26 +183,24 @@ impl Store for MemoryStore {
 
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
         for phase in WRITE_PHASES {
-            let mut rows: Vec<RowRef<'_>> = Vec::new();
-            for table in phase {
-                rows.extend(RowRef::of(flush, table));
-            }
-            if let Some(seed) = self.shuffle_phases {
-                // A permutation drawn from the seed: sorted by a hash of
-                // (seed, position).
-                let mut keyed: Vec<(u64, RowRef<'_>)> = rows
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, row)| {
-                        let mut hasher = rustc_hash::FxHasher::default();
-                        (seed, index).hash(&mut hasher);
-                        (hasher.finish(), row)
-                    })
-                    .collect();
-                keyed.sort_by_key(|(key, _)| *key);
-                rows = keyed.into_iter().map(|(_, row)| row).collect();
-            }
-            for row in rows {
+            // Each row's place in the phase: its position in the flush, or
+            // a hash of (seed, position), which draws a permutation.
+            let place = |index: usize| match self.shuffle_phases {
+                Some(seed) => {
+                    let mut hasher = rustc_hash::FxHasher::default();
+                    (seed, index).hash(&mut hasher);
+                    hasher.finish()
+                }
+                None => index as u64,
+            };
+            let mut rows: Vec<(u64, RowRef<'_>)> = phase
+                .iter()
+                .flat_map(|&table| RowRef::of(flush, table))
+                .enumerate()
+                .map(|(index, row)| (place(index), row))
+                .collect();
+            rows.sort_by_key(|(place, _)| *place);
+            for (_, row) in rows {
                 self.tick()?;
                 self.contents.put(row);
             }
@@ -227,7 +225,7 @@ enum RowRef<'f> {
 
 impl<'f> RowRef<'f> {
     /// The rows of `flush` that go to `table`, in the flush's order.
-    fn of(flush: &'f Flush, table: &FlushTable) -> Vec<RowRef<'f>> {
+    fn of(flush: &'f Flush, table: FlushTable) -> Vec<RowRef<'f>> {
         match table {
             FlushTable::Aggregates => flush.aggregates.iter().map(RowRef::Aggregate).collect(),
             FlushTable::Members => flush.members.iter().map(RowRef::Member).collect(),
