@@ -138,6 +138,11 @@ impl Store for EmbeddedStore {
         self.snapshot()?.positions()
     }
 
+    /// One redb write transaction per flush: durable whole or not at all.
+    fn writes_atomically(&self) -> bool {
+        true
+    }
+
     /// One write transaction for the whole flush, committed durably
     /// (`Durability::Immediate`): after a crash all of it or none of it is there.
     fn write(&mut self, flush: &Flush) -> Result<(), StoreError> {

@@ -1,5 +1,9 @@
 //! Apply throughput: decoded event -> task state + aggregate diffs, over the
-//! in-memory store (no I/O), with a flush every 10,000 events.
+//! in-memory store (no I/O), with a flush every 10,000 events: one event at
+//! a time (`mixed_stream_100k`, the HTTP ingest's path), and in batches of
+//! 10,000 as the Kafka ingestor applies them, over a store that is not
+//! atomic (ClickHouse's case: one event's change at a time) and over one
+//! that is (the embedded store's case: each task's net change per batch).
 //!
 //! The stream is in `stream.rs`.
 
@@ -9,7 +13,7 @@ use labelpulse_engine::memory::MemoryStore;
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use labelpulse_engine::{Engine, EngineSettings};
+use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 
 #[path = "support/stream.rs"]
 mod stream;
@@ -55,6 +59,36 @@ fn apply(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    for (name, atomic) in [("batches_10k", false), ("batches_10k_atomic_store", true)] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    let store = MemoryStore::with_atomic_writes(atomic);
+                    Engine::new(store, EngineSettings::default()).expect("memory store")
+                },
+                |mut engine| {
+                    for (chunk_index, chunk) in events.chunks(10_000).enumerate() {
+                        let batch: Vec<BatchEvent<'_>> = chunk
+                            .iter()
+                            .enumerate()
+                            .map(|(i, event)| {
+                                let index = chunk_index * 10_000 + i;
+                                BatchEvent {
+                                    sequence: index as u64 + 1,
+                                    raw: lines[index].as_bytes(),
+                                    event,
+                                }
+                            })
+                            .collect();
+                        let _ = engine.apply_batch(0, &batch);
+                        let _ = engine.flush();
+                    }
+                    engine
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 

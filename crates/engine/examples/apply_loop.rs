@@ -1,10 +1,12 @@
 //! Applies a synthetic stream (for profilers: callgrind, perf). Shares its
 //! stream with `benches/apply.rs`.
 //!
-//! `apply_loop [EVENTS] [single|batch]`: `single` (the default) applies
-//! event by event with a flush every 10,000 events, as the bench does;
-//! `batch` applies batches of 10,000 (`apply_batch`), each followed by a
-//! flush. Decoding is outside [`run`], so
+//! `apply_loop [EVENTS] [single|batch] [atomic]`: `single` (the default)
+//! applies event by event with a flush every 10,000 events, as the bench
+//! does; `batch` applies batches of 10,000 (`apply_batch`), each followed
+//! by a flush; `atomic` makes the memory store write flushes atomically, so
+//! a task's events of a batch add one net change (the embedded store's
+//! path; without it, one change per event: the ClickHouse store's). Decoding is outside [`run`], so
 //! `valgrind --tool=callgrind --toggle-collect=apply_loop::run` counts the
 //! apply work only. With `APPLY_LOOP_DIGEST` set it also prints a digest
 //! of the final store contents (rows, versions, entities), to check that
@@ -26,9 +28,9 @@ const CHUNK: usize = 10_000;
 
 /// The measured part: a fresh engine over a memory store applies every event.
 #[inline(never)]
-fn run(lines: &[String], decoded: &[Event<'_>], batch: bool) -> Engine<MemoryStore> {
-    let mut engine =
-        Engine::new(MemoryStore::default(), EngineSettings::default()).expect("memory store");
+fn run(lines: &[String], decoded: &[Event<'_>], batch: bool, atomic: bool) -> Engine<MemoryStore> {
+    let store = MemoryStore::with_atomic_writes(atomic);
+    let mut engine = Engine::new(store, EngineSettings::default()).expect("memory store");
     if !batch {
         for (index, (line, event)) in lines.iter().zip(decoded).enumerate() {
             engine
@@ -70,13 +72,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let events: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let batch = args.next().as_deref() == Some("batch");
+    let atomic = args.next().as_deref() == Some("atomic");
     let lines = stream::stream(events);
     let decoded: Vec<_> = lines
         .iter()
         .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid"))
         .collect();
     let started = std::time::Instant::now();
-    let engine = run(&lines, &decoded, batch);
+    let engine = run(&lines, &decoded, batch, atomic);
     let elapsed = started.elapsed();
     println!(
         "{events} events applied in {elapsed:?}: {:.0} events/s ({} applied)",

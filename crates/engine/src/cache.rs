@@ -8,23 +8,87 @@ use std::hash::Hash;
 
 use crate::store::Versioned;
 
-/// One cached row: its versioned value, whether it must be written, and
-/// which event last stamped it in this process (so one event can add
-/// several contributions to the same row).
+/// One cached row: its versioned value, whether it must be written, which
+/// event last stamped it in this process (so one event can add several
+/// contributions to the same row), and the version it had when read (what
+/// the store holds of it, for the fences of aggregate rows).
 #[derive(Debug, Clone)]
 pub(crate) struct Cached<T> {
     pub(crate) value: Versioned<T>,
     pub(crate) dirty: bool,
     pub(crate) stamped_by: u64,
+    pub(crate) loaded: u64,
+}
+
+/// The events `first..=last` of one partition whose net change to a task's
+/// contributions is added at once (one event: `first == last`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) first: u64,
+    pub(crate) last: u64,
+}
+
+/// What an aggregate row's stored version says of a [`Span`]'s change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// The store holds none of the span's events: add the change.
+    Add,
+    /// The store holds every one of them: the change is in the row already.
+    Skip,
+    /// The store holds some of them (a replay after a crash in the middle
+    /// of a flush that covered part of the span): only the span's events
+    /// after the stored version may be added, one event at a time.
+    Split,
+}
+
+impl Span {
+    /// One event.
+    pub(crate) fn one(sequence: u64) -> Self {
+        Span {
+            first: sequence,
+            last: sequence,
+        }
+    }
+
+    /// Compares the span with a row's stored version: a row stored at
+    /// version `v` holds the effect of every event up to `v` of its
+    /// partition and of none after it (DESIGN.md §4).
+    pub(crate) fn admission(self, stored: u64) -> Admission {
+        if stored < self.first {
+            Admission::Add
+        } else if stored >= self.last {
+            Admission::Skip
+        } else {
+            Admission::Split
+        }
+    }
 }
 
 impl<T> Cached<T> {
     pub(crate) fn clean(value: Versioned<T>) -> Self {
+        let loaded = value.version;
         Cached {
             value,
             dirty: false,
             stamped_by: 0,
+            loaded,
         }
+    }
+
+    /// How a change of `span` meets the row's stored version: the fence of
+    /// an aggregate row. Every change the engine added to the row since it
+    /// was read came from events after the stored version (a partition's
+    /// events are applied in order), so the stored version alone decides.
+    pub(crate) fn admission(&self, span: Span) -> Admission {
+        span.admission(self.loaded)
+    }
+
+    /// Marks an aggregate row changed by events up to `sequence`: its
+    /// version becomes the highest such event (changes of several tasks,
+    /// each added at the end of its span, may come in any order).
+    pub(crate) fn raise(&mut self, sequence: u64) {
+        self.value.version = self.value.version.max(sequence);
+        self.dirty = true;
     }
 
     /// May event `sequence` change this row?

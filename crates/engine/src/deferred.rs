@@ -3,11 +3,12 @@
 //! A row missing from the cache is not read at once: its changes queue here,
 //! in event order, and one batch read at the end of the batch (or before a
 //! flush) fetches every such row; then the changes are applied, each fenced
-//! by the row's stored version.
+//! by the row's stored version ([`Span::admission`]).
 
 use labelpulse_core::aggregate::{ActivityRow, AggKey, AggRow};
 use labelpulse_core::contribution::Detached;
 
+use crate::cache::Span;
 use crate::intern::Interner;
 use crate::map::HashMap;
 use crate::row_key::RowKey;
@@ -45,16 +46,19 @@ impl DeferredOp {
     }
 }
 
+/// One waiting change and the events it sums up.
+pub(crate) type Waiting = (Span, DeferredOp);
+
 /// Waiting changes per row, in arrival order.
 #[derive(Debug, Default)]
 pub(crate) struct DeferredRows {
-    rows: HashMap<RowKey, Vec<(u64, DeferredOp)>>,
+    rows: HashMap<RowKey, Vec<Waiting>>,
 }
 
 impl DeferredRows {
-    /// Queues a change of event `sequence` for `key`.
-    pub(crate) fn push(&mut self, key: RowKey, sequence: u64, op: DeferredOp) {
-        self.rows.entry(key).or_default().push((sequence, op));
+    /// Queues a change of the events `span` for `key`.
+    pub(crate) fn push(&mut self, key: RowKey, span: Span, op: DeferredOp) {
+        self.rows.entry(key).or_default().push((span, op));
     }
 
     /// True when nothing waits.
@@ -71,7 +75,7 @@ impl DeferredRows {
     }
 
     /// Takes every row's waiting changes.
-    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (RowKey, Vec<(u64, DeferredOp)>)> + '_ {
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (RowKey, Vec<Waiting>)> + '_ {
         self.rows.drain()
     }
 

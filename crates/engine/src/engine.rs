@@ -3,9 +3,17 @@
 //!
 //! Fencing (DESIGN.md §4): an event with sequence `s` (offset + 1) is
 //! applied to its entity only if the entity's version is below `s`, and its
-//! diff goes only to aggregate rows still below `s`. Together with the flush
-//! order of [`Flush`], replaying from the last durable position after a crash
-//! anywhere in a flush applies each event's effect exactly once.
+//! diff goes only to aggregate rows whose stored version is below `s`.
+//! Together with the flush order of [`Flush`], replaying from the last
+//! durable position after a crash anywhere in a flush applies each event's
+//! effect exactly once.
+//!
+//! Over a store that writes a flush atomically ([`Store::writes_atomically`])
+//! the events of one task in one batch add a single net change at the end of
+//! the batch ([`Engine::settle`]): the difference between the task's
+//! contributions before its first event and after its last, fenced by the
+//! span of those events. No replay can meet a row holding part of a span
+//! there; over other stores each event adds its own change.
 
 use hashbrown::hash_map::Entry as MapEntry;
 use std::collections::BTreeMap;
@@ -24,7 +32,7 @@ use labelpulse_core::time::{epoch_ms, hour_of_ms};
 use labelpulse_core::Event;
 use thiserror::Error;
 
-use crate::cache::{cached, Cached};
+use crate::cache::{cached, Admission, Cached, Span};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
 use crate::intern::{Interner, Sym, Symbols};
@@ -32,6 +40,7 @@ use crate::known_tasks::KnownTasks;
 use crate::row_key::RowKey;
 use crate::scratch::Scratch;
 use crate::store::{Flush, SessionKey, Store, TaskKey, Versioned};
+use crate::window::{ChangedTask, ChangedTasks};
 
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +76,7 @@ pub enum Outcome {
     Unresolved,
 }
 
-/// Engine failure: always the store's.
+/// Engine failure: the store's, or events out of order.
 #[derive(Debug, Error)]
 pub enum EngineError<E: std::error::Error + 'static> {
     /// The store failed to read or write.
@@ -81,6 +90,19 @@ pub enum EngineError<E: std::error::Error + 'static> {
         /// The offending sequence.
         sequence: u64,
         /// The last one applied.
+        last: u64,
+    },
+    /// A store said it writes flushes atomically ([`Store::writes_atomically`])
+    /// but holds rows at a version inside a batch being applied: part of an
+    /// earlier write of these events is durable. Adding the batch's net
+    /// changes would count some of them twice, so nothing is added.
+    #[error("{rows} aggregate rows hold part of the events {first}..={last}: the store's writes are not atomic")]
+    PartlyWritten {
+        /// Rows found so.
+        rows: usize,
+        /// First event of the batch.
+        first: u64,
+        /// Last event of the batch.
         last: u64,
     },
 }
@@ -147,28 +169,35 @@ fn project_entry<'m, S: Store>(
 /// and compares integers, and a hit allocates nothing.
 pub(crate) type AggregateMap = HashMap<RowKey, Cached<AggRow>>;
 
-/// Where the signed contributions of one event in one project are added:
-/// the cached rows, the queue of the rows not cached yet, and a pass of the
-/// key interner over the strings of the contributions (all borrowed for
-/// `'k`).
+/// Where the signed contributions of one event (or of one task's events in
+/// a batch) in one project are added: the cached rows, the queue of the
+/// rows not cached yet, and a pass of the key interner over the strings of
+/// the contributions (all borrowed for `'k`).
 struct RowSink<'e, 'k> {
     aggregates: &'e mut AggregateMap,
     deferred: &'e mut DeferredRows,
     symbols: Symbols<'e, 'k>,
     /// The project's symbol.
     project: Sym,
-    sequence: u64,
+    /// The events whose change is added.
+    span: Span,
+    /// Rows found holding part of the span (see [`EngineError::PartlyWritten`]).
+    straddled: &'e mut Vec<Span>,
 }
+
+/// The row caches a [`RowSink`] writes to.
+type Rows<'e> = (
+    &'e mut AggregateMap,
+    &'e mut DeferredRows,
+    &'e mut Interner,
+    &'e mut Vec<Span>,
+);
 
 impl<'e, 'k> RowSink<'e, 'k> {
     fn new(
-        (aggregates, deferred, interner): (
-            &'e mut AggregateMap,
-            &'e mut DeferredRows,
-            &'e mut Interner,
-        ),
+        (aggregates, deferred, interner, straddled): Rows<'e>,
         project: &'k str,
-        sequence: u64,
+        span: Span,
     ) -> Self {
         let sym = interner.intern_project(project);
         RowSink {
@@ -176,7 +205,8 @@ impl<'e, 'k> RowSink<'e, 'k> {
             deferred,
             symbols: interner.symbols(),
             project: sym,
-            sequence,
+            span,
+            straddled,
         }
     }
 
@@ -213,22 +243,23 @@ fn add_one<'k>(
 /// Adds signed contributions that land on `key` to its row, fenced, or
 /// queues them when the row is not cached yet (one lookup for all of them).
 fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>, i64)]) {
-    let (aggregates, deferred, sequence) =
-        (&mut *sink.aggregates, &mut *sink.deferred, sink.sequence);
+    let (aggregates, deferred, span) = (&mut *sink.aggregates, &mut *sink.deferred, sink.span);
     match aggregates.get_mut(&key) {
-        Some(row) => {
-            if row.behind(sequence) {
+        Some(row) => match row.admission(span) {
+            Admission::Add => {
                 for (contribution, sign) in changes {
                     row.value.value.apply(contribution, *sign);
                 }
-                row.stamp(sequence);
+                row.raise(span.last);
             }
-        }
+            Admission::Skip => {}
+            Admission::Split => sink.straddled.push(span),
+        },
         None => {
             // The key names the row: the change needs no strings of its own.
             for (contribution, sign) in changes {
                 let op = DeferredOp::Add(contribution.detach(), *sign);
-                deferred.push(key, sequence, op);
+                deferred.push(key, span, op);
             }
         }
     }
@@ -280,6 +311,45 @@ fn add_group<'k>(
     }
 }
 
+/// The parts of the engine a task change writes to or reuses.
+struct ChangeParts<'e> {
+    rows: Rows<'e>,
+    pair_memo: &'e mut PairMemo,
+    scratch: &'e mut Scratch,
+    group_keys: &'e mut GroupKeys,
+}
+
+/// Adds the change of a task from state `old` to state `new` (one event's,
+/// or the net change of its events `span` in a batch) to the rows of
+/// `project`: the difference of their contribution lists, fenced by each
+/// row's stored version.
+fn add_task_change(
+    parts: &mut ChangeParts<'_>,
+    project: &str,
+    span: Span,
+    (old, new): (&TaskState, &TaskState),
+    config: &ProjectConfig,
+) {
+    let (mut before, mut after) = parts.scratch.take();
+    change_contributions(old, new, config, parts.pair_memo, &mut before, &mut after);
+    {
+        let mut shared = Vec::new();
+        let (aggregates, deferred, interner, straddled) = &mut parts.rows;
+        let rows = (
+            &mut **aggregates,
+            &mut **deferred,
+            &mut **interner,
+            &mut **straddled,
+        );
+        let mut sink = RowSink::new(rows, project, span);
+        let group_keys = &mut *parts.group_keys;
+        diff_grouped(&before, &after, |group| {
+            add_group(&mut sink, group, group_keys, &mut shared)
+        });
+    }
+    parts.scratch.give_back((before, after));
+}
+
 /// Counts of what the engine did, for metrics and logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngineCounters {
@@ -328,6 +398,13 @@ pub struct Engine<S: Store> {
     scratch: Scratch,
     /// The row keys of [`add_group`], reused.
     group_keys: GroupKeys,
+    /// The tasks changed by the batch being applied, whose net changes
+    /// [`Engine::settle`] adds at its end.
+    changed: ChangedTasks,
+    /// Spans found straddling a row's stored version (see
+    /// [`EngineError::PartlyWritten`]); empty but for a store that is not
+    /// what it says.
+    straddled: Vec<Span>,
 }
 
 type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
@@ -359,6 +436,8 @@ impl<S: Store> Engine<S> {
             pair_memo: PairMemo::default(),
             scratch: Scratch::default(),
             group_keys: GroupKeys::default(),
+            changed: ChangedTasks::default(),
+            straddled: Vec::new(),
         })
     }
 
@@ -409,7 +488,7 @@ impl<S: Store> Engine<S> {
         };
         self.check_order(partition, std::slice::from_ref(&item))?;
         let outcome = self.apply_item(partition, &item)?;
-        self.resolve_deferred()?;
+        self.settle()?;
         Ok(outcome)
     }
 
@@ -453,7 +532,7 @@ impl<S: Store> Engine<S> {
                 outcomes.push(self.apply_item(*partition, item)?);
             }
         }
-        self.resolve_deferred()?;
+        self.settle()?;
         Ok(outcomes)
     }
 
@@ -474,8 +553,8 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    /// Applies one event of a checked batch (rows not cached wait for the
-    /// caller's [`Engine::resolve_deferred`]), counts and archives it, and
+    /// Applies one event of a checked batch (task changes and rows not
+    /// cached wait for the caller's [`Engine::settle`]), counts and archives it, and
     /// moves the partition's position to it.
     fn apply_item(&mut self, partition: u32, item: &BatchEvent<'_>) -> Result<Outcome, S> {
         let outcome = self.apply_body(item.sequence, item.event)?;
@@ -625,9 +704,15 @@ impl<S: Store> Engine<S> {
                 value: key.empty_row(),
             });
             let mut row = Cached::clean(value);
-            for (sequence, op) in ops {
-                if row.behind(sequence) && op.apply(&mut row.value.value) {
-                    row.stamp(sequence);
+            for (span, op) in ops {
+                match row.admission(span) {
+                    Admission::Add => {
+                        if op.apply(&mut row.value.value) {
+                            row.raise(span.last);
+                        }
+                    }
+                    Admission::Skip => {}
+                    Admission::Split => self.straddled.push(span),
                 }
             }
             self.aggregates.insert(key, row);
@@ -782,8 +867,9 @@ impl<S: Store> Engine<S> {
         project_entry(&mut self.store, &mut self.projects, project)
     }
 
-    /// Applies a change to one task: fence, diff old and new contributions,
-    /// add the diff to the rows still behind `sequence`.
+    /// Applies a change to one task: fence, change the state, and record
+    /// the state before it; [`Engine::settle`] adds the task's net change
+    /// at the end of the batch.
     fn apply_task(
         &mut self,
         sequence: u64,
@@ -791,18 +877,19 @@ impl<S: Store> Engine<S> {
         task_id: &str,
         change: impl FnOnce(&mut TaskState) -> Change,
     ) -> Result<Outcome, S> {
-        // Disjoint borrows: the settings and the task are read while the
-        // aggregate rows are written.
+        let coalesce = self.coalesces();
         let Engine {
             store,
             tasks,
             projects,
+            changed,
             aggregates,
             interner,
             deferred,
             pair_memo,
             scratch,
             group_keys,
+            straddled,
             ..
         } = self;
         let config = project_entry(store, projects, project)?;
@@ -823,23 +910,106 @@ impl<S: Store> Engine<S> {
         if !entry.behind(sequence) {
             return Ok(Outcome::Fenced);
         }
-        // Cheap: annotations, predictions and reviews are shared `Arc`s.
+        if coalesce {
+            // Copies only on the task's first change of the batch, and
+            // cheaply: annotations, predictions and reviews are shared `Arc`s.
+            changed.record(key, sequence, &entry.value.value);
+            if change(&mut entry.value.value) != Change::Unchanged {
+                entry.stamp(sequence);
+            }
+            return Ok(Outcome::Applied);
+        }
         let old = entry.value.value.clone();
         if change(&mut entry.value.value) == Change::Unchanged {
             return Ok(Outcome::Applied);
         }
         entry.stamp(sequence);
-        let (mut before, mut after) = scratch.take();
-        let new = &entry.value.value;
-        change_contributions(&old, new, config, pair_memo, &mut before, &mut after);
-        let mut shared = Vec::new();
-        let mut sink = RowSink::new((aggregates, deferred, interner), project, sequence);
-        diff_grouped(&before, &after, |group| {
-            add_group(&mut sink, group, group_keys, &mut shared)
-        });
-        drop(shared);
-        scratch.give_back((before, after));
+        let mut parts = ChangeParts {
+            rows: (aggregates, deferred, interner, straddled),
+            pair_memo,
+            scratch,
+            group_keys,
+        };
+        let states = (&old, &entry.value.value);
+        add_task_change(&mut parts, project, Span::one(sequence), states, config);
         Ok(Outcome::Applied)
+    }
+
+    /// Whether a task's events of one batch add their net change at once
+    /// (at [`Engine::settle`]) instead of one event at a time: only over a
+    /// store that writes each flush atomically. Over one that does not, a
+    /// crash in the middle of a flush leaves some rows of it durable, and
+    /// a replay in batches cut elsewhere would make a task's batch span
+    /// both events those rows hold and events they do not; the net change
+    /// cannot be split between them (it may even be zero on a row that
+    /// needs the change of the later events), so such stores get one
+    /// event at a time, whose change a row's version always fences.
+    fn coalesces(&self) -> bool {
+        self.store.writes_atomically()
+    }
+
+    /// Adds the net change of every task changed since the last call
+    /// (rows not cached queue their part).
+    fn add_changed(&mut self) -> Result<(), S> {
+        for task in self.changed.take() {
+            self.add_net_change(&task)?;
+        }
+        Ok(())
+    }
+
+    /// Adds one changed task's net change over its span (see [`Engine::settle`]).
+    fn add_net_change(&mut self, task: &ChangedTask) -> Result<(), S> {
+        let Engine {
+            store,
+            tasks,
+            projects,
+            aggregates,
+            interner,
+            deferred,
+            pair_memo,
+            scratch,
+            group_keys,
+            straddled,
+            ..
+        } = self;
+        let (project, task_id) = (&task.key.0, &task.key.1);
+        let config = &project_entry(store, projects, project)?.value.value;
+        let Some(current) = tasks.get(&StrPair(project, task_id)) else {
+            return Ok(());
+        };
+        let mut parts = ChangeParts {
+            rows: (aggregates, deferred, interner, straddled),
+            pair_memo,
+            scratch,
+            group_keys,
+        };
+        let states = (&task.initial, &current.value.value);
+        add_task_change(&mut parts, project, task.span, states, config);
+        Ok(())
+    }
+
+    /// Ends a batch: adds the net change of each task it changed (its
+    /// contributions before its first change against its contributions
+    /// now), reads the rows not cached in one batch and adds what waited
+    /// for them, then gives the rows found holding part of a task's span
+    /// that task's events one by one. Afterwards no change waits.
+    fn settle(&mut self) -> Result<(), S> {
+        if !self.changed.is_empty() {
+            self.add_changed()?;
+        }
+        self.resolve_deferred()?;
+        let straddled = std::mem::take(&mut self.straddled);
+        match (
+            straddled.iter().map(|s| s.first).min(),
+            straddled.iter().map(|s| s.last).max(),
+        ) {
+            (Some(first), Some(last)) => Err(EngineError::PartlyWritten {
+                rows: straddled.len(),
+                first,
+                last,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Raises a member's last-activity time in a project (a max register).
@@ -858,13 +1028,14 @@ impl<S: Store> Engine<S> {
             &mut self.interner,
         );
         let op = DeferredOp::Activity(at_ms);
+        let span = Span::one(sequence);
         match self.aggregates.get_mut(&key) {
             Some(row) => {
-                if row.behind(sequence) && op.apply(&mut row.value.value) {
-                    row.stamp(sequence);
+                if row.admission(span) == Admission::Add && op.apply(&mut row.value.value) {
+                    row.raise(sequence);
                 }
             }
-            None => self.deferred.push(key, sequence, op),
+            None => self.deferred.push(key, span, op),
         }
         Ok(outcome)
     }
@@ -913,8 +1084,13 @@ impl<S: Store> Engine<S> {
                 amount: gap,
             };
             let changes = [(active, 1)];
-            let rows = (&mut self.aggregates, &mut self.deferred, &mut self.interner);
-            let mut sink = RowSink::new(rows, project, sequence);
+            let rows = (
+                &mut self.aggregates,
+                &mut self.deferred,
+                &mut self.interner,
+                &mut self.straddled,
+            );
+            let mut sink = RowSink::new(rows, project, Span::one(sequence));
             add_diff(&mut sink, &changes);
         }
         self.touch_activity(sequence, project, (member, at_ms), Outcome::Applied)
@@ -929,6 +1105,9 @@ impl<S: Store> Engine<S> {
         project: &str,
         config: ProjectConfig,
     ) -> Result<Outcome, S> {
+        // The batch's task changes so far are added under the settings
+        // they were made with.
+        self.settle()?;
         let current = self.project_config(project)?;
         if !current.behind(sequence) {
             return Ok(Outcome::Fenced);
@@ -972,8 +1151,13 @@ impl<S: Store> Engine<S> {
             task_contributions_memo(&entry.value.value, &config, &mut self.pair_memo, &mut after);
             let mut changes = Vec::new();
             diff(&mut before, &mut after, &mut changes);
-            let rows = (&mut self.aggregates, &mut self.deferred, &mut self.interner);
-            let mut sink = RowSink::new(rows, project, sequence);
+            let rows = (
+                &mut self.aggregates,
+                &mut self.deferred,
+                &mut self.interner,
+                &mut self.straddled,
+            );
+            let mut sink = RowSink::new(rows, project, Span::one(sequence));
             add_diff(&mut sink, &changes);
         }
         let current = self.project_config(project)?;
@@ -991,7 +1175,7 @@ impl<S: Store> Engine<S> {
         if !self.pending && self.new_index.is_empty() {
             return Ok(0);
         }
-        self.resolve_deferred()?;
+        self.settle()?;
         let mut flush = self.collect();
         flush.archive = std::mem::take(&mut self.archive);
         if let Err(error) = self.store.write(&flush) {
@@ -1020,7 +1204,7 @@ impl<S: Store> Engine<S> {
         if !self.pending && self.new_index.is_empty() {
             return Ok(0);
         }
-        self.resolve_deferred()?;
+        self.settle()?;
         let mut flush = self.collect();
         flush.archive = std::mem::take(&mut self.archive);
         let rows = flush.rows();

@@ -18,6 +18,7 @@ mod prefetch;
 mod row_key;
 mod scratch;
 pub mod store;
+mod window;
 
 pub use engine::{BatchEvent, Engine, EngineCounters, EngineError, EngineSettings, Outcome};
 pub use store::{Flush, Store, Versioned};

@@ -65,6 +65,11 @@ pub struct MemoryStore {
     /// cannot list a project's tasks, and the engine reads every task it
     /// does not cache; by default it lists the tasks written so far.
     pub unlisted_tasks: bool,
+    /// When set, a flush is written whole or not at all (an injected
+    /// failure anywhere in it writes none of it), as one transaction of an
+    /// embedded database, and [`Store::writes_atomically`] says so: the
+    /// engine then adds a task's events of a batch as one net change.
+    pub atomic: bool,
     /// The started flush, kept until it is finished, and the `false`
     /// answers of `write_finished` it has left.
     started: Option<(Flush, u32)>,
@@ -76,6 +81,15 @@ impl MemoryStore {
     pub fn with_background_writes(polls: u32) -> Self {
         MemoryStore {
             background_writes: Some(polls),
+            ..MemoryStore::default()
+        }
+    }
+
+    /// An empty store that writes each flush whole or not at all (see
+    /// [`MemoryStore::atomic`]), or not (`atomic` false: the default).
+    pub fn with_atomic_writes(atomic: bool) -> Self {
+        MemoryStore {
+            atomic,
             ..MemoryStore::default()
         }
     }
@@ -181,7 +195,22 @@ impl Store for MemoryStore {
         }
     }
 
+    fn writes_atomically(&self) -> bool {
+        self.atomic
+    }
+
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
+        let rows = || -> usize {
+            WRITE_PHASES
+                .iter()
+                .flat_map(|phase| phase.iter())
+                .map(|&table| RowRef::of(flush, table).len())
+                .sum()
+        };
+        if self.atomic && self.fail_after_rows.is_some_and(|left| left < rows()) {
+            self.fail_after_rows = Some(0);
+            return Err(InjectedFailure);
+        }
         for phase in WRITE_PHASES {
             // Each row's place in the phase: its position in the flush, or
             // a hash of (seed, position), which draws a permutation.

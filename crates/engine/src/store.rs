@@ -215,6 +215,16 @@ pub trait Store {
     ) -> Result<Vec<(AggKey, Versioned<AggRow>)>, Self::Error> {
         load_each(keys, |key| self.aggregate(key))
     }
+    /// Whether [`Store::write`] makes a flush durable whole or not at all
+    /// (one transaction). Then no replay after a crash can meet a row that
+    /// holds only part of a batch's events, and the engine adds the net
+    /// change of each task's events in a batch at once (see
+    /// `Engine::coalesces`); otherwise one event at a time. The default:
+    /// not atomic.
+    fn writes_atomically(&self) -> bool {
+        false
+    }
+
     /// Writes a flush in the order of the fields of [`Flush`]: aggregates,
     /// members, sessions, index, tasks, projects, archive, positions.
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error>;

@@ -339,6 +339,22 @@ fn run_clean(stream: &[String], flush_every: usize) -> MemoryContents {
     engine.into_store().contents
 }
 
+/// The aggregate rows of `contents` without versions and without all-zero
+/// rows: what batching may not change. A row's version is the last event of
+/// the batch spans that changed it (one task's events in one batch add their
+/// net change at once), so it depends on where batches end, never beyond
+/// the partition's position.
+fn rows(contents: &MemoryContents) -> BTreeMap<AggKey, AggRow> {
+    values(contents).0
+}
+
+/// True when no aggregate row's version is past its partition's position
+/// (the tests use partitions 0 and 1).
+fn versions_within_positions(contents: &MemoryContents) -> bool {
+    let last = contents.positions.values().copied().max().unwrap_or(0);
+    contents.aggregates.values().all(|row| row.version <= last)
+}
+
 /// Aggregate values without versions and without all-zero rows.
 fn values(
     contents: &MemoryContents,
@@ -364,30 +380,46 @@ fn values(
 /// `store`, listing its tasks to the engine or not, and writing the rows
 /// of each write phase in the order `write_order` draws (as concurrent
 /// inserts land) or in the flush's order.
-fn store_listing(mut store: MemoryStore, listed: bool, write_order: Option<u64>) -> MemoryStore {
-    store.unlisted_tasks = !listed;
-    store.shuffle_phases = write_order;
+fn store_listing(mut store: MemoryStore, setup: StoreSetup) -> MemoryStore {
+    store.unlisted_tasks = !setup.listed;
+    store.shuffle_phases = setup.write_order;
+    store.atomic = setup.atomic;
     store
 }
 
-/// Applies a stream in batches of `batch` events (one flush each), with a
-/// store that fails after `failures[i]` row writes, restarting from the
-/// durable position after each failure, like a process that crashes
-/// mid-flush and is restarted. `capacity` bounds the engine's cache;
+/// How the crash tests' memory store behaves (see [`store_listing`]).
+#[derive(Debug, Clone, Copy)]
+struct StoreSetup {
+    /// It lists a project's tasks.
+    listed: bool,
+    /// The seed of the order of the rows within a write phase, if shuffled.
+    write_order: Option<u64>,
+    /// A flush is written whole or not at all (the engine then adds a
+    /// task's events of a batch as one net change).
+    atomic: bool,
+}
+
+/// Applies a stream in batches of `batches[r]` events (one flush each) in
+/// its `r`-th start (cycling), with a store that fails after `failures[i]`
+/// row writes, restarting from the durable position after each failure,
+/// like a process that crashes mid-flush and is restarted. A restart with
+/// another batch size makes batches that straddle the end of the flush
+/// that failed: a task's span then covers rows the store holds at a
+/// version inside it. `capacity` bounds the engine's cache;
 /// `listed`: the store lists a project's tasks (`Store::list_tasks`), so
 /// the engine reads only those; `write_order`: see [`store_listing`].
 fn run_with_crashes(
     stream: &[String],
-    batch: usize,
+    batches: &[usize],
     capacity: usize,
     failures: &[usize],
-    (listed, write_order): (bool, Option<u64>),
+    setup: StoreSetup,
 ) -> (MemoryContents, usize) {
     run_restarting(
         stream,
-        (batch, capacity),
+        (batches, capacity),
         failures,
-        store_listing(MemoryStore::default(), listed, write_order),
+        store_listing(MemoryStore::default(), setup),
         |engine| engine.flush().is_ok(),
         |_| true,
     )
@@ -401,18 +433,18 @@ fn run_with_crashes(
 /// row without it. A failed write restarts from the durable position.
 fn run_with_background_flushes(
     stream: &[String],
-    batch: usize,
+    batches: &[usize],
     capacity: usize,
     failures: &[usize],
     finish_now: &[bool],
-    (listed, write_order): (bool, Option<u64>),
+    setup: StoreSetup,
 ) -> (MemoryContents, usize) {
     let mut finish_now = finish_now.iter().copied().cycle();
     run_restarting(
         stream,
-        (batch, capacity),
+        (batches, capacity),
         failures,
-        store_listing(MemoryStore::with_background_writes(0), listed, write_order),
+        store_listing(MemoryStore::with_background_writes(0), setup),
         |engine| {
             engine.start_flush().is_ok()
                 && (!finish_now.next().unwrap_or(false) || engine.finish_flush().is_ok())
@@ -422,18 +454,20 @@ fn run_with_background_flushes(
 }
 
 /// The restart loop of both: applies the stream from the store's durable
-/// position in batches of `batch`, the cache bounded by `capacity`;
+/// position in batches of `batches[r]` in the `r`-th start, the cache
+/// bounded by `capacity`;
 /// `after_batch` and `at_end` write (and say whether the store took it);
 /// after a failure the engine is dropped and a new one starts over the
 /// same store. Returns the final contents and the number of restarts.
 fn run_restarting(
     stream: &[String],
-    (batch, capacity): (usize, usize),
+    (batches, capacity): (&[usize], usize),
     failures: &[usize],
     mut store: MemoryStore,
     mut after_batch: impl FnMut(&mut Engine<MemoryStore>) -> bool,
     mut at_end: impl FnMut(&mut Engine<MemoryStore>) -> bool,
 ) -> (MemoryContents, usize) {
+    let failures_len = failures.len();
     let mut failures = failures.iter().copied();
     let mut crashes = 0;
     let settings = EngineSettings {
@@ -441,7 +475,12 @@ fn run_restarting(
         ..EngineSettings::default()
     };
     loop {
+        assert!(
+            crashes <= failures_len,
+            "a restart without an injected failure failed"
+        );
         store.fail_after_rows = failures.next();
+        let batch = batches[crashes % batches.len()].max(1);
         let mut engine = Engine::new(store, settings.clone()).unwrap();
         let start = engine.positions().get(&0).copied().unwrap_or(0) as usize;
         let decoded: Vec<_> = stream[start..]
@@ -539,11 +578,12 @@ proptest! {
     fn crashes_between_any_two_writes_replay_to_the_clean_result(
         ops in prop::collection::vec(op(), 1..60),
         flush_every in 1usize..12,
-        batch in 1usize..16,
+        batches in prop::collection::vec(1usize..16, 1..4),
         capacity in prop_oneof![Just(usize::MAX), 0usize..40],
         failures in prop::collection::vec(0usize..40, 1..8),
         listed in any::<bool>(),
         write_order in prop::option::of(any::<u64>()),
+        atomic in any::<bool>(),
     ) {
         let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
         // The clean pass applies one event at a time; the crashing one in
@@ -551,8 +591,9 @@ proptest! {
         // order: both paths must agree exactly.
         let clean = run_clean(&stream, flush_every);
         let (crashed, _) =
-            run_with_crashes(&stream, batch, capacity, &failures, (listed, write_order));
-        prop_assert_eq!(&clean.aggregates, &crashed.aggregates);
+            run_with_crashes(&stream, &batches, capacity, &failures, StoreSetup { listed, write_order, atomic });
+        prop_assert_eq!(rows(&clean), rows(&crashed));
+        prop_assert!(versions_within_positions(&crashed));
         prop_assert_eq!(&clean.tasks, &crashed.tasks);
         prop_assert_eq!(&clean.sessions, &crashed.sessions);
         prop_assert_eq!(&clean.projects, &crashed.projects);
@@ -571,19 +612,21 @@ proptest! {
     #[test]
     fn background_flushes_give_the_clean_result(
         ops in prop::collection::vec(op(), 1..60),
-        batch in 1usize..16,
+        batches in prop::collection::vec(1usize..16, 1..4),
         capacity in prop_oneof![Just(usize::MAX), 0usize..40],
         failures in prop::collection::vec(0usize..40, 0..6),
         finish_now in prop::collection::vec(any::<bool>(), 1..8),
         listed in any::<bool>(),
         write_order in prop::option::of(any::<u64>()),
+        atomic in any::<bool>(),
     ) {
         let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
         let clean = run_clean(&stream, 1_000_000);
-        let order = (listed, write_order);
+        let order = StoreSetup { listed, write_order, atomic };
         let (background, _) =
-            run_with_background_flushes(&stream, batch, capacity, &failures, &finish_now, order);
-        prop_assert_eq!(&clean.aggregates, &background.aggregates);
+            run_with_background_flushes(&stream, &batches, capacity, &failures, &finish_now, order);
+        prop_assert_eq!(rows(&clean), rows(&background));
+        prop_assert!(versions_within_positions(&background));
         prop_assert_eq!(&clean.tasks, &background.tasks);
         prop_assert_eq!(&clean.sessions, &background.sessions);
         prop_assert_eq!(&clean.projects, &background.projects);
@@ -815,7 +858,12 @@ fn the_crash_harness_really_crashes() {
         })
         .collect();
     let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
-    let (_, crashes) = run_with_crashes(&stream, 3, usize::MAX, &[0, 5, 17, 2], (true, None));
+    let setup = StoreSetup {
+        listed: true,
+        write_order: None,
+        atomic: false,
+    };
+    let (_, crashes) = run_with_crashes(&stream, &[3], usize::MAX, &[0, 5, 17, 2], setup);
     assert_eq!(crashes, 4);
 }
 

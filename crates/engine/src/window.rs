@@ -1,0 +1,91 @@
+//! The tasks changed by the events of one batch, with their states before
+//! the batch.
+//!
+//! A task's contributions are a pure function of its state, so the net
+//! change of several events of one task is the difference between its
+//! contributions before the first and after the last. Over a store that
+//! writes a flush atomically, the engine adds that difference once per
+//! task and batch ([`Engine::settle`](crate::Engine)) instead of once per
+//! event (see `Engine::coalesces`).
+
+use labelpulse_core::task::TaskState;
+
+use crate::cache::Span;
+use crate::map::{HashMap, StrPair};
+use crate::store::TaskKey;
+
+/// One task changed in the batch.
+#[derive(Debug)]
+pub(crate) struct ChangedTask {
+    /// The task.
+    pub(crate) key: TaskKey,
+    /// Its state before the first event of the batch that changed it.
+    pub(crate) initial: TaskState,
+    /// The first and last events that changed it.
+    pub(crate) span: Span,
+}
+
+/// The tasks changed since the last [`ChangedTasks::take`], in the order
+/// of their first change.
+#[derive(Debug, Default)]
+pub(crate) struct ChangedTasks {
+    slots: HashMap<TaskKey, usize>,
+    tasks: Vec<ChangedTask>,
+}
+
+impl ChangedTasks {
+    /// Records that event `sequence` is about to change task `key`, now in
+    /// state `current` (copied on the task's first change only).
+    pub(crate) fn record(&mut self, key: StrPair<'_>, sequence: u64, current: &TaskState) {
+        if let Some(&slot) = self.slots.get(&key) {
+            if let Some(task) = self.tasks.get_mut(slot) {
+                task.span.last = sequence;
+                return;
+            }
+        }
+        let owned = key.to_owned();
+        self.slots.insert(owned.clone(), self.tasks.len());
+        self.tasks.push(ChangedTask {
+            key: owned,
+            initial: current.clone(),
+            span: Span::one(sequence),
+        });
+    }
+
+    /// True when no task changed since the last [`ChangedTasks::take`].
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// The changed tasks, in the order of their first change; empties the set.
+    pub(crate) fn take(&mut self) -> Vec<ChangedTask> {
+        self.slots.clear();
+        std::mem::take(&mut self.tasks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_keeps_its_first_state_and_the_span_of_its_changes() {
+        let mut changed = ChangedTasks::default();
+        let mut state = TaskState::default();
+        changed.record(StrPair("p", "t1"), 3, &state);
+        changed.record(StrPair("p", "t2"), 4, &state);
+        state.exists = true;
+        changed.record(StrPair("p", "t1"), 7, &state);
+        assert!(!changed.is_empty());
+        let tasks = changed.take();
+        assert!(changed.is_empty());
+        assert_eq!(tasks.len(), 2);
+        assert_eq!(tasks[0].key, ("p".to_string(), "t1".to_string()));
+        assert_eq!(tasks[0].span, Span { first: 3, last: 7 });
+        assert!(
+            !tasks[0].initial.exists,
+            "the state before the first change"
+        );
+        assert_eq!(tasks[1].span, Span::one(4));
+    }
+}
