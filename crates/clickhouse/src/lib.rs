@@ -7,12 +7,15 @@
 //! service asks it for rows.
 //!
 //! Invariant: a flush is written in the engine's write phases
-//! (`labelpulse_engine::store::WRITE_PHASES`: aggregate tables, members,
-//! index and archive; then sessions and tasks; then projects; then
-//! positions; one INSERT per table, the inserts of a phase concurrent, a
-//! phase only after the previous one succeeded) with absolute, versioned
-//! rows in `ReplacingMergeTree(version)` tables read with `FINAL`, so
-//! retries, replays after a crash and duplicate writers never double count.
+//! (`labelpulse_engine::store::WRITE_PHASES`: its mark in `flush_marks`;
+//! aggregate tables, members, index and archive; then sessions and tasks;
+//! then projects; then positions; one INSERT per table, the inserts of a
+//! phase concurrent, a phase only after the previous one succeeded) with
+//! absolute, versioned rows in `ReplacingMergeTree(version)` tables read
+//! with `FINAL`, so retries, replays after a crash and duplicate writers
+//! never double count; the marks above the durable positions
+//! ([`Store::flush_marks`](labelpulse_engine::Store::flush_marks)) tell a
+//! replay where a flush that failed half-way ended.
 //!
 //! Works against ClickHouse 18.16 (the server of this workplace) and current
 //! versions (checked with chDB by `tests/chdb.rs`): see [`client`] for the

@@ -51,6 +51,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_agreement", ""),
     migration!(5, "0005_packed_hours", ""),
     migration!(6, "0006_hour_views", ""),
+    migration!(7, "0007_flush_marks", ""),
 ];
 
 /// The cluster variant of [`MIGRATIONS`] (`schemas/clickhouse/cluster/`):
@@ -63,6 +64,7 @@ pub const CLUSTER_MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_agreement", "cluster/"),
     migration!(5, "0005_packed_hours", "cluster/"),
     migration!(6, "0006_hour_views", "cluster/"),
+    migration!(7, "0007_flush_marks", "cluster/"),
 ];
 
 /// What [`migrate`] did.

@@ -223,6 +223,11 @@ pub const LOAD_CELLS: KeyLoad = key_load!(cells_select!(); project: "String", di
 /// The durable position of every partition.
 pub const POSITIONS: &str =
     "SELECT partition, position FROM ingest_progress FINAL ORDER BY partition";
+/// The highest flush mark of every partition.
+pub const FLUSH_MARK_TOPS: &str = "SELECT partition, max(position) AS position FROM flush_marks GROUP BY partition ORDER BY partition";
+/// The flush marks above a position; bind the lowest durable position of
+/// the partitions with marks above theirs.
+pub const FLUSH_MARKS: &str = "SELECT partition, position FROM flush_marks FINAL WHERE position > ? ORDER BY partition, position";
 
 // ----- the query side (ReadStore) -----
 
@@ -368,6 +373,8 @@ pub const ALL: &[(&str, &str)] = &[
     ("LOAD_CELLS", LOAD_CELLS.few),
     ("LOAD_CELLS_MANY", LOAD_CELLS.many),
     ("POSITIONS", POSITIONS),
+    ("FLUSH_MARK_TOPS", FLUSH_MARK_TOPS),
+    ("FLUSH_MARKS", FLUSH_MARKS),
     ("ALL_PROJECTS", ALL_PROJECTS),
     ("ALL_TOTALS", ALL_TOTALS),
     ("PROJECT_HOURS", PROJECT_HOURS),
@@ -468,7 +475,7 @@ mod tests {
         check::<ProjectsRow>(&[LOAD_PROJECTS.few, LOAD_PROJECTS.many, ALL_PROJECTS]);
         check::<MembersRow>(&[LOAD_MEMBERS.few, LOAD_MEMBERS.many, SCAN_MEMBERS]);
         check::<IdIndexRow>(&[LOAD_INDEX.few, LOAD_INDEX.many, SCAN_INDEX]);
-        check::<IngestProgressRow>(&[POSITIONS]);
+        check::<IngestProgressRow>(&[POSITIONS, FLUSH_MARK_TOPS, FLUSH_MARKS]);
         check::<EventArchiveRow>(&[ARCHIVE_RANGE, SCAN_ARCHIVE]);
         check::<SchemaMigrationsRow>(&[APPLIED_MIGRATIONS]);
     }

@@ -253,6 +253,41 @@ impl Store for ClickHouseStore {
             .collect())
     }
 
+    /// Two reads: each partition's highest mark, then the marks above the
+    /// lowest durable position among the partitions whose highest mark is
+    /// above theirs (none: no second read), kept per partition above its own.
+    fn flush_marks(
+        &mut self,
+        after: &BTreeMap<u32, u64>,
+    ) -> Result<Option<BTreeMap<u32, Vec<u64>>>, Self::Error> {
+        let above = |row: &IngestProgressRow| {
+            let durable = after.get(&row.partition).copied().unwrap_or(0);
+            (row.position > durable).then_some(durable)
+        };
+        let client = &self.ch.read;
+        let policy = self.ch.config.load_policy();
+        let tops: Vec<IngestProgressRow> = self.block_on(policy.run("load flush marks", || {
+            client.query(queries::FLUSH_MARK_TOPS).fetch_all()
+        }))?;
+        let Some(lowest) = tops.iter().filter_map(above).min() else {
+            return Ok(Some(BTreeMap::new()));
+        };
+        let rows: Vec<IngestProgressRow> = self.block_on(policy.run("load flush marks", || {
+            client.query(queries::FLUSH_MARKS).bind(lowest).fetch_all()
+        }))?;
+        let mut marks: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        for row in rows {
+            if above(&row).is_some() {
+                marks.entry(row.partition).or_default().push(row.position);
+            }
+        }
+        for ends in marks.values_mut() {
+            ends.sort_unstable();
+            ends.dedup();
+        }
+        Ok(Some(marks))
+    }
+
     fn load_tasks(
         &mut self,
         keys: &[TaskKey],

@@ -42,6 +42,8 @@ pub mod names {
     pub const ID_INDEX: &str = "id_index";
     /// Positions per partition.
     pub const INGEST_PROGRESS: &str = "ingest_progress";
+    /// Where every started flush ends, per partition.
+    pub const FLUSH_MARKS: &str = "flush_marks";
     /// Raw events.
     pub const EVENT_ARCHIVE: &str = "event_archive";
     /// Applied migrations.

@@ -4,7 +4,8 @@
 //! order.
 //!
 //! The order is the exactly-once proof of `labelpulse_engine::store`
-//! ([`WRITE_PHASES`]), a partial order: first every aggregate table, the
+//! ([`WRITE_PHASES`]), a partial order: first the flush's mark (the
+//! positions it ends at, in `flush_marks`), then every aggregate table, the
 //! members, the index and the archive, then sessions and tasks (never
 //! durable without the aggregates they imply), then projects (after the
 //! tasks a settings change re-stamps), and last the positions the ingestor
@@ -197,6 +198,7 @@ fn inserts_of<'a>(
         FlushTable::Tasks => vec![one(at, names::TASKS, &flush.tasks)],
         FlushTable::Projects => vec![one(at, names::PROJECTS, &flush.projects)],
         FlushTable::Positions => vec![one(at, names::INGEST_PROGRESS, &flush.positions)],
+        FlushTable::Marks => vec![one(at, names::FLUSH_MARKS, &flush.positions)],
     }
 }
 

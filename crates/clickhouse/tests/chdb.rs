@@ -77,6 +77,7 @@ fn inserted_tables() -> Vec<(&'static str, &'static [&'static str])> {
         (names::PROJECTS, ProjectsRow::COLUMN_NAMES),
         (names::EVENT_ARCHIVE, EventArchiveRow::COLUMN_NAMES),
         (names::INGEST_PROGRESS, IngestProgressRow::COLUMN_NAMES),
+        (names::FLUSH_MARKS, IngestProgressRow::COLUMN_NAMES),
         (names::SCHEMA_MIGRATIONS, SchemaMigrationsRow::COLUMN_NAMES),
     ]
 }
@@ -206,6 +207,8 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
         ("LOAD_CELLS", few(LOAD_CELLS, &cells_keys), true),
         ("LOAD_CELLS_MANY", many(LOAD_CELLS, &cells_keys), true),
         ("POSITIONS", q(POSITIONS), true),
+        ("FLUSH_MARK_TOPS", q(FLUSH_MARK_TOPS), true),
+        ("FLUSH_MARKS", q(FLUSH_MARKS).bind(0u64), true),
         ("ALL_PROJECTS", q(ALL_PROJECTS), true),
         ("ALL_TOTALS", q(ALL_TOTALS), true),
         (

@@ -7,10 +7,11 @@ use common::TestDb;
 use labelpulse_clickhouse::migrate::{migrate_with, Migration, CLUSTER_MIGRATIONS};
 use labelpulse_clickhouse::{migrate, ClickHouseError, RetryPolicy, MIGRATIONS};
 
-const TABLES: [&str; 22] = [
+const TABLES: [&str; 23] = [
     "agreement_cells",
     "agreement_hour",
     "event_archive",
+    "flush_marks",
     "id_index",
     "ingest_progress",
     "labels",
@@ -56,7 +57,8 @@ fn migrations_apply_and_reapply_idempotently() {
             "0003_ingest",
             "0004_agreement",
             "0005_packed_hours",
-            "0006_hour_views"
+            "0006_hour_views",
+            "0007_flush_marks"
         ]
     );
     assert_eq!(report.already_applied, 0);
@@ -65,10 +67,10 @@ fn migrations_apply_and_reapply_idempotently() {
     for _ in 0..2 {
         let again = db.runtime.block_on(db.ch.migrate()).unwrap();
         assert!(again.applied.is_empty());
-        assert_eq!(again.already_applied, 6);
+        assert_eq!(again.already_applied, 7);
     }
     assert_eq!(tables(&db), TABLES);
-    assert_eq!(db.count("SELECT count() FROM schema_migrations FINAL"), 6);
+    assert_eq!(db.count("SELECT count() FROM schema_migrations FINAL"), 7);
 }
 
 #[test]
@@ -96,7 +98,8 @@ fn an_interrupted_migration_is_finished_by_the_next_run() {
             "0003_ingest",
             "0004_agreement",
             "0005_packed_hours",
-            "0006_hour_views"
+            "0006_hour_views",
+            "0007_flush_marks"
         ]
     );
     assert_eq!(tables(&db), TABLES);
@@ -143,8 +146,8 @@ fn a_new_migration_applies_on_top() {
     let db = TestDb::new("newmigration");
     let mut more: Vec<Migration> = MIGRATIONS.to_vec();
     more.push(Migration {
-        version: 7,
-        name: "0007_extra",
+        version: 8,
+        name: "0008_extra",
         sql: "-- a comment\nCREATE TABLE IF NOT EXISTS extra (x UInt8) ENGINE = Memory;\n\
               CREATE TABLE IF NOT EXISTS extra2 (y String) ENGINE = Memory;",
     });
@@ -157,13 +160,13 @@ fn a_new_migration_applies_on_top() {
             &RetryPolicy::default(),
         ))
         .unwrap();
-    assert_eq!(report.applied, ["0007_extra"]);
-    assert_eq!(report.already_applied, 6);
+    assert_eq!(report.applied, ["0008_extra"]);
+    assert_eq!(report.already_applied, 7);
     assert!(tables(&db).contains(&"extra2".to_string()));
     // A failing statement names its migration and statement.
     more.push(Migration {
-        version: 8,
-        name: "0008_broken",
+        version: 9,
+        name: "0009_broken",
         sql: "CREATE TABLE IF NOT EXISTS ok (x UInt8) ENGINE = Memory; CREATE TABLE nope (x NoSuchType) ENGINE = Memory;",
     });
     let error = db
@@ -176,7 +179,7 @@ fn a_new_migration_applies_on_top() {
         ))
         .unwrap_err();
     assert!(
-        matches!(&error, ClickHouseError::Migration { name, statement: 2, .. } if name == "0008_broken"),
+        matches!(&error, ClickHouseError::Migration { name, statement: 2, .. } if name == "0009_broken"),
         "{error}"
     );
 }
@@ -226,7 +229,10 @@ fn the_hour_rows_of_an_older_schema_move_into_the_packed_tables() {
          review_time_zeros) VALUES ('p', 10, 'm', 4, 2, 6, 8)",
     );
     let report = db.runtime.block_on(db.ch.migrate()).unwrap();
-    assert_eq!(report.applied, ["0005_packed_hours", "0006_hour_views"]);
+    assert_eq!(
+        report.applied,
+        ["0005_packed_hours", "0006_hour_views", "0007_flush_marks"]
+    );
 
     assert_eq!(
         db.count(

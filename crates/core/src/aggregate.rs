@@ -802,6 +802,19 @@ pub fn targets_ref<'a>(
 }
 
 impl AggRow {
+    /// True when the row holds nothing: what an absent row means.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            AggRow::Hour(row) => *row == HourRow::default(),
+            AggRow::Totals(row) => *row == TotalsRow::default(),
+            AggRow::Activity(row) => *row == ActivityRow::default(),
+            AggRow::Label(row) => *row == LabelRow::default(),
+            AggRow::Pair(row) => *row == PairRow::default(),
+            AggRow::Agreement(row) => *row == AgreementRow::default(),
+            AggRow::Cell(row) => *row == CellRow::default(),
+        }
+    }
+
     /// Adds (`sign` = 1) or removes (`sign` = -1) a contribution.
     /// A contribution that does not fit the row kind is ignored.
     pub fn apply(&mut self, contribution: &Contribution<'_>, sign: i64) {

@@ -75,9 +75,13 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path()).unwrap();
         redb_run(&store, &events, seed, flush_percent, crash_percent);
-        let contents = store.snapshot().unwrap().contents().unwrap();
-        prop_assert!(contents == expected, "{}", common::diff(&contents, &expected));
-        runtime().block_on(common::assert_reads_match(&store, &expected));
+        let held = store.snapshot().unwrap().contents().unwrap();
+        let contents = common::comparable(&held);
+        let expected_values = common::comparable(&expected);
+        prop_assert!(contents == expected_values, "{}", common::diff(&contents, &expected_values));
+        // The reads answer what the store holds (which all-zero rows it
+        // holds depends on where flushes ended).
+        runtime().block_on(common::assert_reads_match(&store, &held));
     }
 }
 
@@ -89,11 +93,13 @@ fn a_long_stream_with_crashes_equals_memory() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     let restarts = redb_run(&store, &events, 7, 5, 1);
     assert!(restarts > 0);
-    let contents = store.snapshot().unwrap().contents().unwrap();
+    let held = store.snapshot().unwrap().contents().unwrap();
+    let contents = common::comparable(&held);
+    let expected_values = common::comparable(&expected);
     assert!(
-        contents == expected,
+        contents == expected_values,
         "{}",
-        common::diff(&contents, &expected)
+        common::diff(&contents, &expected_values)
     );
     assert_eq!(contents.positions.get(&0), Some(&3000));
     // Every kind of aggregate is exercised by the stream.
@@ -103,7 +109,7 @@ fn a_long_stream_with_crashes_equals_memory() {
         .map(std::mem::discriminant)
         .collect();
     assert_eq!(kinds.len(), 8, "every AggKey kind present");
-    runtime().block_on(common::assert_reads_match(&store, &expected));
+    runtime().block_on(common::assert_reads_match(&store, &held));
 }
 
 #[test]
@@ -118,6 +124,6 @@ fn simulator_stream_equals_memory() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     redb_run(&store, &events, 3, 1, 0);
     let contents = store.snapshot().unwrap().contents().unwrap();
-    assert_eq!(contents, expected);
-    runtime().block_on(common::assert_reads_match(&store, &expected));
+    assert_eq!(common::comparable(&contents), common::comparable(&expected));
+    runtime().block_on(common::assert_reads_match(&store, &contents));
 }

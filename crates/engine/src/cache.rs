@@ -18,12 +18,17 @@ pub(crate) struct Cached<T> {
     pub(crate) dirty: bool,
     pub(crate) stamped_by: u64,
     pub(crate) loaded: u64,
+    /// For an aggregate row: the partition of the events that changed it
+    /// (a project's events come from one partition), whose position at a
+    /// flush becomes the version written.
+    pub(crate) partition: u32,
 }
 
 /// The events `first..=last` of one partition whose net change to a task's
 /// contributions is added at once (one event: `first == last`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
+    pub(crate) partition: u32,
     pub(crate) first: u64,
     pub(crate) last: u64,
 }
@@ -43,8 +48,9 @@ pub(crate) enum Admission {
 
 impl Span {
     /// One event.
-    pub(crate) fn one(sequence: u64) -> Self {
+    pub(crate) fn one(partition: u32, sequence: u64) -> Self {
         Span {
+            partition,
             first: sequence,
             last: sequence,
         }
@@ -52,7 +58,8 @@ impl Span {
 
     /// Compares the span with a row's stored version: a row stored at
     /// version `v` holds the effect of every event up to `v` of its
-    /// partition and of none after it (DESIGN.md §4).
+    /// partition and of none after it, `v` being the position its flush
+    /// ended at (DESIGN.md §4).
     pub(crate) fn admission(self, stored: u64) -> Admission {
         if stored < self.first {
             Admission::Add
@@ -72,6 +79,7 @@ impl<T> Cached<T> {
             dirty: false,
             stamped_by: 0,
             loaded,
+            partition: 0,
         }
     }
 
@@ -83,11 +91,12 @@ impl<T> Cached<T> {
         span.admission(self.loaded)
     }
 
-    /// Marks an aggregate row changed by events up to `sequence`: its
-    /// version becomes the highest such event (changes of several tasks,
-    /// each added at the end of its span, may come in any order).
-    pub(crate) fn raise(&mut self, sequence: u64) {
-        self.value.version = self.value.version.max(sequence);
+    /// Marks an aggregate row changed by the events of `span`: it is
+    /// written with the next flush, at the position that flush ends at in
+    /// the span's partition (see `Engine::collect`).
+    pub(crate) fn raise(&mut self, span: Span) {
+        self.value.version = self.value.version.max(span.last);
+        self.partition = span.partition;
         self.dirty = true;
     }
 

@@ -250,7 +250,7 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
                 for (contribution, sign) in changes {
                     row.value.value.apply(contribution, *sign);
                 }
-                row.raise(span.last);
+                row.raise(span);
             }
             Admission::Skip => {}
             Admission::Split => sink.straddled.push(span),
@@ -405,6 +405,15 @@ pub struct Engine<S: Store> {
     /// [`EngineError::PartlyWritten`]); empty but for a store that is not
     /// what it says.
     straddled: Vec<Span>,
+    /// The partition of the event being applied.
+    applying: u32,
+    /// Whether the store keeps flush marks ([`Store::flush_marks`]).
+    keeps_marks: bool,
+    /// Per partition, the marks above its durable position when it was
+    /// read (the ends of flushes that failed half-way), ascending: a batch
+    /// adds its task changes before its first event past each (see
+    /// [`Engine::cut_before`]).
+    cuts: BTreeMap<u32, Vec<u64>>,
 }
 
 type Result<T, S> = std::result::Result<T, EngineError<<S as Store>::Error>>;
@@ -414,6 +423,9 @@ impl<S: Store> Engine<S> {
     pub fn new(store: S, settings: EngineSettings) -> Result<Self, S> {
         let mut store = store;
         let positions = store.positions().map_err(EngineError::Store)?;
+        let marks = store.flush_marks(&positions).map_err(EngineError::Store)?;
+        let keeps_marks = marks.is_some();
+        let cuts = marks.unwrap_or_default();
         Ok(Engine {
             store,
             settings,
@@ -438,6 +450,9 @@ impl<S: Store> Engine<S> {
             group_keys: GroupKeys::default(),
             changed: ChangedTasks::default(),
             straddled: Vec::new(),
+            applying: 0,
+            keeps_marks,
+            cuts,
         })
     }
 
@@ -557,6 +572,8 @@ impl<S: Store> Engine<S> {
     /// cached wait for the caller's [`Engine::settle`]), counts and archives it, and
     /// moves the partition's position to it.
     fn apply_item(&mut self, partition: u32, item: &BatchEvent<'_>) -> Result<Outcome, S> {
+        self.cut_before(partition, item.sequence)?;
+        self.applying = partition;
         let outcome = self.apply_body(item.sequence, item.event)?;
         match outcome {
             Outcome::Applied => self.counters.applied += 1,
@@ -708,7 +725,7 @@ impl<S: Store> Engine<S> {
                 match row.admission(span) {
                     Admission::Add => {
                         if op.apply(&mut row.value.value) {
-                            row.raise(span.last);
+                            row.raise(span);
                         }
                     }
                     Admission::Skip => {}
@@ -890,6 +907,7 @@ impl<S: Store> Engine<S> {
             scratch,
             group_keys,
             straddled,
+            applying,
             ..
         } = self;
         let config = project_entry(store, projects, project)?;
@@ -913,7 +931,7 @@ impl<S: Store> Engine<S> {
         if coalesce {
             // Copies only on the task's first change of the batch, and
             // cheaply: annotations, predictions and reviews are shared `Arc`s.
-            changed.record(key, sequence, &entry.value.value);
+            changed.record(key, Span::one(*applying, sequence), &entry.value.value);
             if change(&mut entry.value.value) != Change::Unchanged {
                 entry.stamp(sequence);
             }
@@ -931,7 +949,8 @@ impl<S: Store> Engine<S> {
             group_keys,
         };
         let states = (&old, &entry.value.value);
-        add_task_change(&mut parts, project, Span::one(sequence), states, config);
+        let span = Span::one(*applying, sequence);
+        add_task_change(&mut parts, project, span, states, config);
         Ok(Outcome::Applied)
     }
 
@@ -945,7 +964,58 @@ impl<S: Store> Engine<S> {
     /// needs the change of the later events), so such stores get one
     /// event at a time, whose change a row's version always fences.
     fn coalesces(&self) -> bool {
-        self.store.writes_atomically()
+        self.keeps_marks || self.store.writes_atomically()
+    }
+
+    /// Before event `sequence` of `partition`: when it is past a mark of
+    /// the partition (the end of a flush that failed half-way, whose rows
+    /// may hold every event up to the mark), adds the task changes waiting
+    /// so far, so that no task's span holds events on both sides of it.
+    fn cut_before(&mut self, partition: u32, sequence: u64) -> Result<(), S> {
+        if self.cuts.is_empty() {
+            return Ok(());
+        }
+        let Some(ends) = self.cuts.get_mut(&partition) else {
+            return Ok(());
+        };
+        if ends.first().is_none_or(|&end| end >= sequence) {
+            return Ok(());
+        }
+        ends.retain(|&end| end >= sequence);
+        if ends.is_empty() {
+            self.cuts.remove(&partition);
+        }
+        self.add_changed()
+    }
+
+    /// Reads again, for newly assigned `partitions`, their durable
+    /// positions and the marks above them: another owner may have moved
+    /// them on, or failed half-way through a flush.
+    pub fn reload_partitions(&mut self, partitions: &[u32]) -> Result<(), S> {
+        let stored = self.store.positions().map_err(EngineError::Store)?;
+        let mut durable = BTreeMap::new();
+        for &partition in partitions {
+            self.cuts.remove(&partition);
+            match stored.get(&partition) {
+                Some(&position) => {
+                    self.positions.insert(partition, position);
+                    durable.insert(partition, position);
+                }
+                None => {
+                    self.positions.remove(&partition);
+                }
+            }
+        }
+        let marks = self
+            .store
+            .flush_marks(&durable)
+            .map_err(EngineError::Store)?;
+        for (partition, ends) in marks.unwrap_or_default() {
+            if partitions.contains(&partition) {
+                self.cuts.insert(partition, ends);
+            }
+        }
+        Ok(())
     }
 
     /// Adds the net change of every task changed since the last call
@@ -1028,11 +1098,11 @@ impl<S: Store> Engine<S> {
             &mut self.interner,
         );
         let op = DeferredOp::Activity(at_ms);
-        let span = Span::one(sequence);
+        let span = Span::one(self.applying, sequence);
         match self.aggregates.get_mut(&key) {
             Some(row) => {
                 if row.admission(span) == Admission::Add && op.apply(&mut row.value.value) {
-                    row.raise(sequence);
+                    row.raise(span);
                 }
             }
             None => self.deferred.push(key, span, op),
@@ -1090,7 +1160,7 @@ impl<S: Store> Engine<S> {
                 &mut self.interner,
                 &mut self.straddled,
             );
-            let mut sink = RowSink::new(rows, project, Span::one(sequence));
+            let mut sink = RowSink::new(rows, project, Span::one(self.applying, sequence));
             add_diff(&mut sink, &changes);
         }
         self.touch_activity(sequence, project, (member, at_ms), Outcome::Applied)
@@ -1157,7 +1227,7 @@ impl<S: Store> Engine<S> {
                 &mut self.interner,
                 &mut self.straddled,
             );
-            let mut sink = RowSink::new(rows, project, Span::one(sequence));
+            let mut sink = RowSink::new(rows, project, Span::one(self.applying, sequence));
             add_diff(&mut sink, &changes);
         }
         let current = self.project_config(project)?;
@@ -1249,11 +1319,34 @@ impl<S: Store> Engine<S> {
                 .collect()
         }
         let index = self.new_index.clone();
+        // A row is written at the position its partition's events reached:
+        // it holds every event up to there and none after, whether it
+        // took them one at a time or as batches' net changes. A row the
+        // store does not hold that is empty again is not written: absent
+        // means empty, and whether it was touched at all depends on where
+        // batches ended (a change undone within one batch touches nothing).
+        // Once written, a row counts as held by the store (`loaded`: any
+        // later event is past the version written, so the fence is the same).
+        let positions = &self.positions;
+        let interner = &self.interner;
         let aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
             .aggregates
-            .iter()
-            .filter(|(_, cached)| cached.dirty)
-            .map(|(key, cached)| (key.to_key(&self.interner), cached.value.clone()))
+            .iter_mut()
+            .filter(|(_, cached)| {
+                cached.dirty && !(cached.loaded == 0 && cached.value.value.is_empty())
+            })
+            .map(|(key, cached)| {
+                let version = positions
+                    .get(&cached.partition)
+                    .copied()
+                    .unwrap_or(cached.value.version);
+                cached.loaded = version;
+                let row = Versioned {
+                    version,
+                    value: cached.value.value.clone(),
+                };
+                (key.to_key(interner), row)
+            })
             .collect();
         let tasks = dirty(&self.tasks);
         // The known-task invariant: every task a flush writes is known.

@@ -5,7 +5,7 @@
 //! they are finished (a background write: reads meanwhile see the store
 //! before it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 
 use labelpulse_core::aggregate::{AggKey, AggRow};
@@ -70,6 +70,10 @@ pub struct MemoryStore {
     /// embedded database, and [`Store::writes_atomically`] says so: the
     /// engine then adds a task's events of a batch as one net change.
     pub atomic: bool,
+    /// When set, the store keeps the marks of its flushes
+    /// ([`Store::flush_marks`]): `(partition, end)` of every flush,
+    /// written before the flush's other rows.
+    pub marks: Option<BTreeSet<(u32, u64)>>,
     /// The started flush, kept until it is finished, and the `false`
     /// answers of `write_finished` it has left.
     started: Option<(Flush, u32)>,
@@ -167,6 +171,22 @@ impl Store for MemoryStore {
         Ok(self.contents.positions.clone())
     }
 
+    fn flush_marks(
+        &mut self,
+        after: &BTreeMap<u32, u64>,
+    ) -> Result<Option<BTreeMap<u32, Vec<u64>>>, Self::Error> {
+        let Some(marks) = &self.marks else {
+            return Ok(None);
+        };
+        let mut ends: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        for &(partition, end) in marks {
+            if end > after.get(&partition).copied().unwrap_or(0) {
+                ends.entry(partition).or_default().push(end);
+            }
+        }
+        Ok(Some(ends))
+    }
+
     fn start_write(&mut self, flush: Flush) -> Result<(), Self::Error> {
         self.finish_write()?;
         match self.background_writes {
@@ -201,15 +221,24 @@ impl Store for MemoryStore {
 
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
         let rows = || -> usize {
-            WRITE_PHASES
+            let marks = usize::from(self.marks.is_some());
+            let rest: usize = WRITE_PHASES
                 .iter()
                 .flat_map(|phase| phase.iter())
                 .map(|&table| RowRef::of(flush, table).len())
-                .sum()
+                .sum();
+            marks + rest
         };
         if self.atomic && self.fail_after_rows.is_some_and(|left| left < rows()) {
             self.fail_after_rows = Some(0);
             return Err(InjectedFailure);
+        }
+        // The first phase: the mark, one write.
+        if self.marks.is_some() {
+            self.tick()?;
+        }
+        if let Some(marks) = self.marks.as_mut() {
+            marks.extend(flush.positions.iter().map(|(p, end)| (*p, *end)));
         }
         for phase in WRITE_PHASES {
             // Each row's place in the phase: its position in the flush, or
@@ -264,6 +293,8 @@ impl<'f> RowRef<'f> {
             FlushTable::Projects => flush.projects.iter().map(RowRef::Project).collect(),
             FlushTable::Archive => flush.archive.iter().map(RowRef::Archive).collect(),
             FlushTable::Positions => vec![RowRef::Positions(&flush.positions)],
+            // Written by `write` itself, when the store keeps marks.
+            FlushTable::Marks => Vec::new(),
         }
     }
 }

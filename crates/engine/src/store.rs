@@ -1,8 +1,9 @@
 //! The write-side store interface the engine needs, and what one flush writes.
 //!
 //! Adapters (embedded redb, ClickHouse) implement [`Store`]. A flush is
-//! written in the phases of [`WRITE_PHASES`]: aggregate rows, members, the
-//! index and the archive first; then sessions and tasks (never durable
+//! written in the phases of [`WRITE_PHASES`]: its mark first (where it
+//! ends, for a store that keeps marks); aggregate rows, members, the
+//! index and the archive; then sessions and tasks (never durable
 //! without the aggregate rows they imply); then projects (a settings
 //! change re-stamps the project's tasks, and the project row fences it);
 //! last the positions. Within a phase the rows may land in any order (an
@@ -37,6 +38,9 @@ pub type SessionKey = (String, String);
 /// The tables of a flush, as [`WRITE_PHASES`] orders them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlushTable {
+    /// The flush's mark: [`Flush::positions`], written before anything
+    /// else by a store that keeps marks ([`Store::flush_marks`]).
+    Marks,
     /// [`Flush::aggregates`] (every aggregate table).
     Aggregates,
     /// [`Flush::members`].
@@ -63,8 +67,11 @@ pub enum FlushTable {
 /// again), a project row never without the task rows its settings
 /// re-stamped, and a position never without everything before it. Members,
 /// the index and the archive imply no other row: replaying their events
-/// writes them again, equal.
-pub const WRITE_PHASES: [&[FlushTable]; 4] = [
+/// writes them again, equal. The mark comes first: no row of a flush is
+/// durable before it is, so a replay knows where a flush that failed
+/// half-way ended (see [`Store::flush_marks`]).
+pub const WRITE_PHASES: [&[FlushTable]; 5] = [
+    &[FlushTable::Marks],
     &[
         FlushTable::Aggregates,
         FlushTable::Members,
@@ -219,10 +226,28 @@ pub trait Store {
     /// (one transaction). Then no replay after a crash can meet a row that
     /// holds only part of a batch's events, and the engine adds the net
     /// change of each task's events in a batch at once (see
-    /// `Engine::coalesces`); otherwise one event at a time. The default:
-    /// not atomic.
+    /// `Engine::coalesces`). The default: not atomic.
     fn writes_atomically(&self) -> bool {
         false
+    }
+
+    /// The marks of the flushes written or started so far: per partition,
+    /// the positions they end at (each written, as [`FlushTable::Marks`],
+    /// before any other row of its flush), at least every one above
+    /// `after` (the partition's durable position; others may be left out).
+    /// `None` (the default) for a store that keeps no marks.
+    ///
+    /// A store that does not write atomically but keeps marks also gets a
+    /// task's events of a batch as one net change: a replay cuts its
+    /// batches at the marks above the durable position, the ends of
+    /// flushes that failed half-way, so no batch spans both events a row
+    /// written by such a flush holds and events it does not.
+    fn flush_marks(
+        &mut self,
+        after: &BTreeMap<u32, u64>,
+    ) -> Result<Option<BTreeMap<u32, Vec<u64>>>, Self::Error> {
+        let _ = after;
+        Ok(None)
     }
 
     /// Writes a flush in the order of the fields of [`Flush`]: aggregates,

@@ -34,12 +34,13 @@ pub(crate) struct ChangedTasks {
 }
 
 impl ChangedTasks {
-    /// Records that event `sequence` is about to change task `key`, now in
-    /// state `current` (copied on the task's first change only).
-    pub(crate) fn record(&mut self, key: StrPair<'_>, sequence: u64, current: &TaskState) {
+    /// Records that the event of `event` (a span of one) is about to
+    /// change task `key`, now in state `current` (copied on the task's
+    /// first change only).
+    pub(crate) fn record(&mut self, key: StrPair<'_>, event: Span, current: &TaskState) {
         if let Some(&slot) = self.slots.get(&key) {
             if let Some(task) = self.tasks.get_mut(slot) {
-                task.span.last = sequence;
+                task.span.last = event.last;
                 return;
             }
         }
@@ -48,7 +49,7 @@ impl ChangedTasks {
         self.tasks.push(ChangedTask {
             key: owned,
             initial: current.clone(),
-            span: Span::one(sequence),
+            span: event,
         });
     }
 
@@ -72,20 +73,25 @@ mod tests {
     fn a_task_keeps_its_first_state_and_the_span_of_its_changes() {
         let mut changed = ChangedTasks::default();
         let mut state = TaskState::default();
-        changed.record(StrPair("p", "t1"), 3, &state);
-        changed.record(StrPair("p", "t2"), 4, &state);
+        changed.record(StrPair("p", "t1"), Span::one(0, 3), &state);
+        changed.record(StrPair("p", "t2"), Span::one(0, 4), &state);
         state.exists = true;
-        changed.record(StrPair("p", "t1"), 7, &state);
+        changed.record(StrPair("p", "t1"), Span::one(0, 7), &state);
         assert!(!changed.is_empty());
         let tasks = changed.take();
         assert!(changed.is_empty());
         assert_eq!(tasks.len(), 2);
         assert_eq!(tasks[0].key, ("p".to_string(), "t1".to_string()));
-        assert_eq!(tasks[0].span, Span { first: 3, last: 7 });
+        let span = Span {
+            partition: 0,
+            first: 3,
+            last: 7,
+        };
+        assert_eq!(tasks[0].span, span);
         assert!(
             !tasks[0].initial.exists,
             "the state before the first change"
         );
-        assert_eq!(tasks[1].span, Span::one(4));
+        assert_eq!(tasks[1].span, Span::one(0, 4));
     }
 }

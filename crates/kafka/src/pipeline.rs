@@ -680,8 +680,10 @@ impl<S: Store> Pipeline<S> {
         }
     }
 
-    /// Partitions were assigned: nothing is preloaded (state loads lazily);
-    /// while paused, the new partitions are paused too.
+    /// Partitions were assigned: nothing is preloaded (state loads lazily)
+    /// but their durable positions and flush marks, which another owner
+    /// may have moved on (see `Engine::reload_partitions`); while paused,
+    /// the new partitions are paused too.
     pub(crate) fn on_assign<C: ConsumerContext, K: Consumer<C>>(
         &mut self,
         consumer: &K,
@@ -689,6 +691,16 @@ impl<S: Store> Pipeline<S> {
     ) {
         self.metrics.rebalances.with_label_values(&["assign"]).inc();
         info!(?partitions, "partitions assigned");
+        if let Some(engine) = self.engine.as_mut() {
+            let assigned: Vec<u32> = partitions
+                .iter()
+                .filter_map(|&p| u32::try_from(p).ok())
+                .collect();
+            if let Err(error) = engine.reload_partitions(&assigned) {
+                warn!(%error, "reading the assigned partitions' positions failed; rebuilding the engine");
+                self.discard_engine();
+            }
+        }
         self.assignment.extend(partitions.iter().copied());
         lock(&self.progress)
             .assigned
