@@ -6,7 +6,11 @@
 //! does; `batch` applies batches of 10,000 (`apply_batch`), each followed
 //! by a flush; `atomic` makes the memory store write flushes atomically, so
 //! a task's events of a batch add one net change (the embedded store's
-//! path; without it, one change per event: the ClickHouse store's). Decoding is outside [`run`], so
+//! path; without it, one change per event: a store with neither atomic
+//! writes nor flush marks). `APPLY_LOOP_FILE=path` reads the first EVENTS
+//! events of an NDJSON file (e.g. `labelpulse simulate --output`) instead
+//! of the synthetic stream; `APPLY_LOOP_CHUNK=n` sets the events per batch
+//! (default 10,000). Decoding is outside [`run`], so
 //! `valgrind --tool=callgrind --toggle-collect=apply_loop::run` counts the
 //! apply work only. With `APPLY_LOOP_DIGEST` set it also prints a digest
 //! of the final store contents (rows, versions, entities), to check that
@@ -23,8 +27,17 @@ use labelpulse_engine::memory::MemoryStore;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 
-/// Events per batch (`batch`) or between flushes (`single`).
+/// Events per batch (`batch`) or between flushes (`single`), unless
+/// `APPLY_LOOP_CHUNK` says otherwise.
 const CHUNK: usize = 10_000;
+
+fn chunk() -> usize {
+    std::env::var("APPLY_LOOP_CHUNK")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(CHUNK)
+        .max(1)
+}
 
 /// The measured part: a fresh engine over a memory store applies every event.
 #[inline(never)]
@@ -36,19 +49,20 @@ fn run(lines: &[String], decoded: &[Event<'_>], batch: bool, atomic: bool) -> En
             engine
                 .apply(0, index as u64 + 1, line.as_bytes(), event)
                 .expect("apply");
-            if (index + 1).is_multiple_of(CHUNK) {
+            if (index + 1).is_multiple_of(chunk()) {
                 engine.flush().expect("flush");
             }
         }
         engine.flush().expect("flush");
         return engine;
     }
-    for (chunk_index, chunk) in decoded.chunks(CHUNK).enumerate() {
+    let size = chunk();
+    for (chunk_index, chunk) in decoded.chunks(size).enumerate() {
         let batch: Vec<BatchEvent<'_>> = chunk
             .iter()
             .enumerate()
             .map(|(i, event)| {
-                let index = chunk_index * CHUNK + i;
+                let index = chunk_index * size + i;
                 BatchEvent {
                     sequence: index as u64 + 1,
                     raw: lines[index].as_bytes(),
@@ -73,7 +87,15 @@ fn main() {
     let events: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let batch = args.next().as_deref() == Some("batch");
     let atomic = args.next().as_deref() == Some("atomic");
-    let lines = stream::stream(events);
+    let lines = match std::env::var("APPLY_LOOP_FILE") {
+        Ok(path) => std::fs::read_to_string(path)
+            .expect("APPLY_LOOP_FILE readable")
+            .lines()
+            .take(events)
+            .map(str::to_string)
+            .collect(),
+        Err(_) => stream::stream(events),
+    };
     let decoded: Vec<_> = lines
         .iter()
         .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid"))
