@@ -1176,3 +1176,139 @@ proptest! {
         }
     }
 }
+
+/// One memory store several engines use, as two ingestors share ClickHouse.
+#[derive(Clone)]
+struct Shared(std::rc::Rc<std::cell::RefCell<MemoryStore>>);
+
+impl Shared {
+    fn with<T>(&self, f: impl FnOnce(&mut MemoryStore) -> T) -> T {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
+mod shared_store {
+    use super::Shared;
+    use labelpulse_core::aggregate::{AggKey, AggRow};
+    use labelpulse_core::project::ProjectConfig;
+    use labelpulse_core::task::TaskState;
+    use labelpulse_engine::entity::{IndexKey, MemberState, SessionState};
+    use labelpulse_engine::memory::InjectedFailure;
+    use labelpulse_engine::store::{Flush, SessionKey, Store, TaskKey, Versioned};
+    use std::collections::BTreeMap;
+
+    type Found<T> = Result<Option<Versioned<T>>, InjectedFailure>;
+
+    impl Store for Shared {
+        type Error = InjectedFailure;
+        fn task(&mut self, key: &TaskKey) -> Found<TaskState> {
+            self.with(|s| s.task(key))
+        }
+        fn project_tasks(
+            &mut self,
+            project: &str,
+        ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, InjectedFailure> {
+            self.with(|s| s.project_tasks(project))
+        }
+        fn list_tasks(
+            &mut self,
+            projects: &[String],
+        ) -> Result<Option<Vec<TaskKey>>, InjectedFailure> {
+            self.with(|s| s.list_tasks(projects))
+        }
+        fn session(&mut self, key: &SessionKey) -> Found<SessionState> {
+            self.with(|s| s.session(key))
+        }
+        fn project(&mut self, project: &str) -> Found<ProjectConfig> {
+            self.with(|s| s.project(project))
+        }
+        fn member(&mut self, member: &str) -> Found<MemberState> {
+            self.with(|s| s.member(member))
+        }
+        fn index(&mut self, key: &IndexKey) -> Result<Option<String>, InjectedFailure> {
+            self.with(|s| s.index(key))
+        }
+        fn aggregate(&mut self, key: &AggKey) -> Found<AggRow> {
+            self.with(|s| s.aggregate(key))
+        }
+        fn positions(&mut self) -> Result<BTreeMap<u32, u64>, InjectedFailure> {
+            self.with(|s| s.positions())
+        }
+        fn writes_atomically(&self) -> bool {
+            self.with(|s| s.writes_atomically())
+        }
+        fn flush_marks(
+            &mut self,
+            after: &BTreeMap<u32, u64>,
+        ) -> Result<Option<BTreeMap<u32, Vec<u64>>>, InjectedFailure> {
+            self.with(|s| s.flush_marks(after))
+        }
+        fn write(&mut self, flush: &Flush) -> Result<(), InjectedFailure> {
+            self.with(|s| s.write(flush))
+        }
+    }
+}
+
+/// Applies `stream[from..]` in batches of `batch` with a flush after each;
+/// false once a flush fails.
+fn apply_from(engine: &mut Engine<Shared>, stream: &[String], from: usize, batch: usize) -> bool {
+    let decoded: Vec<_> = stream[from..]
+        .iter()
+        .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
+        .collect();
+    for (chunk_index, chunk) in decoded.chunks(batch.max(1)).enumerate() {
+        let first = from + chunk_index * batch.max(1);
+        let events: Vec<BatchEvent<'_>> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, event)| BatchEvent {
+                sequence: (first + i) as u64 + 1,
+                raw: stream[first + i].as_bytes(),
+                event,
+            })
+            .collect();
+        if engine.apply_batch(0, &events).is_err() || engine.flush().is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// A partition changes owner after its owner failed half-way through a
+    /// flush: the new owner, an engine made before that flush, reads the
+    /// partition's position and flush marks again when it is assigned
+    /// (`Engine::reload_partitions`) and applies the rest in one batch,
+    /// which straddles the failed flush's end. The store ends with the
+    /// values of one clean pass.
+    #[test]
+    fn a_partition_taken_over_after_a_half_written_flush_is_cut_at_its_mark(
+        ops in prop::collection::vec(op(), 1..60),
+        batch in 1usize..12,
+        failure in 0usize..60,
+        write_order in prop::option::of(any::<u64>()),
+    ) {
+        let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+        let mut memory = MemoryStore::default();
+        memory.marks = Some(Default::default());
+        memory.shuffle_phases = write_order;
+        let store = Shared(std::rc::Rc::new(std::cell::RefCell::new(memory)));
+        let settings = EngineSettings::default();
+        let mut second = Engine::new(store.clone(), settings.clone()).unwrap();
+        store.with(|s| s.fail_after_rows = Some(failure));
+        let mut first = Engine::new(store.clone(), settings).unwrap();
+        let finished = apply_from(&mut first, &stream, 0, batch);
+        drop(first);
+        store.with(|s| s.fail_after_rows = None);
+        second.reload_partitions(&[0]).unwrap();
+        let from = second.positions().get(&0).copied().unwrap_or(0) as usize;
+        prop_assert!(apply_from(&mut second, &stream, from, stream.len()));
+        let clean = run_clean(&stream, 1_000_000);
+        let taken_over = store.with(|s| s.contents.clone());
+        prop_assert_eq!(rows(&clean), rows(&taken_over), "first finished: {}", finished);
+        prop_assert_eq!(&clean.tasks, &taken_over.tasks);
+        prop_assert_eq!(&clean.positions, &taken_over.positions);
+    }
+}
