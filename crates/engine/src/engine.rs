@@ -8,12 +8,16 @@
 //! durable position after a crash anywhere in a flush applies each event's
 //! effect exactly once.
 //!
-//! Over a store that writes a flush atomically ([`Store::writes_atomically`])
-//! the events of one task in one batch add a single net change at the end of
-//! the batch ([`Engine::settle`]): the difference between the task's
-//! contributions before its first event and after its last, fenced by the
-//! span of those events. No replay can meet a row holding part of a span
-//! there; over other stores each event adds its own change.
+//! Aggregate rows are written at the position their flush ended at, so a
+//! stored row at version `v` holds exactly the events up to `v`. Over a
+//! store that writes a flush atomically ([`Store::writes_atomically`]) or
+//! keeps flush marks ([`Store::flush_marks`]) the events of one task in one
+//! batch add a single net change at the end of the batch
+//! ([`Engine::settle`]): the difference between the task's contributions
+//! before its first event and after its last, fenced by the span of those
+//! events; batches end at the marks of flushes that failed half-way, so no
+//! span holds a stored row's version. Over other stores each event adds
+//! its own change.
 
 use hashbrown::hash_map::Entry as MapEntry;
 use std::collections::BTreeMap;
@@ -92,11 +96,12 @@ pub enum EngineError<E: std::error::Error + 'static> {
         /// The last one applied.
         last: u64,
     },
-    /// A store said it writes flushes atomically ([`Store::writes_atomically`])
-    /// but holds rows at a version inside a batch being applied: part of an
-    /// earlier write of these events is durable. Adding the batch's net
-    /// changes would count some of them twice, so nothing is added.
-    #[error("{rows} aggregate rows hold part of the events {first}..={last}: the store's writes are not atomic")]
+    /// The store holds rows at a version inside a batch being applied:
+    /// part of an earlier write of these events is durable, yet the store
+    /// said it writes atomically or gave no mark there (e.g. a flush
+    /// written half-way by a build that wrote no marks). Adding the batch's
+    /// net changes would count some of them twice, so nothing is added.
+    #[error("{rows} aggregate rows hold part of the events {first}..={last}: a flush was written in part where the store reported none")]
     PartlyWritten {
         /// Rows found so.
         rows: usize,

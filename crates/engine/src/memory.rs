@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_core::project::ProjectConfig;
@@ -264,6 +265,80 @@ impl Store for MemoryStore {
             }
         }
         Ok(())
+    }
+}
+
+/// One [`MemoryStore`] several engines use, as two ingestors share one
+/// ClickHouse (a rebalance hands a partition from one to the other).
+#[derive(Debug, Clone, Default)]
+pub struct SharedMemoryStore(Arc<Mutex<MemoryStore>>);
+
+impl SharedMemoryStore {
+    /// Shares `store`.
+    pub fn new(store: MemoryStore) -> Self {
+        SharedMemoryStore(Arc::new(Mutex::new(store)))
+    }
+
+    /// Runs `f` on the shared store (a poisoned lock is taken over: the
+    /// store is plain data).
+    pub fn with<T>(&self, f: impl FnOnce(&mut MemoryStore) -> T) -> T {
+        let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut guard)
+    }
+
+    /// A copy of what the store holds.
+    pub fn contents(&self) -> MemoryContents {
+        self.with(|store| store.contents.clone())
+    }
+}
+
+impl Store for SharedMemoryStore {
+    type Error = InjectedFailure;
+
+    fn task(&mut self, key: &TaskKey) -> Result<Option<Versioned<TaskState>>, Self::Error> {
+        self.with(|s| s.task(key))
+    }
+    fn project_tasks(
+        &mut self,
+        project: &str,
+    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error> {
+        self.with(|s| s.project_tasks(project))
+    }
+    fn list_tasks(&mut self, projects: &[String]) -> Result<Option<Vec<TaskKey>>, Self::Error> {
+        self.with(|s| s.list_tasks(projects))
+    }
+    fn session(
+        &mut self,
+        key: &SessionKey,
+    ) -> Result<Option<Versioned<SessionState>>, Self::Error> {
+        self.with(|s| s.session(key))
+    }
+    fn project(&mut self, project: &str) -> Result<Option<Versioned<ProjectConfig>>, Self::Error> {
+        self.with(|s| s.project(project))
+    }
+    fn member(&mut self, member: &str) -> Result<Option<Versioned<MemberState>>, Self::Error> {
+        self.with(|s| s.member(member))
+    }
+    fn index(&mut self, key: &IndexKey) -> Result<Option<String>, Self::Error> {
+        self.with(|s| s.index(key))
+    }
+    fn aggregate(&mut self, key: &AggKey) -> Result<Option<Versioned<AggRow>>, Self::Error> {
+        self.with(|s| s.aggregate(key))
+    }
+    fn positions(&mut self) -> Result<BTreeMap<u32, u64>, Self::Error> {
+        self.with(|s| s.positions())
+    }
+    fn writes_atomically(&self) -> bool {
+        self.with(|s| s.writes_atomically())
+    }
+    fn flush_marks(
+        &mut self,
+        after: &BTreeMap<u32, u64>,
+    ) -> Result<Option<BTreeMap<u32, Vec<u64>>>, Self::Error> {
+        self.with(|s| s.flush_marks(after))
+    }
+    fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
+        self.with(|s| s.write(flush))
     }
 }
 

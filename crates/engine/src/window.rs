@@ -29,8 +29,10 @@ pub(crate) struct ChangedTask {
 /// of their first change.
 #[derive(Debug, Default)]
 pub(crate) struct ChangedTasks {
+    /// Each changed task's place in `changes` (the one copy of its key).
     slots: HashMap<TaskKey, usize>,
-    tasks: Vec<ChangedTask>,
+    /// Per changed task: its state before the batch and its span.
+    changes: Vec<(TaskState, Span)>,
 }
 
 impl ChangedTasks {
@@ -39,29 +41,29 @@ impl ChangedTasks {
     /// first change only).
     pub(crate) fn record(&mut self, key: StrPair<'_>, event: Span, current: &TaskState) {
         if let Some(&slot) = self.slots.get(&key) {
-            if let Some(task) = self.tasks.get_mut(slot) {
-                task.span.last = event.last;
+            if let Some((_, span)) = self.changes.get_mut(slot) {
+                span.last = event.last;
                 return;
             }
         }
-        let owned = key.to_owned();
-        self.slots.insert(owned.clone(), self.tasks.len());
-        self.tasks.push(ChangedTask {
-            key: owned,
-            initial: current.clone(),
-            span: event,
-        });
+        self.slots.insert(key.to_owned(), self.changes.len());
+        self.changes.push((current.clone(), event));
     }
 
     /// True when no task changed since the last [`ChangedTasks::take`].
     pub(crate) fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.changes.is_empty()
     }
 
     /// The changed tasks, in the order of their first change; empties the set.
     pub(crate) fn take(&mut self) -> Vec<ChangedTask> {
-        self.slots.clear();
-        std::mem::take(&mut self.tasks)
+        let mut keys: Vec<(usize, TaskKey)> =
+            self.slots.drain().map(|(key, slot)| (slot, key)).collect();
+        keys.sort_unstable_by_key(|(slot, _)| *slot);
+        keys.into_iter()
+            .zip(std::mem::take(&mut self.changes))
+            .map(|((_, key), (initial, span))| ChangedTask { key, initial, span })
+            .collect()
     }
 }
 

@@ -14,7 +14,7 @@ use labelpulse_core::agreement::{dimension_detection_counts, pair_score, scored_
 use labelpulse_core::dims::Dims;
 use labelpulse_core::reliability::{self, Coincidences, Level, StatCell};
 use labelpulse_core::task::{AnnotationState, TaskState};
-use labelpulse_engine::memory::{MemoryContents, MemoryStore};
+use labelpulse_engine::memory::{MemoryContents, MemoryStore, SharedMemoryStore};
 use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 use proptest::prelude::*;
 
@@ -340,10 +340,10 @@ fn run_clean(stream: &[String], flush_every: usize) -> MemoryContents {
 }
 
 /// The aggregate rows of `contents` without versions and without all-zero
-/// rows: what batching may not change. A row's version is the last event of
-/// the batch spans that changed it (one task's events in one batch add their
-/// net change at once), so it depends on where batches end, never beyond
-/// the partition's position.
+/// rows: what batching may not change. A row's version is the position its
+/// last flush ended at, so it depends on where flushes end, never beyond
+/// the partition's position; an all-zero row is there or not depending on
+/// where batches ended.
 fn rows(contents: &MemoryContents) -> BTreeMap<AggKey, AggRow> {
     values(contents).0
 }
@@ -494,16 +494,7 @@ fn run_restarting(
             .collect();
         let mut crashed = false;
         for (chunk_index, chunk) in decoded.chunks(batch).enumerate() {
-            let first = start + chunk_index * batch;
-            let events: Vec<BatchEvent<'_>> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, event)| BatchEvent {
-                    sequence: (first + i) as u64 + 1,
-                    raw: stream[first + i].as_bytes(),
-                    event,
-                })
-                .collect();
+            let events = batch_events(stream, chunk, start + chunk_index * batch);
             if engine.apply_batch(0, &events).is_err() || !after_batch(&mut engine) {
                 crashed = true;
                 break;
@@ -1177,96 +1168,38 @@ proptest! {
     }
 }
 
-/// One memory store several engines use, as two ingestors share ClickHouse.
-#[derive(Clone)]
-struct Shared(std::rc::Rc<std::cell::RefCell<MemoryStore>>);
-
-impl Shared {
-    fn with<T>(&self, f: impl FnOnce(&mut MemoryStore) -> T) -> T {
-        f(&mut self.0.borrow_mut())
-    }
-}
-
-mod shared_store {
-    use super::Shared;
-    use labelpulse_core::aggregate::{AggKey, AggRow};
-    use labelpulse_core::project::ProjectConfig;
-    use labelpulse_core::task::TaskState;
-    use labelpulse_engine::entity::{IndexKey, MemberState, SessionState};
-    use labelpulse_engine::memory::InjectedFailure;
-    use labelpulse_engine::store::{Flush, SessionKey, Store, TaskKey, Versioned};
-    use std::collections::BTreeMap;
-
-    type Found<T> = Result<Option<Versioned<T>>, InjectedFailure>;
-
-    impl Store for Shared {
-        type Error = InjectedFailure;
-        fn task(&mut self, key: &TaskKey) -> Found<TaskState> {
-            self.with(|s| s.task(key))
-        }
-        fn project_tasks(
-            &mut self,
-            project: &str,
-        ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, InjectedFailure> {
-            self.with(|s| s.project_tasks(project))
-        }
-        fn list_tasks(
-            &mut self,
-            projects: &[String],
-        ) -> Result<Option<Vec<TaskKey>>, InjectedFailure> {
-            self.with(|s| s.list_tasks(projects))
-        }
-        fn session(&mut self, key: &SessionKey) -> Found<SessionState> {
-            self.with(|s| s.session(key))
-        }
-        fn project(&mut self, project: &str) -> Found<ProjectConfig> {
-            self.with(|s| s.project(project))
-        }
-        fn member(&mut self, member: &str) -> Found<MemberState> {
-            self.with(|s| s.member(member))
-        }
-        fn index(&mut self, key: &IndexKey) -> Result<Option<String>, InjectedFailure> {
-            self.with(|s| s.index(key))
-        }
-        fn aggregate(&mut self, key: &AggKey) -> Found<AggRow> {
-            self.with(|s| s.aggregate(key))
-        }
-        fn positions(&mut self) -> Result<BTreeMap<u32, u64>, InjectedFailure> {
-            self.with(|s| s.positions())
-        }
-        fn writes_atomically(&self) -> bool {
-            self.with(|s| s.writes_atomically())
-        }
-        fn flush_marks(
-            &mut self,
-            after: &BTreeMap<u32, u64>,
-        ) -> Result<Option<BTreeMap<u32, Vec<u64>>>, InjectedFailure> {
-            self.with(|s| s.flush_marks(after))
-        }
-        fn write(&mut self, flush: &Flush) -> Result<(), InjectedFailure> {
-            self.with(|s| s.write(flush))
-        }
-    }
+/// The batch of partition 0 made of `decoded`, the events of `stream` from
+/// index `first` (sequence = index + 1).
+fn batch_events<'e>(
+    stream: &'e [String],
+    decoded: &'e [labelpulse_core::Event<'e>],
+    first: usize,
+) -> Vec<BatchEvent<'e>> {
+    decoded
+        .iter()
+        .enumerate()
+        .map(|(i, event)| BatchEvent {
+            sequence: (first + i) as u64 + 1,
+            raw: stream[first + i].as_bytes(),
+            event,
+        })
+        .collect()
 }
 
 /// Applies `stream[from..]` in batches of `batch` with a flush after each;
 /// false once a flush fails.
-fn apply_from(engine: &mut Engine<Shared>, stream: &[String], from: usize, batch: usize) -> bool {
+fn apply_from(
+    engine: &mut Engine<SharedMemoryStore>,
+    stream: &[String],
+    from: usize,
+    batch: usize,
+) -> bool {
     let decoded: Vec<_> = stream[from..]
         .iter()
         .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
         .collect();
     for (chunk_index, chunk) in decoded.chunks(batch.max(1)).enumerate() {
-        let first = from + chunk_index * batch.max(1);
-        let events: Vec<BatchEvent<'_>> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, event)| BatchEvent {
-                sequence: (first + i) as u64 + 1,
-                raw: stream[first + i].as_bytes(),
-                event,
-            })
-            .collect();
+        let events = batch_events(stream, chunk, from + chunk_index * batch.max(1));
         if engine.apply_batch(0, &events).is_err() || engine.flush().is_err() {
             return false;
         }
@@ -1294,7 +1227,7 @@ proptest! {
         let mut memory = MemoryStore::default();
         memory.marks = Some(Default::default());
         memory.shuffle_phases = write_order;
-        let store = Shared(std::rc::Rc::new(std::cell::RefCell::new(memory)));
+        let store = SharedMemoryStore::new(memory);
         let settings = EngineSettings::default();
         let mut second = Engine::new(store.clone(), settings.clone()).unwrap();
         store.with(|s| s.fail_after_rows = Some(failure));

@@ -449,7 +449,7 @@ fn two_ingestors(strategy: Option<&str>) {
         let produced = produced.clone();
         move || produced.load(std::sync::atomic::Ordering::SeqCst) >= n
     };
-    let store = SharedStore::with_marks();
+    let store = shared_store_with_marks();
     let first = Ingestor::new(
         config.clone(),
         store.clone(),

@@ -659,9 +659,9 @@ where
 
 /// `contents` as two runs of one stream must agree on it: aggregate rows
 /// without their versions and without all-zero rows. A row's version is the
-/// last event of the batches whose net change touched it, so it depends on
-/// where batches and flushes ended, and a change that nets to zero within a
-/// batch writes no row (DESIGN.md §4); its value does not.
+/// position its last flush ended at, so it depends on where flushes ended,
+/// and a change that nets to zero within a batch writes no row
+/// (ARCHITECTURE.md, "Why it is exactly once"); its value does not.
 pub fn comparable(contents: &MemoryContents) -> MemoryContents {
     let mut out = contents.clone();
     out.aggregates = contents

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use labelpulse_core::aggregate::{AggKey, AggRow};
@@ -412,75 +412,13 @@ pub fn read_dead_letters(topic: &str, count: usize) -> Vec<Letter> {
 }
 
 /// A store several engines share (one database, like ClickHouse).
-#[derive(Clone, Default)]
-pub struct SharedStore(pub Arc<Mutex<MemoryStore>>);
+pub use labelpulse_engine::memory::SharedMemoryStore as SharedStore;
 
-impl SharedStore {
-    /// A shared store that keeps flush marks, as the ClickHouse store does.
-    pub fn with_marks() -> Self {
-        let mut store = MemoryStore::default();
-        store.marks = Some(Default::default());
-        SharedStore(Arc::new(Mutex::new(store)))
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut MemoryStore) -> T) -> T {
-        let mut guard = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
-    }
-
-    pub fn contents(&self) -> MemoryContents {
-        self.with(|s| s.contents.clone())
-    }
-}
-
-impl Store for SharedStore {
-    type Error = InjectedFailure;
-
-    fn task(&mut self, key: &TaskKey) -> Result<Option<Versioned<TaskState>>, Self::Error> {
-        self.with(|s| s.task(key))
-    }
-    fn project_tasks(
-        &mut self,
-        project: &str,
-    ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error> {
-        self.with(|s| s.project_tasks(project))
-    }
-    fn session(
-        &mut self,
-        key: &SessionKey,
-    ) -> Result<Option<Versioned<SessionState>>, Self::Error> {
-        self.with(|s| s.session(key))
-    }
-    fn project(&mut self, project: &str) -> Result<Option<Versioned<ProjectConfig>>, Self::Error> {
-        self.with(|s| s.project(project))
-    }
-    fn member(&mut self, member: &str) -> Result<Option<Versioned<MemberState>>, Self::Error> {
-        self.with(|s| s.member(member))
-    }
-    fn index(&mut self, key: &IndexKey) -> Result<Option<String>, Self::Error> {
-        self.with(|s| s.index(key))
-    }
-    fn aggregate(&mut self, key: &AggKey) -> Result<Option<Versioned<AggRow>>, Self::Error> {
-        self.with(|s| s.aggregate(key))
-    }
-    fn positions(&mut self) -> Result<BTreeMap<u32, u64>, Self::Error> {
-        self.with(|s| s.positions())
-    }
-    fn writes_atomically(&self) -> bool {
-        self.with(|s| s.writes_atomically())
-    }
-    fn flush_marks(
-        &mut self,
-        after: &BTreeMap<u32, u64>,
-    ) -> Result<Option<BTreeMap<u32, Vec<u64>>>, Self::Error> {
-        self.with(|s| s.flush_marks(after))
-    }
-    fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
-        self.with(|s| s.write(flush))
-    }
+/// A shared store that keeps flush marks, as the ClickHouse store does.
+pub fn shared_store_with_marks() -> SharedStore {
+    let mut store = MemoryStore::default();
+    store.marks = Some(Default::default());
+    SharedStore::new(store)
 }
 
 /// A store that fails every read and write while `down` is set.
