@@ -190,6 +190,16 @@ pub const PROJECT_TASKS: &str = concat!(tasks_select!(), " WHERE project = ? ORD
 /// one array. Without `FINAL`: a task written twice is listed twice.
 pub const LIST_TASKS: &str =
     "SELECT project, task FROM tasks WHERE project IN (SELECT arrayJoin(?))";
+/// The latest hour of the hour rows (project-hour, member-hour,
+/// agreement-hour) of some projects, for those that have any; bind the
+/// projects as one array, three times. Without `FINAL`: a superseded row
+/// counts too, which only makes the engine read a row it could have
+/// created (`Store::hour_horizons`).
+pub const HOUR_HORIZONS: &str = "SELECT project, max(hour) AS hour FROM (\
+     SELECT project, hour FROM project_hour_v2 WHERE project IN (SELECT arrayJoin(?)) \
+     UNION ALL SELECT project, hour FROM member_hour_v2 WHERE project IN (SELECT arrayJoin(?)) \
+     UNION ALL SELECT project, hour FROM task_agreement_hour WHERE project IN (SELECT arrayJoin(?))\
+     ) GROUP BY project";
 /// Sessions by `(project, member)`.
 pub const LOAD_SESSIONS: KeyLoad =
     key_load!(sessions_select!(); project: "String", member: "String");
@@ -348,6 +358,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("LOAD_TASKS_MANY", LOAD_TASKS.many),
     ("PROJECT_TASKS", PROJECT_TASKS),
     ("LIST_TASKS", LIST_TASKS),
+    ("HOUR_HORIZONS", HOUR_HORIZONS),
     ("LOAD_SESSIONS", LOAD_SESSIONS.few),
     ("LOAD_SESSIONS_MANY", LOAD_SESSIONS.many),
     ("LOAD_PROJECTS", LOAD_PROJECTS.few),
@@ -471,6 +482,7 @@ mod tests {
         check::<CellsRow>(&[LOAD_CELLS.few, LOAD_CELLS.many, PROJECT_CELLS, SCAN_CELLS]);
         check::<TasksRow>(&[LOAD_TASKS.few, LOAD_TASKS.many, PROJECT_TASKS, SCAN_TASKS]);
         check::<TaskIdsRow>(&[LIST_TASKS]);
+        check::<HourHorizonRow>(&[HOUR_HORIZONS]);
         check::<SessionsRow>(&[LOAD_SESSIONS.few, LOAD_SESSIONS.many, SCAN_SESSIONS]);
         check::<ProjectsRow>(&[LOAD_PROJECTS.few, LOAD_PROJECTS.many, ALL_PROJECTS]);
         check::<MembersRow>(&[LOAD_MEMBERS.few, LOAD_MEMBERS.many, SCAN_MEMBERS]);

@@ -20,6 +20,7 @@ use std::future::Future;
 use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::TaskState;
+use labelpulse_core::time::Hour;
 use labelpulse_engine::entity::{IndexKey, MemberState, SessionState};
 use labelpulse_engine::store::{SessionKey, TaskKey};
 use labelpulse_engine::{Flush, Store, Versioned};
@@ -32,7 +33,8 @@ use crate::error::ClickHouseError;
 use crate::load::{self, fetch_keys};
 use crate::queries;
 use crate::tables::{
-    IdIndexRow, IngestProgressRow, MembersRow, ProjectsRow, SessionsRow, TaskIdsRow, TasksRow,
+    HourHorizonRow, IdIndexRow, IngestProgressRow, MembersRow, ProjectsRow, SessionsRow,
+    TaskIdsRow, TasksRow,
 };
 use crate::write::{write_flush, EncodedFlush, WriteStats};
 
@@ -212,6 +214,28 @@ impl Store for ClickHouseStore {
         Ok(Some(
             rows.into_iter()
                 .map(|row| (row.project, row.task))
+                .collect(),
+        ))
+    }
+
+    fn hour_horizons(
+        &mut self,
+        projects: &[String],
+    ) -> Result<Option<Vec<(String, Hour)>>, Self::Error> {
+        let client = &self.ch.read;
+        let policy = self.ch.config.load_policy();
+        let rows: Vec<HourHorizonRow> =
+            self.block_on(policy.run("latest hour of projects' hour rows", || {
+                client
+                    .query(queries::HOUR_HORIZONS)
+                    .bind(projects)
+                    .bind(projects)
+                    .bind(projects)
+                    .fetch_all()
+            }))?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|row| (row.project, row.hour))
                 .collect(),
         ))
     }

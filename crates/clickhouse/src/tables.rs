@@ -266,6 +266,15 @@ pub struct TaskIdsRow {
     pub task: String,
 }
 
+/// A project's latest hour of its hour rows ([`crate::queries::HOUR_HORIZONS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
+pub struct HourHorizonRow {
+    /// Project.
+    pub project: String,
+    /// Hour bucket (hours since the epoch).
+    pub hour: i64,
+}
+
 /// A row of `sessions`.
 #[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct SessionsRow {

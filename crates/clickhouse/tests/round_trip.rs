@@ -99,6 +99,11 @@ fn every_row_and_key_kind_round_trips() {
     listed.sort();
     assert_eq!(Some(listed), memory.list_tasks(&projects).unwrap());
     assert!(!memory.list_tasks(&projects).unwrap().unwrap().is_empty());
+    // So is the latest hour of each project's hour rows.
+    let mut horizons = store.hour_horizons(&projects).unwrap().expect("horizons");
+    horizons.sort();
+    assert_eq!(Some(horizons), memory.hour_horizons(&projects).unwrap());
+    assert!(!memory.hour_horizons(&projects).unwrap().unwrap().is_empty());
 
     // Misses, and empty key lists.
     assert_eq!(store.task(&("p".into(), "nope".into())).unwrap(), None);
@@ -295,6 +300,10 @@ fn an_empty_store_reads_empty() {
     assert!(store.positions().unwrap().is_empty());
     assert!(store.project_tasks("p").unwrap().is_empty());
     assert_eq!(store.list_tasks(&["p".to_string()]).unwrap(), Some(vec![]));
+    assert_eq!(
+        store.hour_horizons(&["p".to_string()]).unwrap(),
+        Some(vec![])
+    );
     let rt = &db.runtime;
     assert!(rt.block_on(reader.projects()).unwrap().is_empty());
     assert_eq!(rt.block_on(reader.project("p")).unwrap(), None);

@@ -686,6 +686,17 @@ impl AggKey {
         }
     }
 
+    /// The hour bucket of an hour row (project-hour, member-hour,
+    /// agreement-hour); `None` for the other kinds.
+    pub fn hour(&self) -> Option<Hour> {
+        match self {
+            AggKey::ProjectHour { hour, .. }
+            | AggKey::MemberHour { hour, .. }
+            | AggKey::AgreementHour { hour, .. } => Some(*hour),
+            _ => None,
+        }
+    }
+
     /// An empty row of the right kind.
     pub fn empty_row(&self) -> AggRow {
         match self {

@@ -32,13 +32,14 @@ use labelpulse_core::contribution::{
 use labelpulse_core::event::{EventBody, SessionKind};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::{AnnotationState, Change, ReviewState, TaskState};
-use labelpulse_core::time::{epoch_ms, hour_of_ms};
+use labelpulse_core::time::{epoch_ms, hour_of_ms, Hour};
 use labelpulse_core::Event;
 use thiserror::Error;
 
 use crate::cache::{cached, Admission, Cached, Span};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
+use crate::hour_horizons::{self, HourHorizons};
 use crate::intern::{Interner, Sym, Symbols};
 use crate::known_tasks::KnownTasks;
 use crate::row_key::RowKey;
@@ -188,6 +189,8 @@ struct RowSink<'e, 'k> {
     span: Span,
     /// Rows found holding part of the span (see [`EngineError::PartlyWritten`]).
     straddled: &'e mut Vec<Span>,
+    /// The project's hour horizon: its hour rows past it are new.
+    horizon: Option<Hour>,
 }
 
 /// The row caches a [`RowSink`] writes to.
@@ -196,11 +199,12 @@ type Rows<'e> = (
     &'e mut DeferredRows,
     &'e mut Interner,
     &'e mut Vec<Span>,
+    &'e HourHorizons,
 );
 
 impl<'e, 'k> RowSink<'e, 'k> {
     fn new(
-        (aggregates, deferred, interner, straddled): Rows<'e>,
+        (aggregates, deferred, interner, straddled, horizons): Rows<'e>,
         project: &'k str,
         span: Span,
     ) -> Self {
@@ -212,6 +216,7 @@ impl<'e, 'k> RowSink<'e, 'k> {
             project: sym,
             span,
             straddled,
+            horizon: horizons.of(project),
         }
     }
 
@@ -247,26 +252,40 @@ fn add_one<'k>(
 
 /// Adds signed contributions that land on `key` to its row, fenced, or
 /// queues them when the row is not cached yet (one lookup for all of them).
+/// An hour row past its project's horizon is not in the store: it is
+/// cached as new (see [`crate::hour_horizons`]).
 fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>, i64)]) {
     let (aggregates, deferred, span) = (&mut *sink.aggregates, &mut *sink.deferred, sink.span);
-    match aggregates.get_mut(&key) {
-        Some(row) => match row.admission(span) {
-            Admission::Add => {
-                for (contribution, sign) in changes {
-                    row.value.value.apply(contribution, *sign);
-                }
-                row.raise(span);
-            }
-            Admission::Skip => {}
-            Admission::Split => sink.straddled.push(span),
-        },
-        None => {
+    let row = match aggregates.entry(key) {
+        MapEntry::Occupied(row) => row.into_mut(),
+        MapEntry::Vacant(vacant)
+            if key
+                .hour()
+                .is_some_and(|hour| hour_horizons::past(sink.horizon, hour)) =>
+        {
+            vacant.insert(Cached::clean(Versioned {
+                version: 0,
+                value: key.empty_row(),
+            }))
+        }
+        MapEntry::Vacant(_) => {
             // The key names the row: the change needs no strings of its own.
             for (contribution, sign) in changes {
                 let op = DeferredOp::Add(contribution.detach(), *sign);
                 deferred.push(key, span, op);
             }
+            return;
         }
+    };
+    match row.admission(span) {
+        Admission::Add => {
+            for (contribution, sign) in changes {
+                row.value.value.apply(contribution, *sign);
+            }
+            row.raise(span);
+        }
+        Admission::Skip => {}
+        Admission::Split => sink.straddled.push(span),
     }
 }
 
@@ -339,12 +358,13 @@ fn add_task_change(
     change_contributions(old, new, config, parts.pair_memo, &mut before, &mut after);
     {
         let mut shared = Vec::new();
-        let (aggregates, deferred, interner, straddled) = &mut parts.rows;
+        let (aggregates, deferred, interner, straddled, horizons) = &mut parts.rows;
         let rows = (
             &mut **aggregates,
             &mut **deferred,
             &mut **interner,
             &mut **straddled,
+            &**horizons,
         );
         let mut sink = RowSink::new(rows, project, span);
         let group_keys = &mut *parts.group_keys;
@@ -387,6 +407,8 @@ pub struct Engine<S: Store> {
     /// Per project, the tasks the store may hold: the prefetch reads only
     /// those, the others are new.
     known_tasks: KnownTasks,
+    /// Per project, the latest hour its hour rows may be stored at.
+    hour_horizons: HourHorizons,
     archive: Vec<(u32, u64, Vec<u8>)>,
     positions: BTreeMap<u32, u64>,
     /// Partitions applied to since the last flush: a flush writes only
@@ -444,6 +466,7 @@ impl<S: Store> Engine<S> {
             index: HashMap::default(),
             new_index: Vec::new(),
             known_tasks: KnownTasks::default(),
+            hour_horizons: HourHorizons::default(),
             archive: Vec::new(),
             positions,
             touched: std::collections::BTreeSet::new(),
@@ -545,6 +568,7 @@ impl<S: Store> Engine<S> {
         // on first use, exactly as a prefetch would have read them.
         if total > 1 {
             self.prefetch(batches.iter().flat_map(|(_, events)| events.iter()))?;
+            self.make_horizons(batches)?;
         }
         let mut outcomes = Vec::with_capacity(total);
         for (partition, events) in batches {
@@ -661,6 +685,55 @@ impl<S: Store> Engine<S> {
                     .entry(key)
                     .or_insert_with(|| Cached::clean(value));
             }
+        }
+        Ok(())
+    }
+
+    /// Makes, in one store read, the hour horizons of the batch's projects
+    /// that have none: the latest hour of their hour rows in the store or
+    /// in the cache (those of a flush being written among them). Runs
+    /// before any change of the batch waits for a read, so no row that
+    /// waits is one a horizon then rules out.
+    fn make_horizons(&mut self, batches: &[(u32, &[BatchEvent<'_>])]) -> Result<(), S> {
+        let mut projects: Vec<String> = Vec::new();
+        for item in batches.iter().flat_map(|(_, events)| events.iter()) {
+            let Some(project) = item.event.envelope.project_id.as_deref() else {
+                continue;
+            };
+            if !self.hour_horizons.has(project) && !projects.iter().any(|p| p == project) {
+                projects.push(project.to_string());
+            }
+        }
+        if projects.is_empty() {
+            return Ok(());
+        }
+        debug_assert!(
+            self.deferred.is_empty(),
+            "horizons are made between batches"
+        );
+        let Some(stored) = self
+            .store
+            .hour_horizons(&projects)
+            .map_err(EngineError::Store)?
+        else {
+            for project in &projects {
+                self.hour_horizons.insert_unlisted(project);
+            }
+            return Ok(());
+        };
+        let mut latest: HashMap<&str, Option<Hour>> =
+            projects.iter().map(|p| (p.as_str(), None)).collect();
+        let cached = self.aggregates.keys().filter_map(|key| {
+            let hour = key.hour()?;
+            Some((self.interner.name(key.project()), hour))
+        });
+        for (project, hour) in stored.iter().map(|(p, h)| (p.as_str(), *h)).chain(cached) {
+            if let Some(latest) = latest.get_mut(project) {
+                *latest = Some(latest.map_or(hour, |l| l.max(hour)));
+            }
+        }
+        for (project, hour) in latest {
+            self.hour_horizons.insert(project, hour.into_iter());
         }
         Ok(())
     }
@@ -913,6 +986,7 @@ impl<S: Store> Engine<S> {
             group_keys,
             straddled,
             applying,
+            hour_horizons,
             ..
         } = self;
         let config = project_entry(store, projects, project)?;
@@ -948,7 +1022,7 @@ impl<S: Store> Engine<S> {
         }
         entry.stamp(sequence);
         let mut parts = ChangeParts {
-            rows: (aggregates, deferred, interner, straddled),
+            rows: (aggregates, deferred, interner, straddled, hour_horizons),
             pair_memo,
             scratch,
             group_keys,
@@ -1045,6 +1119,7 @@ impl<S: Store> Engine<S> {
             scratch,
             group_keys,
             straddled,
+            hour_horizons,
             ..
         } = self;
         let (project, task_id) = (&task.key.0, &task.key.1);
@@ -1053,7 +1128,7 @@ impl<S: Store> Engine<S> {
             return Ok(());
         };
         let mut parts = ChangeParts {
-            rows: (aggregates, deferred, interner, straddled),
+            rows: (aggregates, deferred, interner, straddled, hour_horizons),
             pair_memo,
             scratch,
             group_keys,
@@ -1164,6 +1239,7 @@ impl<S: Store> Engine<S> {
                 &mut self.deferred,
                 &mut self.interner,
                 &mut self.straddled,
+                &self.hour_horizons,
             );
             let mut sink = RowSink::new(rows, project, Span::one(self.applying, sequence));
             add_diff(&mut sink, &changes);
@@ -1231,6 +1307,7 @@ impl<S: Store> Engine<S> {
                 &mut self.deferred,
                 &mut self.interner,
                 &mut self.straddled,
+                &self.hour_horizons,
             );
             let mut sink = RowSink::new(rows, project, Span::one(self.applying, sequence));
             add_diff(&mut sink, &changes);
@@ -1334,6 +1411,7 @@ impl<S: Store> Engine<S> {
         // later event is past the version written, so the fence is the same).
         let positions = &self.positions;
         let interner = &self.interner;
+        let horizons = &mut self.hour_horizons;
         let aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
             .aggregates
             .iter_mut()
@@ -1346,6 +1424,11 @@ impl<S: Store> Engine<S> {
                     .copied()
                     .unwrap_or(cached.value.version);
                 cached.loaded = version;
+                // The horizon invariant: every hour row a flush writes is
+                // at or before its project's horizon.
+                if let Some(hour) = key.hour() {
+                    horizons.raise(interner.name(key.project()), hour);
+                }
                 let row = Versioned {
                     version,
                     value: cached.value.value.clone(),
@@ -1397,6 +1480,7 @@ impl<S: Store> Engine<S> {
         self.index.clear();
         self.projects.clear();
         self.known_tasks.clear();
+        self.hour_horizons.clear();
         self.pair_memo.clear();
         Ok(rows)
     }

@@ -10,6 +10,7 @@ mod cache;
 mod deferred;
 pub mod engine;
 pub mod entity;
+mod hour_horizons;
 mod intern;
 mod known_tasks;
 mod map;

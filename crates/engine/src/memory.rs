@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::TaskState;
+use labelpulse_core::time::Hour;
 use thiserror::Error;
 
 use crate::entity::{IndexKey, MemberState, SessionState};
@@ -66,6 +67,11 @@ pub struct MemoryStore {
     /// cannot list a project's tasks, and the engine reads every task it
     /// does not cache; by default it lists the tasks written so far.
     pub unlisted_tasks: bool,
+    /// When set, [`Store::hour_horizons`] answers `None`, as a store that
+    /// cannot tell a project's latest hour, and the engine reads every
+    /// hour row it does not cache; by default it tells the latest hour of
+    /// the hour rows written so far.
+    pub unlisted_hours: bool,
     /// When set, a flush is written whole or not at all (an injected
     /// failure anywhere in it writes none of it), as one transaction of an
     /// embedded database, and [`Store::writes_atomically`] says so: the
@@ -141,6 +147,31 @@ impl Store for MemoryStore {
                 .keys()
                 .filter(|(project, _)| projects.contains(project))
                 .cloned()
+                .collect(),
+        ))
+    }
+
+    fn hour_horizons(
+        &mut self,
+        projects: &[String],
+    ) -> Result<Option<Vec<(String, Hour)>>, Self::Error> {
+        if self.unlisted_hours {
+            return Ok(None);
+        }
+        let mut latest: BTreeMap<&str, Hour> = BTreeMap::new();
+        for key in self.contents.aggregates.keys() {
+            let (project, Some(hour)) = (key.project(), key.hour()) else {
+                continue;
+            };
+            if projects.iter().any(|p| p == project) {
+                let entry = latest.entry(project).or_insert(hour);
+                *entry = (*entry).max(hour);
+            }
+        }
+        Ok(Some(
+            latest
+                .into_iter()
+                .map(|(project, hour)| (project.to_string(), hour))
                 .collect(),
         ))
     }
@@ -306,6 +337,12 @@ impl Store for SharedMemoryStore {
     }
     fn list_tasks(&mut self, projects: &[String]) -> Result<Option<Vec<TaskKey>>, Self::Error> {
         self.with(|s| s.list_tasks(projects))
+    }
+    fn hour_horizons(
+        &mut self,
+        projects: &[String],
+    ) -> Result<Option<Vec<(String, Hour)>>, Self::Error> {
+        self.with(|s| s.hour_horizons(projects))
     }
     fn session(
         &mut self,

@@ -322,6 +322,30 @@ impl RowKey {
         RowKey::intern(&self.to_key(from), to)
     }
 
+    /// The hour bucket of an hour row, as [`AggKey::hour`].
+    pub(crate) fn hour(&self) -> Option<Hour> {
+        match self {
+            RowKey::ProjectHour { hour, .. }
+            | RowKey::MemberHour { hour, .. }
+            | RowKey::AgreementHour { hour, .. } => Some(*hour),
+            _ => None,
+        }
+    }
+
+    /// The symbol of the row's project.
+    pub(crate) fn project(&self) -> Sym {
+        match self {
+            RowKey::ProjectHour { project, .. }
+            | RowKey::MemberHour { project, .. }
+            | RowKey::ProjectTotals { project }
+            | RowKey::MemberActivity { project, .. }
+            | RowKey::Label { project, .. }
+            | RowKey::Pair { project, .. }
+            | RowKey::AgreementHour { project, .. }
+            | RowKey::Cell { project, .. } => *project,
+        }
+    }
+
     /// An empty row of the right kind.
     pub(crate) fn empty_row(&self) -> AggRow {
         use labelpulse_core::aggregate::{

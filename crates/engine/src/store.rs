@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use labelpulse_core::aggregate::{AggKey, AggRow};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::TaskState;
+use labelpulse_core::time::Hour;
 use serde::{Deserialize, Serialize};
 
 use crate::entity::{IndexKey, MemberState, SessionState};
@@ -187,6 +188,19 @@ pub trait Store {
     /// batch that the store does not hold as new, without reading them.
     /// The default lists nothing.
     fn list_tasks(&mut self, projects: &[String]) -> Result<Option<Vec<TaskKey>>, Self::Error> {
+        let _ = projects;
+        Ok(None)
+    }
+    /// The latest hour of an hour row (project-hour, member-hour or
+    /// agreement-hour, whatever it holds) the store holds in each of
+    /// `projects` that holds any (a row written twice or superseded may
+    /// count), or `None` when the store cannot tell cheaply. With it, the
+    /// engine caches a batch's hour rows past that hour as new, without
+    /// reading them. The default tells nothing.
+    fn hour_horizons(
+        &mut self,
+        projects: &[String],
+    ) -> Result<Option<Vec<(String, Hour)>>, Self::Error> {
         let _ = projects;
         Ok(None)
     }

@@ -156,7 +156,10 @@ fn generate(ops: &[Op]) -> Vec<Generated> {
     };
     push(project_event(0, 0, 0.5), None, false, &mut out);
     for (n, op) in ops.iter().enumerate() {
-        clock += 7;
+        // Seven seconds apart, and twenty minutes after every sixteenth
+        // op: streams cross hours (rows of new hours, and of hours the
+        // store already holds) and sessions go idle.
+        clock += if n % 16 == 15 { 1200 } else { 7 };
         let at = timestamp(clock);
         let envelope = |kind: &str| {
             format!(
@@ -382,6 +385,7 @@ fn values(
 /// inserts land) or in the flush's order.
 fn store_listing(mut store: MemoryStore, setup: StoreSetup) -> MemoryStore {
     store.unlisted_tasks = !setup.listed;
+    store.unlisted_hours = !setup.listed;
     store.shuffle_phases = setup.write_order;
     store.atomic = setup.atomic;
     store.marks = setup.marks.then(Default::default);
@@ -391,7 +395,8 @@ fn store_listing(mut store: MemoryStore, setup: StoreSetup) -> MemoryStore {
 /// How the crash tests' memory store behaves (see [`store_listing`]).
 #[derive(Debug, Clone, Copy)]
 struct StoreSetup {
-    /// It lists a project's tasks.
+    /// It lists a project's tasks and tells the latest hour of its hour
+    /// rows (`Store::list_tasks`, `Store::hour_horizons`).
     listed: bool,
     /// The seed of the order of the rows within a write phase, if shuffled.
     write_order: Option<u64>,
@@ -841,6 +846,82 @@ fn a_task_being_written_is_known_when_its_project_is_listed_again() {
     let clean = run_clean(&stream, 1_000_000);
     assert_eq!(clean.tasks, listed.tasks);
     assert_eq!(rows(&clean), rows(&listed));
+}
+
+/// The hour horizons' hard case (`engine::hour_horizons`), step by step:
+/// p1's hour rows are in a flush being written (made by events applied one
+/// at a time, which make no horizon) when p1's first batch makes its
+/// horizon. The store does not show them yet; the cached rows must raise
+/// the horizon to their hour anyway, or once they are evicted the next
+/// events of that hour would take them for new rows and lose what the
+/// store holds.
+#[test]
+fn an_hour_row_being_written_is_within_the_horizon_made_meanwhile() {
+    let ops = [
+        Op::CreateTask { task: 1 },
+        Op::Submit {
+            task: 1,
+            member: 0,
+            label: 1,
+            stars: 4,
+            lead: 30,
+        },
+        Op::CreateTask { task: 2 },
+        Op::CreateTask { task: 3 },
+        Op::Submit {
+            task: 2,
+            member: 0,
+            label: 2,
+            stars: 3,
+            lead: 20,
+        },
+        Op::Submit {
+            task: 3,
+            member: 0,
+            label: 0,
+            stars: 5,
+            lead: 40,
+        },
+    ];
+    let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+    assert_eq!(stream.len(), 7, "the project, then one event per op");
+    let decoded: Vec<_> = stream
+        .iter()
+        .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
+        .collect();
+    let item = |index: usize| BatchEvent {
+        sequence: index as u64 + 1,
+        raw: stream[index].as_bytes(),
+        event: &decoded[index],
+    };
+    let settings = EngineSettings {
+        cache_capacity: 4,
+        ..EngineSettings::default()
+    };
+    let mut engine = Engine::new(MemoryStore::with_background_writes(0), settings).unwrap();
+    // One at a time: the project, t1, its submission (hour rows, no horizon).
+    for index in 0..3 {
+        engine
+            .apply(
+                0,
+                index as u64 + 1,
+                stream[index].as_bytes(),
+                &decoded[index],
+            )
+            .unwrap();
+    }
+    engine.start_flush().unwrap();
+    // p1's first batch makes its horizon while that flush is under way.
+    engine.apply_batch(0, &[item(3), item(4)]).unwrap();
+    engine.finish_flush().unwrap();
+    engine.flush().unwrap();
+    assert!(engine.counters().evictions >= 1, "the case needs evictions");
+    // Submissions of the same hour: its rows are stored, not cached.
+    engine.apply_batch(0, &[item(5), item(6)]).unwrap();
+    engine.flush().unwrap();
+    let written = engine.into_store().contents;
+    let clean = run_clean(&stream, 1_000_000);
+    assert_eq!(rows(&clean), rows(&written));
 }
 
 #[test]
