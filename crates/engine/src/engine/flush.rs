@@ -1,0 +1,237 @@
+//! Flushing and the cache's lifetime: collecting the dirty rows as a
+//! [`Flush`] versioned at the flush's end, writing it (in the background
+//! when the store can), and dropping clean entries once it is durable.
+
+use labelpulse_core::aggregate::{AggKey, AggRow};
+
+use super::{Engine, EngineError, Result};
+use crate::cache::Cached;
+use crate::intern::Interner;
+use crate::map::HashMap;
+use crate::store::{Flush, Store, Versioned};
+
+impl<S: Store> Engine<S> {
+    /// Writes everything applied since the last flush: aggregates, then
+    /// entities, then positions. On error nothing is forgotten; the caller
+    /// may retry (rows are absolute) or drop the engine and replay.
+    /// A flush started with [`Engine::start_flush`] is finished first.
+    pub fn flush(&mut self) -> Result<usize, S> {
+        self.finish_flush()?;
+        if !self.pending && self.new_index.is_empty() {
+            return Ok(0);
+        }
+        self.settle()?;
+        let mut flush = self.collect();
+        flush.archive = std::mem::take(&mut self.archive);
+        if let Err(error) = self.store.write(&flush) {
+            // Nothing is forgotten: the next flush writes the archive again.
+            self.archive = flush.archive;
+            return Err(EngineError::Store(error));
+        }
+        self.mark_clean();
+        self.counters.flushes += 1;
+        self.evict_if_full();
+        Ok(flush.rows())
+    }
+
+    /// Starts writing everything applied since the last flush, in the
+    /// order of [`Engine::flush`], and returns without waiting when the
+    /// store writes in the background ([`Store::start_write`]): the engine
+    /// goes on applying events meanwhile, and the flush's rows stay cached
+    /// until [`Engine::finish_flush`], so no read reaches a row being
+    /// written. A started flush is finished first. Returns the rows started.
+    ///
+    /// After an error from this or from `finish_flush` the engine no longer
+    /// knows which rows are durable: drop it and replay from the store's
+    /// positions (versions fence what the store already holds).
+    pub fn start_flush(&mut self) -> Result<usize, S> {
+        self.finish_flush()?;
+        if !self.pending && self.new_index.is_empty() {
+            return Ok(0);
+        }
+        self.settle()?;
+        let mut flush = self.collect();
+        flush.archive = std::mem::take(&mut self.archive);
+        let rows = flush.rows();
+        self.store.start_write(flush).map_err(EngineError::Store)?;
+        self.mark_clean();
+        self.counters.flushes += 1;
+        self.in_flight = true;
+        Ok(rows)
+    }
+
+    /// Whether a started flush is still being written.
+    pub fn flush_running(&mut self) -> bool {
+        self.in_flight && !self.store.write_finished()
+    }
+
+    /// Whether a flush was started and not finished yet.
+    pub fn flush_in_flight(&self) -> bool {
+        self.in_flight
+    }
+
+    /// Waits for the started flush (none: returns at once). Once it is
+    /// durable, a cache over capacity drops its clean entries (the events
+    /// applied since the start stay cached until their own flush).
+    pub fn finish_flush(&mut self) -> Result<(), S> {
+        if !self.in_flight {
+            return Ok(());
+        }
+        self.in_flight = false;
+        self.store.finish_write().map_err(EngineError::Store)?;
+        self.evict_if_full();
+        Ok(())
+    }
+
+    /// The dirty rows and the positions, as a [`Flush`] in the caches'
+    /// order (the stores sort what they write, off this thread when they
+    /// write in the background); the archive is the caller's.
+    pub(super) fn collect(&mut self) -> Flush {
+        fn dirty<K: Clone, T: Clone>(map: &HashMap<K, Cached<T>>) -> Vec<(K, Versioned<T>)> {
+            map.iter()
+                .filter(|(_, cached)| cached.dirty)
+                .map(|(key, cached)| (key.clone(), cached.value.clone()))
+                .collect()
+        }
+        let index = self.new_index.clone();
+        // A row is written at the position its partition's events reached:
+        // it holds every event up to there and none after, whether it
+        // took them one at a time or as batches' net changes. A row the
+        // store does not hold that is empty again is not written: absent
+        // means empty, and whether it was touched at all depends on where
+        // batches ended (a change undone within one batch touches nothing).
+        // Once written, a row counts as held by the store (`loaded`: any
+        // later event is past the version written, so the fence is the same).
+        let positions = &self.positions;
+        let interner = &self.interner;
+        let horizons = &mut self.hour_horizons;
+        let aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
+            .aggregates
+            .iter_mut()
+            .filter(|(_, cached)| {
+                cached.dirty && !(cached.loaded == 0 && cached.value.value.is_empty())
+            })
+            .map(|(key, cached)| {
+                let version = positions
+                    .get(&cached.partition)
+                    .copied()
+                    .unwrap_or(cached.value.version);
+                cached.loaded = version;
+                // The horizon invariant: every hour row a flush writes is
+                // at or before its project's horizon.
+                if let Some(hour) = key.hour() {
+                    horizons.raise(interner.name(key.project()), hour);
+                }
+                let row = Versioned {
+                    version,
+                    value: cached.value.value.clone(),
+                };
+                (key.to_key(interner), row)
+            })
+            .collect();
+        let tasks = dirty(&self.tasks);
+        // The known-task invariant: every task a flush writes is known.
+        for ((project, task), _) in &tasks {
+            self.known_tasks.add(project, task);
+        }
+        Flush {
+            aggregates,
+            members: dirty(&self.members),
+            sessions: dirty(&self.sessions),
+            index,
+            tasks,
+            projects: dirty(&self.projects),
+            archive: Vec::new(),
+            positions: self
+                .positions
+                .iter()
+                .filter(|(partition, _)| self.touched.contains(partition))
+                .map(|(partition, sequence)| (*partition, *sequence))
+                .collect(),
+        }
+    }
+
+    /// Entries held in the cache.
+    pub fn cached_entries(&self) -> usize {
+        self.tasks.len()
+            + self.sessions.len()
+            + self.members.len()
+            + self.aggregates.len()
+            + self.index.len()
+    }
+
+    /// Flushes, then drops every cached entry (e.g. when a consumer loses
+    /// partitions in a rebalance: their keys may change owner). Later
+    /// events reload what they need from the store.
+    pub fn flush_and_clear(&mut self) -> Result<usize, S> {
+        let rows = self.flush()?;
+        self.tasks.clear();
+        self.sessions.clear();
+        self.members.clear();
+        self.aggregates.clear();
+        self.compact_keys();
+        self.index.clear();
+        self.projects.clear();
+        self.known_tasks.clear();
+        self.hour_horizons.clear();
+        self.pair_memo.clear();
+        Ok(rows)
+    }
+
+    /// Once a flush is durable, over capacity, drop every clean entry
+    /// (projects excepted: few, and read by every event). Entries changed
+    /// since a started flush are dirty and stay, and so do the index entries
+    /// not written yet. Rule 3 of DESIGN.md §4: an evicted key is reloaded
+    /// from the store before use.
+    pub(super) fn evict_if_full(&mut self) {
+        fn keep_dirty<K, T>(map: &mut HashMap<K, Cached<T>>) {
+            map.retain(|_, cached| cached.dirty);
+        }
+        if self.known_tasks.len() > self.settings.cache_capacity {
+            self.known_tasks.clear();
+        }
+        if self.cached_entries() <= self.settings.cache_capacity {
+            return;
+        }
+        keep_dirty(&mut self.tasks);
+        keep_dirty(&mut self.sessions);
+        keep_dirty(&mut self.members);
+        keep_dirty(&mut self.aggregates);
+        self.compact_keys();
+        self.index.clear();
+        self.index.extend(self.new_index.iter().cloned());
+        self.pair_memo.clear();
+        self.counters.evictions += 1;
+    }
+
+    /// Keeps only the key strings the cached and queued rows still use
+    /// (after rows were dropped), so the interner does not grow forever.
+    pub(super) fn compact_keys(&mut self) {
+        let old = std::mem::take(&mut self.interner);
+        let mut new = Interner::default();
+        self.aggregates = self
+            .aggregates
+            .drain()
+            .map(|(key, row)| (key.moved(&old, &mut new), row))
+            .collect();
+        self.deferred.move_keys(&old, &mut new);
+        self.interner = new;
+    }
+
+    pub(super) fn mark_clean(&mut self) {
+        fn clean<K, T>(map: &mut HashMap<K, Cached<T>>) {
+            for cached in map.values_mut() {
+                cached.dirty = false;
+            }
+        }
+        clean(&mut self.aggregates);
+        clean(&mut self.projects);
+        clean(&mut self.members);
+        clean(&mut self.sessions);
+        clean(&mut self.tasks);
+        self.new_index.clear();
+        self.archive.clear();
+        self.touched.clear();
+        self.pending = false;
+    }
+}

@@ -1,0 +1,226 @@
+//! Where a change lands: the signed contributions of one event (or the
+//! net change of one task's events in a batch) are added to every cached
+//! aggregate row they name, fenced by the row's stored version, or queued
+//! until the batch reads the rows not cached; an hour row past its
+//! project's horizon is cached as new instead.
+
+use hashbrown::hash_map::Entry as MapEntry;
+use labelpulse_core::aggregate::AggRow;
+use labelpulse_core::agreement::PairMemo;
+use labelpulse_core::contribution::{change_contributions, diff_grouped, Contribution};
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::task::TaskState;
+use labelpulse_core::time::Hour;
+
+use crate::cache::{Admission, Cached, Span};
+use crate::deferred::{DeferredOp, DeferredRows};
+use crate::hour_horizons::{self, HourHorizons};
+use crate::intern::{Interner, Sym, Symbols};
+use crate::map::HashMap;
+use crate::row_key::RowKey;
+use crate::scratch::Scratch;
+use crate::store::Versioned;
+
+/// Cached aggregate rows, by interned key ([`RowKey`]): a lookup hashes
+/// and compares integers, and a hit allocates nothing.
+pub(crate) type AggregateMap = HashMap<RowKey, Cached<AggRow>>;
+
+/// Where the signed contributions of one event (or of one task's events in
+/// a batch) in one project are added: the cached rows, the queue of the
+/// rows not cached yet, and a pass of the key interner over the strings of
+/// the contributions (all borrowed for `'k`).
+pub(super) struct RowSink<'e, 'k> {
+    aggregates: &'e mut AggregateMap,
+    deferred: &'e mut DeferredRows,
+    symbols: Symbols<'e, 'k>,
+    /// The project's symbol.
+    project: Sym,
+    /// The events whose change is added.
+    span: Span,
+    /// Rows found holding part of the span (see [`EngineError::PartlyWritten`]).
+    straddled: &'e mut Vec<Span>,
+    /// The project's hour horizon: its hour rows past it are new.
+    horizon: Option<Hour>,
+}
+
+/// The row caches a [`RowSink`] writes to.
+pub(super) type Rows<'e> = (
+    &'e mut AggregateMap,
+    &'e mut DeferredRows,
+    &'e mut Interner,
+    &'e mut Vec<Span>,
+    &'e HourHorizons,
+);
+
+impl<'e, 'k> RowSink<'e, 'k> {
+    pub(super) fn new(
+        (aggregates, deferred, interner, straddled, horizons): Rows<'e>,
+        project: &'k str,
+        span: Span,
+    ) -> Self {
+        let sym = interner.intern_project(project);
+        RowSink {
+            aggregates,
+            deferred,
+            symbols: interner.symbols(),
+            project: sym,
+            span,
+            straddled,
+            horizon: horizons.of(project),
+        }
+    }
+
+    /// The cache keys of the rows `contribution` lands on, appended to `out`.
+    fn targets(&mut self, contribution: &'k Contribution<'_>, out: &mut Vec<RowKey>) {
+        RowKey::targets(self.project, contribution, &mut self.symbols, out);
+    }
+}
+
+/// Adds signed contributions to every row each lands on, fenced; rows not
+/// in the cache get the change queued until their batch read.
+pub(super) fn add_diff<'k>(sink: &mut RowSink<'_, 'k>, changes: &'k [(Contribution<'_>, i64)]) {
+    let mut keys: Vec<RowKey> = Vec::with_capacity(3);
+    for (contribution, sign) in changes {
+        add_one(sink, contribution, *sign, &mut keys);
+    }
+}
+
+/// Adds one signed contribution to every row it lands on (see
+/// [`add_diff`]); `keys` is scratch space for its targets.
+fn add_one<'k>(
+    sink: &mut RowSink<'_, 'k>,
+    contribution: &'k Contribution<'_>,
+    sign: i64,
+    keys: &mut Vec<RowKey>,
+) {
+    keys.clear();
+    sink.targets(contribution, keys);
+    for &key in keys.iter() {
+        add_at(sink, key, &[(contribution, sign)]);
+    }
+}
+
+/// Adds signed contributions that land on `key` to its row, fenced, or
+/// queues them when the row is not cached yet (one lookup for all of them).
+/// An hour row past its project's horizon is not in the store: it is
+/// cached as new (see [`crate::hour_horizons`]).
+fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>, i64)]) {
+    let (aggregates, deferred, span) = (&mut *sink.aggregates, &mut *sink.deferred, sink.span);
+    let row = match aggregates.entry(key) {
+        MapEntry::Occupied(row) => row.into_mut(),
+        MapEntry::Vacant(vacant)
+            if key
+                .hour()
+                .is_some_and(|hour| hour_horizons::past(sink.horizon, hour)) =>
+        {
+            vacant.insert(Cached::clean(Versioned {
+                version: 0,
+                value: key.empty_row(),
+            }))
+        }
+        MapEntry::Vacant(_) => {
+            // The key names the row: the change needs no strings of its own.
+            for (contribution, sign) in changes {
+                let op = DeferredOp::Add(contribution.detach(), *sign);
+                deferred.push(key, span, op);
+            }
+            return;
+        }
+    };
+    match row.admission(span) {
+        Admission::Add => {
+            for (contribution, sign) in changes {
+                row.value.value.apply(contribution, *sign);
+            }
+            row.raise(span);
+        }
+        Admission::Skip => {}
+        Admission::Split => sink.straddled.push(span),
+    }
+}
+
+/// Scratch space of [`add_group`], kept by the engine from one change to
+/// the next: the row keys of a group's first change and of the one being
+/// compared.
+#[derive(Debug, Default)]
+pub(super) struct GroupKeys {
+    first: Vec<RowKey>,
+    other: Vec<RowKey>,
+}
+
+/// Adds a group of signed contributions (from
+/// [`labelpulse_core::contribution::diff_grouped`]): the changes landing on
+/// exactly the rows of the first share one lookup per row; any other (a
+/// hash collision) is added on its own.
+fn add_group<'k>(
+    sink: &mut RowSink<'_, 'k>,
+    group: &[(&'k Contribution<'k>, i64)],
+    scratch: &mut GroupKeys,
+    shared: &mut Vec<(&'k Contribution<'k>, i64)>,
+) {
+    let [(first, first_sign), rest @ ..] = group else {
+        return;
+    };
+    if rest.is_empty() {
+        add_one(sink, first, *first_sign, &mut scratch.first);
+        return;
+    }
+    scratch.first.clear();
+    sink.targets(first, &mut scratch.first);
+    shared.clear();
+    shared.push((first, *first_sign));
+    for &(contribution, sign) in rest {
+        scratch.other.clear();
+        sink.targets(contribution, &mut scratch.other);
+        if scratch.other == scratch.first {
+            shared.push((contribution, sign));
+        } else {
+            for &key in &scratch.other {
+                add_at(sink, key, &[(contribution, sign)]);
+            }
+        }
+    }
+    for &key in &scratch.first {
+        add_at(sink, key, shared);
+    }
+}
+
+/// The parts of the engine a task change writes to or reuses.
+pub(super) struct ChangeParts<'e> {
+    pub(super) rows: Rows<'e>,
+    pub(super) pair_memo: &'e mut PairMemo,
+    pub(super) scratch: &'e mut Scratch,
+    pub(super) group_keys: &'e mut GroupKeys,
+}
+
+/// Adds the change of a task from state `old` to state `new` (one event's,
+/// or the net change of its events `span` in a batch) to the rows of
+/// `project`: the difference of their contribution lists, fenced by each
+/// row's stored version.
+pub(super) fn add_task_change(
+    parts: &mut ChangeParts<'_>,
+    project: &str,
+    span: Span,
+    (old, new): (&TaskState, &TaskState),
+    config: &ProjectConfig,
+) {
+    let (mut before, mut after) = parts.scratch.take();
+    change_contributions(old, new, config, parts.pair_memo, &mut before, &mut after);
+    {
+        let mut shared = Vec::new();
+        let (aggregates, deferred, interner, straddled, horizons) = &mut parts.rows;
+        let rows = (
+            &mut **aggregates,
+            &mut **deferred,
+            &mut **interner,
+            &mut **straddled,
+            &**horizons,
+        );
+        let mut sink = RowSink::new(rows, project, span);
+        let group_keys = &mut *parts.group_keys;
+        diff_grouped(&before, &after, |group| {
+            add_group(&mut sink, group, group_keys, &mut shared)
+        });
+    }
+    parts.scratch.give_back((before, after));
+}
