@@ -25,8 +25,8 @@ use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::{debug, info, warn};
 
-use crate::admit::{Admission, Admitted};
-use crate::batch::{Buffers, PartitionBuffer};
+use crate::admit::Admission;
+use crate::batch::Buffers;
 use crate::config::KafkaConfig;
 use crate::dead_letter::DeadLetterProducer;
 use crate::error::IngestError;
@@ -500,25 +500,22 @@ impl<S: Store> Pipeline<S> {
             dead_letters: &mut self.dead_letters,
             metrics: &self.metrics,
         };
-        let pending: Vec<(i32, &PartitionBuffer, u64)> = self
-            .buffers
-            .iter()
-            .filter(|(_, buffer)| buffer.applied < buffer.len())
-            .map(|(partition, buffer)| {
-                let position = engine
-                    .positions()
-                    .get(&(partition as u32))
-                    .copied()
-                    .unwrap_or(0);
-                (partition, buffer, position)
-            })
-            .collect();
-        let admitted = admission.admit_all(&pending);
-        let decoded: Vec<(u32, Vec<Admitted<'_>>)> = pending
-            .iter()
-            .map(|(partition, _, _)| *partition as u32)
-            .zip(admitted)
-            .collect();
+        let mut decoded = Vec::new();
+        for (partition, buffer) in self.buffers.iter() {
+            if buffer.applied >= buffer.len() {
+                continue;
+            }
+            let engine_partition = partition as u32;
+            let position = engine
+                .positions()
+                .get(&engine_partition)
+                .copied()
+                .unwrap_or(0);
+            decoded.push((
+                engine_partition,
+                admission.admit(partition, buffer, position),
+            ));
+        }
         let batches: Vec<(u32, Vec<BatchEvent<'_>>)> = decoded
             .iter()
             .map(|(partition, events)| {
