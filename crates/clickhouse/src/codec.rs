@@ -26,9 +26,9 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::tables::{
-    names, AgreementHourRow, CellsRow, IdIndexRow, LabelsRow, MemberActivityRow, MemberHourRow,
-    MembersRow, PairsRow, ProjectHourRow, ProjectTotalsRow, ProjectsRow, SessionsRow, TasksRow,
-    HOUR_COUNTERS,
+    names, AgreementHourRow, CellKeyRow, CellsRow, IdIndexRow, LabelsRow, MemberActivityRow,
+    MemberHourRow, MembersRow, PairsRow, ProjectHourRow, ProjectTotalsRow, ProjectsRow,
+    SessionsRow, TasksRow, HOUR_COUNTERS,
 };
 
 /// A value that could not be encoded for, or decoded from, a table.
@@ -596,6 +596,27 @@ impl AgreementHourRow {
             },
             versioned(self.version, AggRow::Agreement(self.agreement_row()?)),
         ))
+    }
+}
+
+impl CellKeyRow {
+    /// The cell's key.
+    pub fn key(self) -> Result<AggKey, CodecError> {
+        let kind = CellKind::parse(&self.kind).ok_or_else(|| CodecError::Value {
+            table: names::CELLS,
+            column: "kind",
+            detail: format!("unknown value {:?}", self.kind),
+        })?;
+        Ok(AggKey::Cell {
+            project: self.project,
+            dimension: self.dimension,
+            kind,
+            m: self.m,
+            a: self.a,
+            b: self.b,
+            c: self.c,
+            k: self.k,
+        })
     }
 }
 

@@ -190,6 +190,10 @@ pub const PROJECT_TASKS: &str = concat!(tasks_select!(), " WHERE project = ? ORD
 /// one array. Without `FINAL`: a task written twice is listed twice.
 pub const LIST_TASKS: &str =
     "SELECT project, task FROM tasks WHERE project IN (SELECT arrayJoin(?))";
+/// The keys of the statistics cells of some projects; bind the projects
+/// as one array. Without `FINAL`: a cell written twice is listed twice.
+pub const LIST_CELLS: &str = "SELECT project, dimension, kind, a, b, m, c, k FROM agreement_cells \
+     WHERE project IN (SELECT arrayJoin(?))";
 /// The latest hour of the hour rows (project-hour, member-hour,
 /// agreement-hour) of some projects, for those that have any; bind the
 /// projects as one array, three times. Without `FINAL`: a superseded row
@@ -358,6 +362,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("LOAD_TASKS_MANY", LOAD_TASKS.many),
     ("PROJECT_TASKS", PROJECT_TASKS),
     ("LIST_TASKS", LIST_TASKS),
+    ("LIST_CELLS", LIST_CELLS),
     ("HOUR_HORIZONS", HOUR_HORIZONS),
     ("LOAD_SESSIONS", LOAD_SESSIONS.few),
     ("LOAD_SESSIONS_MANY", LOAD_SESSIONS.many),
@@ -483,6 +488,7 @@ mod tests {
         check::<TasksRow>(&[LOAD_TASKS.few, LOAD_TASKS.many, PROJECT_TASKS, SCAN_TASKS]);
         check::<TaskIdsRow>(&[LIST_TASKS]);
         check::<HourHorizonRow>(&[HOUR_HORIZONS]);
+        check::<CellKeyRow>(&[LIST_CELLS]);
         check::<SessionsRow>(&[LOAD_SESSIONS.few, LOAD_SESSIONS.many, SCAN_SESSIONS]);
         check::<ProjectsRow>(&[LOAD_PROJECTS.few, LOAD_PROJECTS.many, ALL_PROJECTS]);
         check::<MembersRow>(&[LOAD_MEMBERS.few, LOAD_MEMBERS.many, SCAN_MEMBERS]);

@@ -33,8 +33,8 @@ use crate::error::ClickHouseError;
 use crate::load::{self, fetch_keys};
 use crate::queries;
 use crate::tables::{
-    HourHorizonRow, IdIndexRow, IngestProgressRow, MembersRow, ProjectsRow, SessionsRow,
-    TaskIdsRow, TasksRow,
+    CellKeyRow, HourHorizonRow, IdIndexRow, IngestProgressRow, MembersRow, ProjectsRow,
+    SessionsRow, TaskIdsRow, TasksRow,
 };
 use crate::write::{write_flush, EncodedFlush, WriteStats};
 
@@ -216,6 +216,19 @@ impl Store for ClickHouseStore {
                 .map(|row| (row.project, row.task))
                 .collect(),
         ))
+    }
+
+    fn list_cells(&mut self, projects: &[String]) -> Result<Option<Vec<AggKey>>, Self::Error> {
+        let client = &self.ch.read;
+        let policy = self.ch.config.load_policy();
+        let rows: Vec<CellKeyRow> = self.block_on(policy.run("list projects' cells", || {
+            client.query(queries::LIST_CELLS).bind(projects).fetch_all()
+        }))?;
+        let keys = rows
+            .into_iter()
+            .map(CellKeyRow::key)
+            .collect::<Result<Vec<AggKey>, _>>()?;
+        Ok(Some(keys))
     }
 
     fn hour_horizons(

@@ -266,6 +266,27 @@ pub struct TaskIdsRow {
     pub task: String,
 }
 
+/// The key of a statistics cell ([`crate::queries::LIST_CELLS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
+pub struct CellKeyRow {
+    /// Project.
+    pub project: String,
+    /// Control tag.
+    pub dimension: String,
+    /// The cell's kind (`CellKind::as_str`).
+    pub kind: String,
+    /// First participant, else empty.
+    pub a: String,
+    /// Second participant, else empty.
+    pub b: String,
+    /// Values per task (coincidence), else 0.
+    pub m: u32,
+    /// First category.
+    pub c: String,
+    /// Second category, else empty.
+    pub k: String,
+}
+
 /// A project's latest hour of its hour rows ([`crate::queries::HOUR_HORIZONS`]).
 #[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct HourHorizonRow {

@@ -150,6 +150,7 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
         ("LOAD_TASKS_MANY", many(LOAD_TASKS, &tasks_keys), true),
         ("PROJECT_TASKS", q(PROJECT_TASKS).bind("p1"), true),
         ("LIST_TASKS", q(LIST_TASKS).bind(vec!["p1", "p2"]), true),
+        ("LIST_CELLS", q(LIST_CELLS).bind(vec!["p", "p1"]), true),
         (
             "HOUR_HORIZONS",
             q(HOUR_HORIZONS)

@@ -99,7 +99,12 @@ fn every_row_and_key_kind_round_trips() {
     listed.sort();
     assert_eq!(Some(listed), memory.list_tasks(&projects).unwrap());
     assert!(!memory.list_tasks(&projects).unwrap().unwrap().is_empty());
-    // So is the latest hour of each project's hour rows.
+    // So is the listing of their statistics cells.
+    let mut cells = store.list_cells(&projects).unwrap().expect("cells");
+    cells.sort();
+    assert_eq!(Some(cells), memory.list_cells(&projects).unwrap());
+    assert!(!memory.list_cells(&projects).unwrap().unwrap().is_empty());
+    // And the latest hour of each project's hour rows.
     let mut horizons = store.hour_horizons(&projects).unwrap().expect("horizons");
     horizons.sort();
     assert_eq!(Some(horizons), memory.hour_horizons(&projects).unwrap());
@@ -304,6 +309,7 @@ fn an_empty_store_reads_empty() {
         store.hour_horizons(&["p".to_string()]).unwrap(),
         Some(vec![])
     );
+    assert_eq!(store.list_cells(&["p".to_string()]).unwrap(), Some(vec![]));
     let rt = &db.runtime;
     assert!(rt.block_on(reader.projects()).unwrap().is_empty());
     assert_eq!(rt.block_on(reader.project("p")).unwrap(), None);

@@ -149,6 +149,11 @@ pub(crate) struct Symbols<'i, 'a> {
 }
 
 impl<'a> Symbols<'_, 'a> {
+    /// The interner of the pass (to name symbols).
+    pub(crate) fn interner(&self) -> &Interner {
+        self.interner
+    }
+
     /// The symbol of `name`.
     #[inline]
     pub(crate) fn sym(&mut self, name: &'a str) -> Sym {

@@ -12,7 +12,7 @@ pub mod engine;
 pub mod entity;
 mod hour_horizons;
 mod intern;
-mod known_tasks;
+mod known_keys;
 mod map;
 pub mod memory;
 mod prefetch;

@@ -72,6 +72,10 @@ pub struct MemoryStore {
     /// hour row it does not cache; by default it tells the latest hour of
     /// the hour rows written so far.
     pub unlisted_hours: bool,
+    /// When set, [`Store::list_cells`] answers `None`, and the engine reads
+    /// every statistics cell it does not cache; by default it lists the
+    /// cells written so far.
+    pub unlisted_cells: bool,
     /// When set, a flush is written whole or not at all (an injected
     /// failure anywhere in it writes none of it), as one transaction of an
     /// embedded database, and [`Store::writes_atomically`] says so: the
@@ -146,6 +150,21 @@ impl Store for MemoryStore {
                 .tasks
                 .keys()
                 .filter(|(project, _)| projects.contains(project))
+                .cloned()
+                .collect(),
+        ))
+    }
+
+    fn list_cells(&mut self, projects: &[String]) -> Result<Option<Vec<AggKey>>, Self::Error> {
+        if self.unlisted_cells {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.contents
+                .aggregates
+                .keys()
+                .filter(|key| matches!(key, AggKey::Cell { .. }))
+                .filter(|key| projects.iter().any(|p| p == key.project()))
                 .cloned()
                 .collect(),
         ))
@@ -343,6 +362,9 @@ impl Store for SharedMemoryStore {
         projects: &[String],
     ) -> Result<Option<Vec<(String, Hour)>>, Self::Error> {
         self.with(|s| s.hour_horizons(projects))
+    }
+    fn list_cells(&mut self, projects: &[String]) -> Result<Option<Vec<AggKey>>, Self::Error> {
+        self.with(|s| s.list_cells(projects))
     }
     fn session(
         &mut self,

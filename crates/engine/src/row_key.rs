@@ -332,6 +332,33 @@ impl RowKey {
         }
     }
 
+    /// The hash a known-cell set holds for a statistics cell
+    /// ([`crate::known_keys::cell_hash`]), `None` for other kinds.
+    pub(crate) fn cell_hash(&self, interner: &Interner) -> Option<u64> {
+        match *self {
+            RowKey::Cell {
+                dimension,
+                kind,
+                m,
+                a,
+                b,
+                c,
+                k,
+                ..
+            } => {
+                let name = |sym| interner.name(sym);
+                Some(crate::known_keys::cell_hash(
+                    name(dimension),
+                    kind,
+                    m,
+                    (name(a), name(b)),
+                    (name(c), name(k)),
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// The symbol of the row's project.
     pub(crate) fn project(&self) -> Sym {
         match self {

@@ -191,6 +191,15 @@ pub trait Store {
         let _ = projects;
         Ok(None)
     }
+    /// The keys of the agreement statistics cells (`AggKey::Cell`) the
+    /// store holds in each of `projects` (cells written twice may be
+    /// listed twice), or `None` when the store cannot list them cheaply.
+    /// With a listing, the engine caches a batch's cells the store does
+    /// not hold as new, without reading them. The default lists nothing.
+    fn list_cells(&mut self, projects: &[String]) -> Result<Option<Vec<AggKey>>, Self::Error> {
+        let _ = projects;
+        Ok(None)
+    }
     /// The latest hour of an hour row (project-hour, member-hour or
     /// agreement-hour, whatever it holds) the store holds in each of
     /// `projects` that holds any (a row written twice or superseded may

@@ -386,6 +386,7 @@ fn values(
 fn store_listing(mut store: MemoryStore, setup: StoreSetup) -> MemoryStore {
     store.unlisted_tasks = !setup.listed;
     store.unlisted_hours = !setup.listed;
+    store.unlisted_cells = !setup.listed;
     store.shuffle_phases = setup.write_order;
     store.atomic = setup.atomic;
     store.marks = setup.marks.then(Default::default);
@@ -395,8 +396,9 @@ fn store_listing(mut store: MemoryStore, setup: StoreSetup) -> MemoryStore {
 /// How the crash tests' memory store behaves (see [`store_listing`]).
 #[derive(Debug, Clone, Copy)]
 struct StoreSetup {
-    /// It lists a project's tasks and tells the latest hour of its hour
-    /// rows (`Store::list_tasks`, `Store::hour_horizons`).
+    /// It lists a project's tasks and statistics cells and tells the
+    /// latest hour of its hour rows (`Store::list_tasks`,
+    /// `Store::list_cells`, `Store::hour_horizons`).
     listed: bool,
     /// The seed of the order of the rows within a write phase, if shuffled.
     write_order: Option<u64>,
@@ -848,43 +850,34 @@ fn a_task_being_written_is_known_when_its_project_is_listed_again() {
     assert_eq!(rows(&clean), rows(&listed));
 }
 
-/// The hour horizons' hard case (`engine::hour_horizons`), step by step:
-/// p1's hour rows are in a flush being written (made by events applied one
-/// at a time, which make no horizon) when p1's first batch makes its
-/// horizon. The store does not show them yet; the cached rows must raise
-/// the horizon to their hour anyway, or once they are evicted the next
-/// events of that hour would take them for new rows and lose what the
-/// store holds.
+/// The hard case of the hour horizons and the known-cell sets
+/// (`engine::hour_horizons`, `engine::known_keys`), step by step: p1's
+/// hour rows and agreement cells are in a flush being written (made by
+/// events applied one at a time, which make neither) when p1's first
+/// batch makes its horizon and lists its cells. The store does not show
+/// them yet; the cached rows must count anyway, or once they are evicted
+/// the next events of that hour and those labels would take them for new
+/// rows and lose what the store holds.
 #[test]
-fn an_hour_row_being_written_is_within_the_horizon_made_meanwhile() {
+fn rows_being_written_count_in_a_projects_horizon_and_cells_made_meanwhile() {
+    let submit = |task, member, label| Op::Submit {
+        task,
+        member,
+        label,
+        stars: 4,
+        lead: 30,
+    };
     let ops = [
         Op::CreateTask { task: 1 },
-        Op::Submit {
-            task: 1,
-            member: 0,
-            label: 1,
-            stars: 4,
-            lead: 30,
-        },
+        submit(1, 0, 1),
+        submit(1, 1, 1),
         Op::CreateTask { task: 2 },
         Op::CreateTask { task: 3 },
-        Op::Submit {
-            task: 2,
-            member: 0,
-            label: 2,
-            stars: 3,
-            lead: 20,
-        },
-        Op::Submit {
-            task: 3,
-            member: 0,
-            label: 0,
-            stars: 5,
-            lead: 40,
-        },
+        submit(2, 0, 1),
+        submit(2, 1, 1),
     ];
     let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
-    assert_eq!(stream.len(), 7, "the project, then one event per op");
+    assert_eq!(stream.len(), 8, "the project, then one event per op");
     let decoded: Vec<_> = stream
         .iter()
         .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
@@ -899,27 +892,30 @@ fn an_hour_row_being_written_is_within_the_horizon_made_meanwhile() {
         ..EngineSettings::default()
     };
     let mut engine = Engine::new(MemoryStore::with_background_writes(0), settings).unwrap();
-    // One at a time: the project, t1, its submission (hour rows, no horizon).
-    for index in 0..3 {
+    // One at a time: the project, t1 and its two submissions (hour rows
+    // and agreement cells; no horizon, no cell listing).
+    for (index, (json, event)) in stream.iter().zip(&decoded).enumerate().take(4) {
         engine
-            .apply(
-                0,
-                index as u64 + 1,
-                stream[index].as_bytes(),
-                &decoded[index],
-            )
+            .apply(0, index as u64 + 1, json.as_bytes(), event)
             .unwrap();
     }
     engine.start_flush().unwrap();
-    // p1's first batch makes its horizon while that flush is under way.
-    engine.apply_batch(0, &[item(3), item(4)]).unwrap();
+    // p1's first batch makes its horizon and lists its cells while that
+    // flush is under way.
+    engine.apply_batch(0, &[item(4), item(5)]).unwrap();
     engine.finish_flush().unwrap();
     engine.flush().unwrap();
     assert!(engine.counters().evictions >= 1, "the case needs evictions");
-    // Submissions of the same hour: its rows are stored, not cached.
-    engine.apply_batch(0, &[item(5), item(6)]).unwrap();
+    // Submissions of the same hour and labels: their rows are stored, not cached.
+    engine.apply_batch(0, &[item(6), item(7)]).unwrap();
     engine.flush().unwrap();
     let written = engine.into_store().contents;
+    let cells = written
+        .aggregates
+        .keys()
+        .filter(|key| matches!(key, AggKey::Cell { .. }))
+        .count();
+    assert!(cells > 0, "the case needs cells");
     let clean = run_clean(&stream, 1_000_000);
     assert_eq!(rows(&clean), rows(&written));
 }

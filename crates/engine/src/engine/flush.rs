@@ -7,6 +7,7 @@ use labelpulse_core::aggregate::{AggKey, AggRow};
 use super::{Engine, EngineError, Result};
 use crate::cache::Cached;
 use crate::intern::Interner;
+use crate::known_keys::task_hash;
 use crate::map::HashMap;
 use crate::store::{Flush, Store, Versioned};
 
@@ -105,6 +106,7 @@ impl<S: Store> Engine<S> {
         let positions = &self.positions;
         let interner = &self.interner;
         let horizons = &mut self.hour_horizons;
+        let known_cells = &mut self.known_cells;
         let aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
             .aggregates
             .iter_mut()
@@ -122,6 +124,10 @@ impl<S: Store> Engine<S> {
                 if let Some(hour) = key.hour() {
                     horizons.raise(interner.name(key.project()), hour);
                 }
+                // The known-cell invariant: every cell a flush writes is known.
+                if let Some(hash) = key.cell_hash(interner) {
+                    known_cells.add(interner.name(key.project()), hash);
+                }
                 let row = Versioned {
                     version,
                     value: cached.value.value.clone(),
@@ -132,7 +138,7 @@ impl<S: Store> Engine<S> {
         let tasks = dirty(&self.tasks);
         // The known-task invariant: every task a flush writes is known.
         for ((project, task), _) in &tasks {
-            self.known_tasks.add(project, task);
+            self.known_tasks.add(project, task_hash(task));
         }
         Flush {
             aggregates,
@@ -174,6 +180,7 @@ impl<S: Store> Engine<S> {
         self.projects.clear();
         self.known_tasks.clear();
         self.hour_horizons.clear();
+        self.known_cells.clear();
         self.pair_memo.clear();
         Ok(rows)
     }
@@ -189,6 +196,9 @@ impl<S: Store> Engine<S> {
         }
         if self.known_tasks.len() > self.settings.cache_capacity {
             self.known_tasks.clear();
+        }
+        if self.known_cells.len() > self.settings.cache_capacity {
+            self.known_cells.clear();
         }
         if self.cached_entries() <= self.settings.cache_capacity {
             return;

@@ -27,7 +27,7 @@ mod reads;
 mod rows;
 mod settle;
 
-use rows::{add_diff, add_task_change, AggregateMap, ChangeParts, GroupKeys, RowSink};
+use rows::{add_diff, add_task_change, Absence, AggregateMap, ChangeParts, GroupKeys, RowSink};
 
 use crate::map::{HashMap, StrPair};
 
@@ -46,7 +46,7 @@ use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
 use crate::hour_horizons::HourHorizons;
 use crate::intern::Interner;
-use crate::known_tasks::KnownTasks;
+use crate::known_keys::KnownKeys;
 use crate::row_key::RowKey;
 use crate::scratch::Scratch;
 #[cfg(doc)]
@@ -179,7 +179,9 @@ pub struct Engine<S: Store> {
     new_index: Vec<(IndexKey, String)>,
     /// Per project, the tasks the store may hold: the prefetch reads only
     /// those, the others are new.
-    known_tasks: KnownTasks,
+    known_tasks: KnownKeys,
+    /// Per project, the statistics cells the store may hold.
+    known_cells: KnownKeys,
     /// Per project, the latest hour its hour rows may be stored at.
     hour_horizons: HourHorizons,
     archive: Vec<(u32, u64, Vec<u8>)>,
@@ -238,7 +240,8 @@ impl<S: Store> Engine<S> {
             deferred: DeferredRows::default(),
             index: HashMap::default(),
             new_index: Vec::new(),
-            known_tasks: KnownTasks::default(),
+            known_tasks: KnownKeys::default(),
+            known_cells: KnownKeys::default(),
             hour_horizons: HourHorizons::default(),
             archive: Vec::new(),
             positions,
@@ -341,7 +344,7 @@ impl<S: Store> Engine<S> {
         // on first use, exactly as a prefetch would have read them.
         if total > 1 {
             self.prefetch(batches.iter().flat_map(|(_, events)| events.iter()))?;
-            self.make_horizons(batches)?;
+            self.know_absent_rows(batches)?;
         }
         let mut outcomes = Vec::with_capacity(total);
         for (partition, events) in batches {
@@ -564,6 +567,7 @@ impl<S: Store> Engine<S> {
             straddled,
             applying,
             hour_horizons,
+            known_cells,
             ..
         } = self;
         let config = project_entry(store, projects, project)?;
@@ -599,7 +603,16 @@ impl<S: Store> Engine<S> {
         }
         entry.stamp(sequence);
         let mut parts = ChangeParts {
-            rows: (aggregates, deferred, interner, straddled, hour_horizons),
+            rows: (
+                aggregates,
+                deferred,
+                interner,
+                straddled,
+                Absence {
+                    horizons: hour_horizons,
+                    cells: known_cells,
+                },
+            ),
             pair_memo,
             scratch,
             group_keys,
@@ -687,7 +700,10 @@ impl<S: Store> Engine<S> {
                 &mut self.deferred,
                 &mut self.interner,
                 &mut self.straddled,
-                &self.hour_horizons,
+                Absence {
+                    horizons: &self.hour_horizons,
+                    cells: &self.known_cells,
+                },
             );
             let mut sink = RowSink::new(rows, project, Span::one(self.applying, sequence));
             add_diff(&mut sink, &changes);
@@ -755,7 +771,10 @@ impl<S: Store> Engine<S> {
                 &mut self.deferred,
                 &mut self.interner,
                 &mut self.straddled,
-                &self.hour_horizons,
+                Absence {
+                    horizons: &self.hour_horizons,
+                    cells: &self.known_cells,
+                },
             );
             let mut sink = RowSink::new(rows, project, Span::one(self.applying, sequence));
             add_diff(&mut sink, &changes);

@@ -10,6 +10,7 @@ use labelpulse_core::time::Hour;
 use super::{BatchEvent, Engine, EngineError, Result};
 use crate::cache::{Admission, Cached};
 use crate::entity::SessionState;
+use crate::known_keys::{stored_cell_hash, task_hash};
 use crate::map::HashMap;
 use crate::row_key::RowKey;
 use crate::store::{Store, TaskKey, Versioned};
@@ -76,13 +77,13 @@ impl<S: Store> Engine<S> {
         load_missing(&mut self.tasks, tasks, TaskState::default, |keys| {
             if keys
                 .iter()
-                .all(|(project, task)| known.may_hold(project, task))
+                .all(|(project, task)| known.may_hold(project, task_hash(task)))
             {
                 return self.store.load_tasks(keys);
             }
             let stored: Vec<TaskKey> = keys
                 .iter()
-                .filter(|(project, task)| known.may_hold(project, task))
+                .filter(|(project, task)| known.may_hold(project, task_hash(task)))
                 .cloned()
                 .collect();
             self.store.load_tasks(&stored)
@@ -116,34 +117,95 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    /// Makes, in one store read, the hour horizons of the batch's projects
-    /// that have none: the latest hour of their hour rows in the store or
-    /// in the cache (those of a flush being written among them). Runs
-    /// before any change of the batch waits for a read, so no row that
-    /// waits is one a horizon then rules out.
-    pub(super) fn make_horizons(&mut self, batches: &[(u32, &[BatchEvent<'_>])]) -> Result<(), S> {
-        let mut projects: Vec<String> = Vec::new();
+    /// For the batch's projects, before any of its changes waits for a
+    /// read (so no row that waits is one they then rule out): the hour
+    /// horizons of those that have none ([`Engine::make_horizons`]) and
+    /// the known-cell sets of those without a listing
+    /// ([`Engine::list_cells_of`]), one store read each.
+    pub(super) fn know_absent_rows(
+        &mut self,
+        batches: &[(u32, &[BatchEvent<'_>])],
+    ) -> Result<(), S> {
+        let mut projects: Vec<&str> = Vec::new();
         for item in batches.iter().flat_map(|(_, events)| events.iter()) {
             let Some(project) = item.event.envelope.project_id.as_deref() else {
                 continue;
             };
-            if !self.hour_horizons.has(project) && !projects.iter().any(|p| p == project) {
-                projects.push(project.to_string());
+            let listed = self.hour_horizons.has(project) && self.known_cells.has_listing(project);
+            if !listed && !projects.contains(&project) {
+                projects.push(project);
             }
         }
         if projects.is_empty() {
             return Ok(());
         }
-        debug_assert!(
-            self.deferred.is_empty(),
-            "horizons are made between batches"
-        );
+        debug_assert!(self.deferred.is_empty(), "made between batches");
+        let without_horizon: Vec<String> = projects
+            .iter()
+            .filter(|p| !self.hour_horizons.has(p))
+            .map(|p| p.to_string())
+            .collect();
+        let unlisted: Vec<String> = projects
+            .iter()
+            .filter(|p| !self.known_cells.has_listing(p))
+            .map(|p| p.to_string())
+            .collect();
+        self.make_horizons(&without_horizon)?;
+        self.list_cells_of(&unlisted)
+    }
+
+    /// Lists, in one store read, the statistics cells of `projects` and
+    /// makes their known-cell sets: the store's cells and the cache's
+    /// (those of a flush being written among them).
+    fn list_cells_of(&mut self, projects: &[String]) -> Result<(), S> {
+        if projects.is_empty() {
+            return Ok(());
+        }
         let Some(stored) = self
             .store
-            .hour_horizons(&projects)
+            .list_cells(projects)
             .map_err(EngineError::Store)?
         else {
-            for project in &projects {
+            for project in projects {
+                self.known_cells.insert_unlisted(project);
+            }
+            return Ok(());
+        };
+        let mut listed: HashMap<&str, Vec<u64>> =
+            projects.iter().map(|p| (p.as_str(), Vec::new())).collect();
+        let stored = stored
+            .iter()
+            .filter_map(|key| Some((key.project(), stored_cell_hash(key)?)));
+        let cached = self.aggregates.keys().filter_map(|key| {
+            let hash = key.cell_hash(&self.interner)?;
+            Some((self.interner.name(key.project()), hash))
+        });
+        for (project, hash) in stored.chain(cached) {
+            if let Some(hashes) = listed.get_mut(project) {
+                hashes.push(hash);
+            }
+        }
+        let bound = self.settings.cache_capacity;
+        for project in projects {
+            let hashes = listed.remove(project.as_str()).unwrap_or_default();
+            self.known_cells.insert(project, hashes.into_iter(), bound);
+        }
+        Ok(())
+    }
+
+    /// Makes, in one store read, the hour horizons of `projects`: the
+    /// latest hour of their hour rows in the store or in the cache (those
+    /// of a flush being written among them).
+    fn make_horizons(&mut self, projects: &[String]) -> Result<(), S> {
+        if projects.is_empty() {
+            return Ok(());
+        }
+        let Some(stored) = self
+            .store
+            .hour_horizons(projects)
+            .map_err(EngineError::Store)?
+        else {
+            for project in projects {
                 self.hour_horizons.insert_unlisted(project);
             }
             return Ok(());
@@ -199,7 +261,7 @@ impl<S: Store> Engine<S> {
         for project in &projects {
             let project_tasks = listed.remove(project.as_str()).unwrap_or_default();
             self.known_tasks
-                .insert(project, project_tasks.into_iter(), bound);
+                .insert(project, project_tasks.into_iter().map(task_hash), bound);
         }
         Ok(())
     }

@@ -2,7 +2,8 @@
 //! net change of one task's events in a batch) are added to every cached
 //! aggregate row they name, fenced by the row's stored version, or queued
 //! until the batch reads the rows not cached; an hour row past its
-//! project's horizon is cached as new instead.
+//! project's horizon, or a statistics cell its project's known-cell set
+//! rules out, is cached as new instead.
 
 use hashbrown::hash_map::Entry as MapEntry;
 use labelpulse_core::aggregate::AggRow;
@@ -16,7 +17,9 @@ use crate::cache::{Admission, Cached, Span};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::hour_horizons::{self, HourHorizons};
 use crate::intern::{Interner, Sym, Symbols};
+use crate::known_keys::KnownKeys;
 use crate::map::HashMap;
+use crate::map::HashSet;
 use crate::row_key::RowKey;
 use crate::scratch::Scratch;
 use crate::store::Versioned;
@@ -41,6 +44,8 @@ pub(super) struct RowSink<'e, 'k> {
     straddled: &'e mut Vec<Span>,
     /// The project's hour horizon: its hour rows past it are new.
     horizon: Option<Hour>,
+    /// The project's known-cell set, if it has one: cells not in it are new.
+    cells: Option<&'e HashSet<u64>>,
 }
 
 /// The row caches a [`RowSink`] writes to.
@@ -49,12 +54,12 @@ pub(super) type Rows<'e> = (
     &'e mut DeferredRows,
     &'e mut Interner,
     &'e mut Vec<Span>,
-    &'e HourHorizons,
+    Absence<'e>,
 );
 
 impl<'e, 'k> RowSink<'e, 'k> {
     pub(super) fn new(
-        (aggregates, deferred, interner, straddled, horizons): Rows<'e>,
+        (aggregates, deferred, interner, straddled, absence): Rows<'e>,
         project: &'k str,
         span: Span,
     ) -> Self {
@@ -66,7 +71,8 @@ impl<'e, 'k> RowSink<'e, 'k> {
             project: sym,
             span,
             straddled,
-            horizon: horizons.of(project),
+            horizon: absence.horizons.of(project),
+            cells: absence.cells.set_of(project),
         }
     }
 
@@ -100,18 +106,42 @@ fn add_one<'k>(
     }
 }
 
+/// Whether the row of `key`, not cached, is absent from the store and from
+/// every flush under way: an hour row past its project's horizon
+/// ([`crate::hour_horizons`]), or a statistics cell not in its project's
+/// known-cell set ([`crate::known_keys`]).
+fn absent(
+    key: RowKey,
+    horizon: Option<Hour>,
+    cells: Option<&HashSet<u64>>,
+    interner: &Interner,
+) -> bool {
+    if let Some(hour) = key.hour() {
+        return hour_horizons::past(horizon, hour);
+    }
+    match (cells, key.cell_hash(interner)) {
+        (Some(cells), Some(hash)) => !cells.contains(&hash),
+        _ => false,
+    }
+}
+
+/// What rules out, for a row missing from the cache, that the store holds
+/// it: the engine's hour horizons and known-cell sets.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Absence<'e> {
+    pub(super) horizons: &'e HourHorizons,
+    pub(super) cells: &'e KnownKeys,
+}
+
 /// Adds signed contributions that land on `key` to its row, fenced, or
 /// queues them when the row is not cached yet (one lookup for all of them).
-/// An hour row past its project's horizon is not in the store: it is
-/// cached as new (see [`crate::hour_horizons`]).
+/// A row the store cannot hold ([`absent`]) is cached as new.
 fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>, i64)]) {
     let (aggregates, deferred, span) = (&mut *sink.aggregates, &mut *sink.deferred, sink.span);
     let row = match aggregates.entry(key) {
         MapEntry::Occupied(row) => row.into_mut(),
         MapEntry::Vacant(vacant)
-            if key
-                .hour()
-                .is_some_and(|hour| hour_horizons::past(sink.horizon, hour)) =>
+            if absent(key, sink.horizon, sink.cells, sink.symbols.interner()) =>
         {
             vacant.insert(Cached::clean(Versioned {
                 version: 0,
@@ -208,13 +238,13 @@ pub(super) fn add_task_change(
     change_contributions(old, new, config, parts.pair_memo, &mut before, &mut after);
     {
         let mut shared = Vec::new();
-        let (aggregates, deferred, interner, straddled, horizons) = &mut parts.rows;
+        let (aggregates, deferred, interner, straddled, absence) = &mut parts.rows;
         let rows = (
             &mut **aggregates,
             &mut **deferred,
             &mut **interner,
             &mut **straddled,
-            &**horizons,
+            *absence,
         );
         let mut sink = RowSink::new(rows, project, span);
         let group_keys = &mut *parts.group_keys;

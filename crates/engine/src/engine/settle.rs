@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{add_task_change, project_entry, ChangeParts, Engine, EngineError, Result};
+use super::{add_task_change, project_entry, Absence, ChangeParts, Engine, EngineError, Result};
 use crate::map::StrPair;
 use crate::store::Store;
 use crate::window::ChangedTask;
@@ -99,6 +99,7 @@ impl<S: Store> Engine<S> {
             group_keys,
             straddled,
             hour_horizons,
+            known_cells,
             ..
         } = self;
         let (project, task_id) = (&task.key.0, &task.key.1);
@@ -107,7 +108,16 @@ impl<S: Store> Engine<S> {
             return Ok(());
         };
         let mut parts = ChangeParts {
-            rows: (aggregates, deferred, interner, straddled, hour_horizons),
+            rows: (
+                aggregates,
+                deferred,
+                interner,
+                straddled,
+                Absence {
+                    horizons: hour_horizons,
+                    cells: known_cells,
+                },
+            ),
             pair_memo,
             scratch,
             group_keys,
