@@ -63,7 +63,7 @@ pub struct EngineSettings {
     /// entries) above which a flush empties the cache of clean entries;
     /// they are reloaded from the store when next used. Separately, the
     /// projects' known-task sets hold at most as many task hashes (8 bytes
-    /// each) and are dropped above it.
+    /// each), and so do their known-cell sets; each is dropped above it.
     pub cache_capacity: usize,
 }
 
