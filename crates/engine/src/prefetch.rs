@@ -75,7 +75,10 @@ fn owned_strs(strs: HashSet<&str>) -> Vec<String> {
     owned
 }
 
-/// The keys of a batch that `cache` does not hold.
+/// The keys of a batch that `cache` does not hold. The index entry of a
+/// delete is not asked for when an earlier event of the batch creates that
+/// annotation, prediction or review: applying it remembers the entry
+/// first (and should it not, the delete reads the entry itself).
 pub(crate) fn keys<'b, 'e: 'b>(
     events: impl Iterator<Item = &'b BatchEvent<'e>>,
     cache: &CacheView<'_>,
@@ -85,6 +88,7 @@ pub(crate) fn keys<'b, 'e: 'b>(
     let mut projects: HashSet<&'b str> = HashSet::default();
     let mut members: HashSet<&'b str> = HashSet::default();
     let mut indexed: Vec<IndexKey> = Vec::new();
+    let mut created: HashSet<(&'b str, IndexKind, &'b str)> = HashSet::default();
     for item in events {
         let envelope = &item.event.envelope;
         let project: &'b str = envelope.project_id.as_deref().unwrap_or_default();
@@ -94,7 +98,11 @@ pub(crate) fn keys<'b, 'e: 'b>(
                 tasks.insert(key);
             }
         };
-        let by_index = |kind: IndexKind, id: &str| (project.to_string(), kind, id.to_string());
+        let mut by_index = |kind: IndexKind, id: &'b str| {
+            if !created.contains(&(project, kind, id)) {
+                indexed.push((project.to_string(), kind, id.to_string()));
+            }
+        };
         match &item.event.body {
             EventBody::MemberUpserted(member) => {
                 let member: &'b str = &member.member_id;
@@ -113,22 +121,29 @@ pub(crate) fn keys<'b, 'e: 'b>(
             EventBody::TaskCreated { task_id, .. }
             | EventBody::TaskDeleted { task_id }
             | EventBody::TaskStateChanged { task_id, .. } => task(task_id),
-            EventBody::Annotation(annotation) => task(&annotation.task_id),
-            EventBody::PredictionCreated(prediction) => task(&prediction.task_id),
-            EventBody::ReviewSubmitted(review) => task(&review.task_id),
+            EventBody::Annotation(annotation) => {
+                task(&annotation.task_id);
+                created.insert((project, IndexKind::Annotation, &annotation.annotation_id));
+            }
+            EventBody::PredictionCreated(prediction) => {
+                task(&prediction.task_id);
+                created.insert((project, IndexKind::Prediction, &prediction.prediction_id));
+            }
+            EventBody::ReviewSubmitted(review) => {
+                task(&review.task_id);
+                created.insert((project, IndexKind::Review, &review.review_id));
+            }
             EventBody::AnnotationDeleted {
                 annotation_id,
                 task_id,
             } => match task_id {
                 Some(task_id) => task(task_id),
-                None => indexed.push(by_index(IndexKind::Annotation, annotation_id)),
+                None => by_index(IndexKind::Annotation, annotation_id),
             },
             EventBody::PredictionDeleted { prediction_id } => {
-                indexed.push(by_index(IndexKind::Prediction, prediction_id))
+                by_index(IndexKind::Prediction, prediction_id)
             }
-            EventBody::ReviewDeleted { review_id } => {
-                indexed.push(by_index(IndexKind::Review, review_id))
-            }
+            EventBody::ReviewDeleted { review_id } => by_index(IndexKind::Review, review_id),
         }
         if !cache.projects.contains_key(project) {
             projects.insert(project);
@@ -235,5 +250,67 @@ mod tests {
             members: &members,
         };
         assert!(keys(batch.iter(), &cache).projects.is_empty());
+    }
+
+    #[test]
+    fn a_delete_of_what_the_batch_created_reads_no_index_entry() {
+        let deleted = |kind: &str, field: &str, id: &str| {
+            format!(
+                r#"{{"event_id":"d-{id}","type":"{kind}.deleted","schema_version":1,"occurred_at":"2026-03-01T00:00:00Z","project_id":"p","{field}":"{id}"}}"#
+            )
+        };
+        let lines = [
+            deleted("annotation", "annotation_id", "a-t1-m1"),
+            annotation("t1", "m1"),
+            deleted("annotation", "annotation_id", "a-t1-m1"),
+            deleted("annotation", "annotation_id", "a-t9-m1"),
+            deleted("review", "review_id", "r9"),
+        ];
+        let events: Vec<_> = lines
+            .iter()
+            .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid event"))
+            .collect();
+        let batch: Vec<BatchEvent<'_>> = events
+            .iter()
+            .zip(&lines)
+            .enumerate()
+            .map(|(i, (event, line))| BatchEvent {
+                sequence: i as u64 + 1,
+                raw: line.as_bytes(),
+                event,
+            })
+            .collect();
+        let (tasks, sessions, projects, index, members) = (
+            HashMap::default(),
+            HashMap::default(),
+            HashMap::default(),
+            HashMap::default(),
+            HashMap::default(),
+        );
+        let cache = CacheView {
+            index: &index,
+            tasks: &tasks,
+            sessions: &sessions,
+            projects: &projects,
+            members: &members,
+        };
+        let key = |kind, id: &str| ("p".to_string(), kind, id.to_string());
+        // The first delete comes before the submission: its entry is read.
+        assert_eq!(
+            keys(batch.iter(), &cache).index,
+            vec![
+                key(IndexKind::Annotation, "a-t1-m1"),
+                key(IndexKind::Annotation, "a-t9-m1"),
+                key(IndexKind::Review, "r9"),
+            ]
+        );
+        // Without it, only what the batch does not create.
+        assert_eq!(
+            keys(batch[1..].iter(), &cache).index,
+            vec![
+                key(IndexKind::Annotation, "a-t9-m1"),
+                key(IndexKind::Review, "r9"),
+            ]
+        );
     }
 }
