@@ -599,14 +599,19 @@ impl AgreementHourRow {
     }
 }
 
+/// A cell's kind as `agreement_cells` stores it.
+fn cell_kind(kind: &str) -> Result<CellKind, CodecError> {
+    CellKind::parse(kind).ok_or_else(|| CodecError::Value {
+        table: names::CELLS,
+        column: "kind",
+        detail: format!("unknown value {kind:?}"),
+    })
+}
+
 impl CellKeyRow {
     /// The cell's key.
     pub fn key(self) -> Result<AggKey, CodecError> {
-        let kind = CellKind::parse(&self.kind).ok_or_else(|| CodecError::Value {
-            table: names::CELLS,
-            column: "kind",
-            detail: format!("unknown value {:?}", self.kind),
-        })?;
+        let kind = cell_kind(&self.kind)?;
         Ok(AggKey::Cell {
             project: self.project,
             dimension: self.dimension,
@@ -623,11 +628,7 @@ impl CellKeyRow {
 impl CellsRow {
     /// The cell's kind.
     pub fn cell_kind(&self) -> Result<CellKind, CodecError> {
-        CellKind::parse(&self.kind).ok_or_else(|| CodecError::Value {
-            table: names::CELLS,
-            column: "kind",
-            detail: format!("unknown value {:?}", self.kind),
-        })
+        cell_kind(&self.kind)
     }
 
     /// The cell's address within its project.

@@ -42,11 +42,11 @@ impl HourHorizons {
         self.projects.get(project).copied()
     }
 
-    /// Records `project`'s horizon: the latest of `hours` (the store's and
-    /// the cache's), or before every hour when there is none.
-    pub(crate) fn insert(&mut self, project: &str, hours: impl Iterator<Item = Hour>) {
-        let latest = hours.max().unwrap_or(Hour::MIN);
-        self.projects.insert(project.to_string(), latest);
+    /// Records `project`'s horizon: the latest hour of its hour rows (the
+    /// store's and the cache's), or before every hour when it has none.
+    pub(crate) fn insert(&mut self, project: &str, latest: Option<Hour>) {
+        self.projects
+            .insert(project.to_string(), latest.unwrap_or(Hour::MIN));
     }
 
     /// Records that the store does not list `project`'s hours: all are read.
@@ -81,7 +81,7 @@ mod tests {
     fn only_hours_past_a_projects_horizon_are_ruled_out() {
         let mut horizons = HourHorizons::default();
         assert!(!past(horizons.of("p"), 10), "no horizon: ask the store");
-        horizons.insert("p", [3, 7, 5].into_iter());
+        horizons.insert("p", Some(7));
         assert!(horizons.has("p") && !horizons.has("q"));
         assert!(!past(horizons.of("p"), 7));
         assert!(past(horizons.of("p"), 8));
@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn a_project_without_hour_rows_rules_out_every_hour_and_an_unlisted_one_none() {
         let mut horizons = HourHorizons::default();
-        horizons.insert("empty", std::iter::empty());
+        horizons.insert("empty", None);
         assert!(past(horizons.of("empty"), Hour::MIN + 1));
         assert!(past(horizons.of("empty"), -5));
         horizons.insert_unlisted("u");

@@ -1,7 +1,7 @@
 //! Per project, a set of the keys the store may hold, so a batch's new
 //! keys are cached as new without asking the store for them: the tasks of
 //! a project (`Engine::known_tasks`) and its agreement statistics cells
-//! (`Engine::known_cells`), each a [`KnownKeys`].
+//! (`AbsentRows::cells`, beside the hour horizons), each a [`KnownKeys`].
 //!
 //! Invariant: while a project has a set, every key of the project that
 //! the store holds, or that a flush started or will write, is in it. A key
@@ -104,6 +104,34 @@ impl KnownKeys {
             }
         }
         self.projects.insert(project.to_string(), Some(set));
+    }
+
+    /// Records the listing of `projects`: `listing` holds the hashed keys
+    /// of the store and of the cache, each with its project (those of
+    /// other projects are ignored); `None` when the store cannot list.
+    pub(crate) fn record<'p>(
+        &mut self,
+        projects: &[String],
+        listing: Option<impl Iterator<Item = (&'p str, u64)>>,
+        bound: usize,
+    ) {
+        let Some(listing) = listing else {
+            for project in projects {
+                self.insert_unlisted(project);
+            }
+            return;
+        };
+        let mut listed: HashMap<&str, Vec<u64>> =
+            projects.iter().map(|p| (p.as_str(), Vec::new())).collect();
+        for (project, hash) in listing {
+            if let Some(hashes) = listed.get_mut(project) {
+                hashes.push(hash);
+            }
+        }
+        for project in projects {
+            let hashes = listed.remove(project.as_str()).unwrap_or_default();
+            self.insert(project, hashes.into_iter(), bound);
+        }
     }
 
     /// Records that `project`'s keys are not listed: all are read.

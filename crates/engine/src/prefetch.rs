@@ -170,6 +170,7 @@ pub(crate) fn keys<'b, 'e: 'b>(
 mod tests {
     use super::*;
     use crate::store::Versioned;
+    use labelpulse_core::Event;
 
     fn fresh<T>(value: T) -> Cached<T> {
         Cached::clean(Versioned { version: 1, value })
@@ -187,6 +188,27 @@ mod tests {
         )
     }
 
+    fn decode_all(lines: &[String]) -> Vec<Event<'_>> {
+        lines
+            .iter()
+            .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid event"))
+            .collect()
+    }
+
+    /// The batch of `lines`, numbered from 1.
+    fn batch_of<'a>(lines: &'a [String], events: &'a [Event<'a>]) -> Vec<BatchEvent<'a>> {
+        events
+            .iter()
+            .zip(lines)
+            .enumerate()
+            .map(|(i, (event, line))| BatchEvent {
+                sequence: i as u64 + 1,
+                raw: line.as_bytes(),
+                event,
+            })
+            .collect()
+    }
+
     #[test]
     fn only_uncached_keys_are_wanted_once_each() {
         let lines = [
@@ -198,20 +220,8 @@ mod tests {
             heartbeat("m2"),
             heartbeat("m2"),
         ];
-        let events: Vec<_> = lines
-            .iter()
-            .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid event"))
-            .collect();
-        let batch: Vec<BatchEvent<'_>> = events
-            .iter()
-            .zip(&lines)
-            .enumerate()
-            .map(|(i, (event, line))| BatchEvent {
-                sequence: i as u64 + 1,
-                raw: line.as_bytes(),
-                event,
-            })
-            .collect();
+        let events = decode_all(&lines);
+        let batch = batch_of(&lines, &events);
         let mut tasks = HashMap::default();
         tasks.insert(
             ("p".to_string(), "t1".to_string()),
@@ -266,20 +276,8 @@ mod tests {
             deleted("annotation", "annotation_id", "a-t9-m1"),
             deleted("review", "review_id", "r9"),
         ];
-        let events: Vec<_> = lines
-            .iter()
-            .map(|line| labelpulse_core::decode(line.as_bytes()).expect("valid event"))
-            .collect();
-        let batch: Vec<BatchEvent<'_>> = events
-            .iter()
-            .zip(&lines)
-            .enumerate()
-            .map(|(i, (event, line))| BatchEvent {
-                sequence: i as u64 + 1,
-                raw: line.as_bytes(),
-                event,
-            })
-            .collect();
+        let events = decode_all(&lines);
+        let batch = batch_of(&lines, &events);
         let (tasks, sessions, projects, index, members) = (
             HashMap::default(),
             HashMap::default(),

@@ -17,13 +17,9 @@ impl<S: Store> Engine<S> {
     /// may retry (rows are absolute) or drop the engine and replay.
     /// A flush started with [`Engine::start_flush`] is finished first.
     pub fn flush(&mut self) -> Result<usize, S> {
-        self.finish_flush()?;
-        if !self.pending && self.new_index.is_empty() {
+        let Some(flush) = self.next_flush()? else {
             return Ok(0);
-        }
-        self.settle()?;
-        let mut flush = self.collect();
-        flush.archive = std::mem::take(&mut self.archive);
+        };
         if let Err(error) = self.store.write(&flush) {
             // Nothing is forgotten: the next flush writes the archive again.
             self.archive = flush.archive;
@@ -46,13 +42,9 @@ impl<S: Store> Engine<S> {
     /// knows which rows are durable: drop it and replay from the store's
     /// positions (versions fence what the store already holds).
     pub fn start_flush(&mut self) -> Result<usize, S> {
-        self.finish_flush()?;
-        if !self.pending && self.new_index.is_empty() {
+        let Some(flush) = self.next_flush()? else {
             return Ok(0);
-        }
-        self.settle()?;
-        let mut flush = self.collect();
-        flush.archive = std::mem::take(&mut self.archive);
+        };
         let rows = flush.rows();
         self.store.start_write(flush).map_err(EngineError::Store)?;
         self.mark_clean();
@@ -84,6 +76,20 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
+    /// What the next flush writes, once a started one is finished: `None`
+    /// when nothing was applied since the last; otherwise the batch's
+    /// waiting changes are added and the flush takes the archive.
+    fn next_flush(&mut self) -> Result<Option<Flush>, S> {
+        self.finish_flush()?;
+        if !self.pending && self.new_index.is_empty() {
+            return Ok(None);
+        }
+        self.settle()?;
+        let mut flush = self.collect();
+        flush.archive = std::mem::take(&mut self.archive);
+        Ok(Some(flush))
+    }
+
     /// The dirty rows and the positions, as a [`Flush`] in the caches'
     /// order (the stores sort what they write, off this thread when they
     /// write in the background); the archive is the caller's.
@@ -105,8 +111,7 @@ impl<S: Store> Engine<S> {
         // later event is past the version written, so the fence is the same).
         let positions = &self.positions;
         let interner = &self.interner;
-        let horizons = &mut self.hour_horizons;
-        let known_cells = &mut self.known_cells;
+        let absent = &mut self.absent;
         let aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
             .aggregates
             .iter_mut()
@@ -122,11 +127,11 @@ impl<S: Store> Engine<S> {
                 // The horizon invariant: every hour row a flush writes is
                 // at or before its project's horizon.
                 if let Some(hour) = key.hour() {
-                    horizons.raise(interner.name(key.project()), hour);
+                    absent.horizons.raise(interner.name(key.project()), hour);
                 }
                 // The known-cell invariant: every cell a flush writes is known.
                 if let Some(hash) = key.cell_hash(interner) {
-                    known_cells.add(interner.name(key.project()), hash);
+                    absent.cells.add(interner.name(key.project()), hash);
                 }
                 let row = Versioned {
                     version,
@@ -179,8 +184,7 @@ impl<S: Store> Engine<S> {
         self.index.clear();
         self.projects.clear();
         self.known_tasks.clear();
-        self.hour_horizons.clear();
-        self.known_cells.clear();
+        self.absent.clear();
         self.pair_memo.clear();
         Ok(rows)
     }
@@ -197,8 +201,8 @@ impl<S: Store> Engine<S> {
         if self.known_tasks.len() > self.settings.cache_capacity {
             self.known_tasks.clear();
         }
-        if self.known_cells.len() > self.settings.cache_capacity {
-            self.known_cells.clear();
+        if self.absent.cells.len() > self.settings.cache_capacity {
+            self.absent.cells.clear();
         }
         if self.cached_entries() <= self.settings.cache_capacity {
             return;

@@ -27,7 +27,7 @@ mod reads;
 mod rows;
 mod settle;
 
-use rows::{add_diff, add_task_change, Absence, AggregateMap, ChangeParts, GroupKeys, RowSink};
+use rows::{add_diff, add_task_change, AbsentRows, AggregateMap, ChangeParts, GroupKeys, RowSink};
 
 use crate::map::{HashMap, StrPair};
 
@@ -44,7 +44,6 @@ use thiserror::Error;
 use crate::cache::{cached, Admission, Cached, Span};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::entity::{IndexKey, IndexKind, MemberState, SessionState};
-use crate::hour_horizons::HourHorizons;
 use crate::intern::Interner;
 use crate::known_keys::KnownKeys;
 use crate::row_key::RowKey;
@@ -180,10 +179,9 @@ pub struct Engine<S: Store> {
     /// Per project, the tasks the store may hold: the prefetch reads only
     /// those, the others are new.
     known_tasks: KnownKeys,
-    /// Per project, the statistics cells the store may hold.
-    known_cells: KnownKeys,
-    /// Per project, the latest hour its hour rows may be stored at.
-    hour_horizons: HourHorizons,
+    /// Per project, the hour horizon and the known-cell set: rows missing
+    /// from the cache that the store cannot hold.
+    absent: AbsentRows,
     archive: Vec<(u32, u64, Vec<u8>)>,
     positions: BTreeMap<u32, u64>,
     /// Partitions applied to since the last flush: a flush writes only
@@ -241,8 +239,7 @@ impl<S: Store> Engine<S> {
             index: HashMap::default(),
             new_index: Vec::new(),
             known_tasks: KnownKeys::default(),
-            known_cells: KnownKeys::default(),
-            hour_horizons: HourHorizons::default(),
+            absent: AbsentRows::default(),
             archive: Vec::new(),
             positions,
             touched: std::collections::BTreeSet::new(),
@@ -566,8 +563,7 @@ impl<S: Store> Engine<S> {
             group_keys,
             straddled,
             applying,
-            hour_horizons,
-            known_cells,
+            absent,
             ..
         } = self;
         let config = project_entry(store, projects, project)?;
@@ -603,16 +599,7 @@ impl<S: Store> Engine<S> {
         }
         entry.stamp(sequence);
         let mut parts = ChangeParts {
-            rows: (
-                aggregates,
-                deferred,
-                interner,
-                straddled,
-                Absence {
-                    horizons: hour_horizons,
-                    cells: known_cells,
-                },
-            ),
+            rows: (aggregates, deferred, interner, straddled, absent),
             pair_memo,
             scratch,
             group_keys,
@@ -621,6 +608,19 @@ impl<S: Store> Engine<S> {
         let span = Span::one(*applying, sequence);
         add_task_change(&mut parts, project, span, states, config);
         Ok(Outcome::Applied)
+    }
+
+    /// Where one event's signed contributions to `project`'s rows go.
+    fn row_sink<'k>(&mut self, project: &'k str, sequence: u64) -> RowSink<'_, 'k> {
+        let span = Span::one(self.applying, sequence);
+        let rows = (
+            &mut self.aggregates,
+            &mut self.deferred,
+            &mut self.interner,
+            &mut self.straddled,
+            &self.absent,
+        );
+        RowSink::new(rows, project, span)
     }
 
     /// Raises a member's last-activity time in a project (a max register).
@@ -695,18 +695,7 @@ impl<S: Store> Engine<S> {
                 amount: gap,
             };
             let changes = [(active, 1)];
-            let rows = (
-                &mut self.aggregates,
-                &mut self.deferred,
-                &mut self.interner,
-                &mut self.straddled,
-                Absence {
-                    horizons: &self.hour_horizons,
-                    cells: &self.known_cells,
-                },
-            );
-            let mut sink = RowSink::new(rows, project, Span::one(self.applying, sequence));
-            add_diff(&mut sink, &changes);
+            add_diff(&mut self.row_sink(project, sequence), &changes);
         }
         self.touch_activity(sequence, project, (member, at_ms), Outcome::Applied)
     }
@@ -766,15 +755,13 @@ impl<S: Store> Engine<S> {
             task_contributions_memo(&entry.value.value, &config, &mut self.pair_memo, &mut after);
             let mut changes = Vec::new();
             diff(&mut before, &mut after, &mut changes);
+            // The changes borrow the cached task: the sink takes the other fields.
             let rows = (
                 &mut self.aggregates,
                 &mut self.deferred,
                 &mut self.interner,
                 &mut self.straddled,
-                Absence {
-                    horizons: &self.hour_horizons,
-                    cells: &self.known_cells,
-                },
+                &self.absent,
             );
             let mut sink = RowSink::new(rows, project, Span::one(self.applying, sequence));
             add_diff(&mut sink, &changes);

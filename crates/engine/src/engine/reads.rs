@@ -131,7 +131,8 @@ impl<S: Store> Engine<S> {
             let Some(project) = item.event.envelope.project_id.as_deref() else {
                 continue;
             };
-            let listed = self.hour_horizons.has(project) && self.known_cells.has_listing(project);
+            let listed =
+                self.absent.horizons.has(project) && self.absent.cells.has_listing(project);
             if !listed && !projects.contains(&project) {
                 projects.push(project);
             }
@@ -142,12 +143,12 @@ impl<S: Store> Engine<S> {
         debug_assert!(self.deferred.is_empty(), "made between batches");
         let without_horizon: Vec<String> = projects
             .iter()
-            .filter(|p| !self.hour_horizons.has(p))
+            .filter(|p| !self.absent.horizons.has(p))
             .map(|p| p.to_string())
             .collect();
         let unlisted: Vec<String> = projects
             .iter()
-            .filter(|p| !self.known_cells.has_listing(p))
+            .filter(|p| !self.absent.cells.has_listing(p))
             .map(|p| p.to_string())
             .collect();
         self.make_horizons(&without_horizon)?;
@@ -161,35 +162,24 @@ impl<S: Store> Engine<S> {
         if projects.is_empty() {
             return Ok(());
         }
-        let Some(stored) = self
+        let stored = self
             .store
             .list_cells(projects)
-            .map_err(EngineError::Store)?
-        else {
-            for project in projects {
-                self.known_cells.insert_unlisted(project);
-            }
-            return Ok(());
-        };
-        let mut listed: HashMap<&str, Vec<u64>> =
-            projects.iter().map(|p| (p.as_str(), Vec::new())).collect();
-        let stored = stored
-            .iter()
-            .filter_map(|key| Some((key.project(), stored_cell_hash(key)?)));
-        let cached = self.aggregates.keys().filter_map(|key| {
-            let hash = key.cell_hash(&self.interner)?;
-            Some((self.interner.name(key.project()), hash))
+            .map_err(EngineError::Store)?;
+        let (interner, aggregates) = (&self.interner, &self.aggregates);
+        let listing = stored.as_ref().map(|stored| {
+            let stored = stored
+                .iter()
+                .filter_map(|key| Some((key.project(), stored_cell_hash(key)?)));
+            let cached = aggregates.keys().filter_map(|key| {
+                let hash = key.cell_hash(interner)?;
+                Some((interner.name(key.project()), hash))
+            });
+            stored.chain(cached)
         });
-        for (project, hash) in stored.chain(cached) {
-            if let Some(hashes) = listed.get_mut(project) {
-                hashes.push(hash);
-            }
-        }
-        let bound = self.settings.cache_capacity;
-        for project in projects {
-            let hashes = listed.remove(project.as_str()).unwrap_or_default();
-            self.known_cells.insert(project, hashes.into_iter(), bound);
-        }
+        self.absent
+            .cells
+            .record(projects, listing, self.settings.cache_capacity);
         Ok(())
     }
 
@@ -206,7 +196,7 @@ impl<S: Store> Engine<S> {
             .map_err(EngineError::Store)?
         else {
             for project in projects {
-                self.hour_horizons.insert_unlisted(project);
+                self.absent.horizons.insert_unlisted(project);
             }
             return Ok(());
         };
@@ -222,7 +212,7 @@ impl<S: Store> Engine<S> {
             }
         }
         for (project, hour) in latest {
-            self.hour_horizons.insert(project, hour.into_iter());
+            self.absent.horizons.insert(project, hour);
         }
         Ok(())
     }
@@ -240,29 +230,18 @@ impl<S: Store> Engine<S> {
         if projects.is_empty() {
             return Ok(());
         }
-        let bound = self.settings.cache_capacity;
-        let Some(stored) = self
+        let stored = self
             .store
             .list_tasks(&projects)
-            .map_err(EngineError::Store)?
-        else {
-            for project in &projects {
-                self.known_tasks.insert_unlisted(project);
-            }
-            return Ok(());
-        };
-        let mut listed: HashMap<&str, Vec<&str>> =
-            projects.iter().map(|p| (p.as_str(), Vec::new())).collect();
-        for (project, task) in stored.iter().chain(self.tasks.keys()) {
-            if let Some(project_tasks) = listed.get_mut(project.as_str()) {
-                project_tasks.push(task);
-            }
-        }
-        for project in &projects {
-            let project_tasks = listed.remove(project.as_str()).unwrap_or_default();
-            self.known_tasks
-                .insert(project, project_tasks.into_iter().map(task_hash), bound);
-        }
+            .map_err(EngineError::Store)?;
+        let listing = stored.as_ref().map(|stored| {
+            stored
+                .iter()
+                .chain(self.tasks.keys())
+                .map(|(project, task)| (project.as_str(), task_hash(task)))
+        });
+        self.known_tasks
+            .record(&projects, listing, self.settings.cache_capacity);
         Ok(())
     }
 

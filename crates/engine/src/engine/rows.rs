@@ -54,12 +54,12 @@ pub(super) type Rows<'e> = (
     &'e mut DeferredRows,
     &'e mut Interner,
     &'e mut Vec<Span>,
-    Absence<'e>,
+    &'e AbsentRows,
 );
 
 impl<'e, 'k> RowSink<'e, 'k> {
     pub(super) fn new(
-        (aggregates, deferred, interner, straddled, absence): Rows<'e>,
+        (aggregates, deferred, interner, straddled, absent): Rows<'e>,
         project: &'k str,
         span: Span,
     ) -> Self {
@@ -71,8 +71,8 @@ impl<'e, 'k> RowSink<'e, 'k> {
             project: sym,
             span,
             straddled,
-            horizon: absence.horizons.of(project),
-            cells: absence.cells.set_of(project),
+            horizon: absent.horizons.of(project),
+            cells: absent.cells.set_of(project),
         }
     }
 
@@ -119,18 +119,26 @@ fn absent(
     if let Some(hour) = key.hour() {
         return hour_horizons::past(horizon, hour);
     }
-    match (cells, key.cell_hash(interner)) {
-        (Some(cells), Some(hash)) => !cells.contains(&hash),
-        _ => false,
-    }
+    cells.is_some_and(|cells| {
+        key.cell_hash(interner)
+            .is_some_and(|hash| !cells.contains(&hash))
+    })
 }
 
 /// What rules out, for a row missing from the cache, that the store holds
-/// it: the engine's hour horizons and known-cell sets.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Absence<'e> {
-    pub(super) horizons: &'e HourHorizons,
-    pub(super) cells: &'e KnownKeys,
+/// it: per project, the hour horizon and the known-cell set.
+#[derive(Debug, Default)]
+pub(super) struct AbsentRows {
+    pub(super) horizons: HourHorizons,
+    pub(super) cells: KnownKeys,
+}
+
+impl AbsentRows {
+    /// Drops both (a rebalance: another owner may write the projects next).
+    pub(super) fn clear(&mut self) {
+        self.horizons.clear();
+        self.cells.clear();
+    }
 }
 
 /// Adds signed contributions that land on `key` to its row, fenced, or
@@ -238,13 +246,13 @@ pub(super) fn add_task_change(
     change_contributions(old, new, config, parts.pair_memo, &mut before, &mut after);
     {
         let mut shared = Vec::new();
-        let (aggregates, deferred, interner, straddled, absence) = &mut parts.rows;
+        let (aggregates, deferred, interner, straddled, absent) = &mut parts.rows;
         let rows = (
             &mut **aggregates,
             &mut **deferred,
             &mut **interner,
             &mut **straddled,
-            *absence,
+            &**absent,
         );
         let mut sink = RowSink::new(rows, project, span);
         let group_keys = &mut *parts.group_keys;

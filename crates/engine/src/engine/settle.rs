@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{add_task_change, project_entry, Absence, ChangeParts, Engine, EngineError, Result};
+use super::{add_task_change, project_entry, ChangeParts, Engine, EngineError, Result};
 use crate::map::StrPair;
 use crate::store::Store;
 use crate::window::ChangedTask;
@@ -98,8 +98,7 @@ impl<S: Store> Engine<S> {
             scratch,
             group_keys,
             straddled,
-            hour_horizons,
-            known_cells,
+            absent,
             ..
         } = self;
         let (project, task_id) = (&task.key.0, &task.key.1);
@@ -108,16 +107,7 @@ impl<S: Store> Engine<S> {
             return Ok(());
         };
         let mut parts = ChangeParts {
-            rows: (
-                aggregates,
-                deferred,
-                interner,
-                straddled,
-                Absence {
-                    horizons: hour_horizons,
-                    cells: known_cells,
-                },
-            ),
+            rows: (aggregates, deferred, interner, straddled, absent),
             pair_memo,
             scratch,
             group_keys,
