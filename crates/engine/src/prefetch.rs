@@ -78,18 +78,19 @@ fn owned_strs(strs: HashSet<&str>) -> Vec<String> {
 /// The keys of a batch that `cache` does not hold. The index entry of a
 /// delete is not asked for when an earlier event of the batch creates that
 /// annotation, prediction or review: applying it remembers the entry
-/// first (and should it not, the delete reads the entry itself).
+/// first (and should it not, the delete reads the entry itself). Only a
+/// batch with such deletes is walked a second time, for those creations.
 pub(crate) fn keys<'b, 'e: 'b>(
-    events: impl Iterator<Item = &'b BatchEvent<'e>>,
+    events: impl Iterator<Item = &'b BatchEvent<'e>> + Clone,
     cache: &CacheView<'_>,
 ) -> Wanted {
     let mut tasks: HashSet<StrPair<'b>> = HashSet::default();
     let mut sessions: HashSet<StrPair<'b>> = HashSet::default();
     let mut projects: HashSet<&'b str> = HashSet::default();
     let mut members: HashSet<&'b str> = HashSet::default();
-    let mut indexed: Vec<IndexKey> = Vec::new();
-    let mut created: HashSet<(&'b str, IndexKind, &'b str)> = HashSet::default();
-    for item in events {
+    // Deletes reached through the index: (position in the batch, key).
+    let mut deletes: Vec<(usize, IdRef<'b>)> = Vec::new();
+    for (position, item) in events.clone().enumerate() {
         let envelope = &item.event.envelope;
         let project: &'b str = envelope.project_id.as_deref().unwrap_or_default();
         let mut task = |id: &'b str| {
@@ -98,11 +99,8 @@ pub(crate) fn keys<'b, 'e: 'b>(
                 tasks.insert(key);
             }
         };
-        let mut by_index = |kind: IndexKind, id: &'b str| {
-            if !created.contains(&(project, kind, id)) {
-                indexed.push((project.to_string(), kind, id.to_string()));
-            }
-        };
+        let mut by_index =
+            |kind: IndexKind, id: &'b str| deletes.push((position, (project, kind, id)));
         match &item.event.body {
             EventBody::MemberUpserted(member) => {
                 let member: &'b str = &member.member_id;
@@ -121,18 +119,9 @@ pub(crate) fn keys<'b, 'e: 'b>(
             EventBody::TaskCreated { task_id, .. }
             | EventBody::TaskDeleted { task_id }
             | EventBody::TaskStateChanged { task_id, .. } => task(task_id),
-            EventBody::Annotation(annotation) => {
-                task(&annotation.task_id);
-                created.insert((project, IndexKind::Annotation, &annotation.annotation_id));
-            }
-            EventBody::PredictionCreated(prediction) => {
-                task(&prediction.task_id);
-                created.insert((project, IndexKind::Prediction, &prediction.prediction_id));
-            }
-            EventBody::ReviewSubmitted(review) => {
-                task(&review.task_id);
-                created.insert((project, IndexKind::Review, &review.review_id));
-            }
+            EventBody::Annotation(annotation) => task(&annotation.task_id),
+            EventBody::PredictionCreated(prediction) => task(&prediction.task_id),
+            EventBody::ReviewSubmitted(review) => task(&review.task_id),
             EventBody::AnnotationDeleted {
                 annotation_id,
                 task_id,
@@ -149,6 +138,7 @@ pub(crate) fn keys<'b, 'e: 'b>(
             projects.insert(project);
         }
     }
+    let mut indexed = not_created_before(deletes, events);
     indexed.sort_unstable();
     indexed.dedup();
     let index = indexed
@@ -164,6 +154,48 @@ pub(crate) fn keys<'b, 'e: 'b>(
         projects: owned_strs(projects),
         members: owned_strs(members),
     }
+}
+
+/// A borrowed index key: project, kind, id.
+type IdRef<'b> = (&'b str, IndexKind, &'b str);
+
+/// The id an event creates, if any (what applying it remembers in the index).
+fn created_id<'b>(item: &'b BatchEvent<'_>) -> Option<IdRef<'b>> {
+    let project = item
+        .event
+        .envelope
+        .project_id
+        .as_deref()
+        .unwrap_or_default();
+    match &item.event.body {
+        EventBody::Annotation(a) => Some((project, IndexKind::Annotation, &a.annotation_id)),
+        EventBody::PredictionCreated(p) => Some((project, IndexKind::Prediction, &p.prediction_id)),
+        EventBody::ReviewSubmitted(r) => Some((project, IndexKind::Review, &r.review_id)),
+        _ => None,
+    }
+}
+
+/// The keys of `deletes` that no event of the batch before the delete
+/// creates, owned.
+fn not_created_before<'b, 'e: 'b>(
+    deletes: Vec<(usize, IdRef<'b>)>,
+    events: impl Iterator<Item = &'b BatchEvent<'e>>,
+) -> Vec<IndexKey> {
+    if deletes.is_empty() {
+        return Vec::new();
+    }
+    let deleted: HashSet<IdRef<'b>> = deletes.iter().map(|(_, key)| *key).collect();
+    let mut first_created: HashMap<IdRef<'b>, usize> = HashMap::default();
+    for (position, item) in events.enumerate() {
+        if let Some(key) = created_id(item).filter(|key| deleted.contains(key)) {
+            first_created.entry(key).or_insert(position);
+        }
+    }
+    deletes
+        .into_iter()
+        .filter(|(position, key)| first_created.get(key).is_none_or(|at| at > position))
+        .map(|(_, (project, kind, id))| (project.to_string(), kind, id.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

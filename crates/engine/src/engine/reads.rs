@@ -51,7 +51,7 @@ impl<S: Store> Engine<S> {
     /// is not cached; absent ones are cached as new (version 0).
     pub(super) fn prefetch<'b, 'e: 'b>(
         &mut self,
-        events: impl Iterator<Item = &'b BatchEvent<'e>>,
+        events: impl Iterator<Item = &'b BatchEvent<'e>> + Clone,
     ) -> Result<(), S> {
         let cache = crate::prefetch::CacheView {
             index: &self.index,
