@@ -15,7 +15,10 @@ use crate::event::*;
 use crate::result::ResultItem;
 
 /// The union of all fields of all event types, as they arrive.
-#[derive(Deserialize)]
+///
+/// About a kilobyte: decoded in place ([`Deserialize::deserialize_in_place`])
+/// rather than returned, which would copy it.
+#[derive(Default, Deserialize)]
 struct Wire<'a> {
     #[serde(borrow, default, deserialize_with = "crate::borrow::option_cow")]
     event_id: Option<Cow<'a, str>>,
@@ -238,8 +241,11 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, DecodeError> {
     // cheaper than serde_json's check of every string on its own.
     let text = std::str::from_utf8(bytes)
         .map_err(|error| DecodeError::Malformed(format!("not UTF-8: {error}")))?;
-    match serde_json::from_str::<Wire<'_>>(text) {
-        Ok(wire) => validate(wire),
+    let mut wire = Wire::default();
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    match Wire::deserialize_in_place(&mut deserializer, &mut wire).and_then(|()| deserializer.end())
+    {
+        Ok(()) => validate(wire),
         Err(error) => Err(explain(bytes, error)),
     }
 }
@@ -618,6 +624,57 @@ mod tests {
         assert_eq!(
             error.unwrap_err().field(),
             Some("controls.0.label_weights.x")
+        );
+    }
+
+    /// The decoding `decode` replaced: serde_json returns the whole struct.
+    fn decode_returning_the_struct(bytes: &[u8]) -> Result<Event<'_>, DecodeError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|error| DecodeError::Malformed(format!("not UTF-8: {error}")))?;
+        match serde_json::from_str::<Wire<'_>>(text) {
+            Ok(wire) => validate(wire),
+            Err(error) => Err(explain(bytes, error)),
+        }
+    }
+
+    #[test]
+    fn decoding_in_place_answers_as_returning_the_struct_did() {
+        let examples = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../schemas/events/v1/examples"
+        );
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for folder in std::fs::read_dir(examples).unwrap() {
+            let folder = folder.unwrap().path();
+            if folder.is_dir() {
+                for file in std::fs::read_dir(folder).unwrap() {
+                    lines.push(std::fs::read(file.unwrap().path()).unwrap());
+                }
+            }
+        }
+        assert!(lines.len() > 50, "examples not found: {}", lines.len());
+        let edge_cases: [&[u8]; 8] = [
+            br#"{"event_id":"a","event_id":"b","type":"task.created","schema_version":1,"occurred_at":"2026-03-01T10:00:00Z","project_id":"p","task_id":"t"}"#,
+            br#"{"event_id":"a","type":"task.created","schema_version":1,"occurred_at":"2026-03-01T10:00:00Z","project_id":"p","task_id":"t"} x"#,
+            br#"{"event_id":"a","type":"task.created","schema_version":1,"occurred_at":"2026-03-01T10:00:00Z","project_id":"p","task_id":"t\u00e9\n"}"#,
+            br#"{"event_id":null,"type":"task.created","schema_version":1.0,"occurred_at":"2026-03-01T10:00:00Z","project_id":"p","task_id":"t"}"#,
+            br#"{"event_id":"a","type":"task.created","schema_version":1,"occurred_at":"2026-03-01T10:00:00Z","project_id":"p","task_id":"t","unknown":{"deep":[1,2,{"x":null}]}}"#,
+            br#"{"event_id":"a","type":"task.created","schema_version":-1,"occurred_at":"2026-03-01T10:00:00Z","project_id":"p","task_id":"t"}"#,
+            br#"{"event_id":"a","type":"task.created""#,
+            br#"[1,2]"#,
+        ];
+        lines.extend(edge_cases.iter().map(|line| line.to_vec()));
+        for line in &lines {
+            assert_eq!(
+                decode(line),
+                decode_returning_the_struct(line),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        assert!(
+            decode(edge_cases[0]).is_err(),
+            "a duplicate field is rejected"
         );
     }
 }
