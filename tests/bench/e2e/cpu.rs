@@ -2,15 +2,21 @@
 //! and Kafka's CPU seconds (user + system, from `/proc/PID/stat`) and the
 //! whole machine's busy and idle seconds (`/proc/stat`). On two cores shared
 //! by all three, this tells whether a phase was CPU-bound and who spent it.
+//! Per thread of the ingestor (grouped by name), the seconds on a CPU and
+//! the seconds spent runnable but waiting for one (`/proc/PID/task/TID/schedstat`):
+//! a thread that waits for a CPU was slowed by the others, not by its work.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// CPU counters at one moment, in clock ticks.
-#[derive(Debug, Clone, Copy, Default)]
+/// CPU counters at one moment, in clock ticks (threads: nanoseconds).
+#[derive(Debug, Clone, Default)]
 pub struct CpuSample {
     ingestor: Option<u64>,
+    /// Per thread id of the ingestor: its name, ns on a CPU, ns runnable waiting for one.
+    ingestor_threads: BTreeMap<u32, (String, u64, u64)>,
     clickhouse: Option<u64>,
     kafka: Option<u64>,
     machine_busy: Option<u64>,
@@ -18,15 +24,29 @@ pub struct CpuSample {
 }
 
 /// CPU seconds spent between two samples; `None` where a counter could not be read.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CpuSeconds {
     pub ingestor: Option<f64>,
+    /// The ingestor's threads by name, most CPU first (threads that ended
+    /// before the second sample are not counted).
+    pub ingestor_threads: Vec<ThreadSeconds>,
     pub clickhouse: Option<f64>,
     pub kafka: Option<f64>,
     /// All cores together: seconds not idle (includes the three above and the bench itself).
     pub machine_busy: Option<f64>,
     /// All cores together: idle and I/O-wait seconds.
     pub machine_idle: Option<f64>,
+}
+
+/// The threads of one name, between two samples.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadSeconds {
+    pub name: String,
+    pub threads: usize,
+    /// Seconds on a CPU.
+    pub on_cpu: f64,
+    /// Seconds runnable but waiting for a CPU (others ran).
+    pub waiting_for_cpu: f64,
 }
 
 /// The processes whose CPU time is sampled.
@@ -55,6 +75,7 @@ impl CpuWatch {
         let (machine_busy, machine_idle) = machine_ticks().unzip();
         CpuSample {
             ingestor: process_ticks(self.ingestor),
+            ingestor_threads: thread_times(self.ingestor),
             clickhouse: self.clickhouse.and_then(process_ticks),
             kafka: self.kafka.and_then(process_ticks),
             machine_busy,
@@ -63,12 +84,31 @@ impl CpuWatch {
     }
 
     /// The seconds spent from `start` to `end`.
-    pub fn between(&self, start: CpuSample, end: CpuSample) -> CpuSeconds {
+    pub fn between(&self, start: &CpuSample, end: &CpuSample) -> CpuSeconds {
         let seconds = |a: Option<u64>, b: Option<u64>| {
             Some(b?.checked_sub(a?)? as f64 / self.ticks_per_second)
         };
+        let mut by_name: BTreeMap<&str, ThreadSeconds> = BTreeMap::new();
+        for (tid, (name, cpu, wait)) in &end.ingestor_threads {
+            let (cpu_before, wait_before) = start
+                .ingestor_threads
+                .get(tid)
+                .map_or((0, 0), |(_, cpu, wait)| (*cpu, *wait));
+            let entry = by_name.entry(name).or_insert_with(|| ThreadSeconds {
+                name: name.clone(),
+                threads: 0,
+                on_cpu: 0.0,
+                waiting_for_cpu: 0.0,
+            });
+            entry.threads += 1;
+            entry.on_cpu += cpu.saturating_sub(cpu_before) as f64 / 1e9;
+            entry.waiting_for_cpu += wait.saturating_sub(wait_before) as f64 / 1e9;
+        }
+        let mut ingestor_threads: Vec<ThreadSeconds> = by_name.into_values().collect();
+        ingestor_threads.sort_by(|a, b| b.on_cpu.total_cmp(&a.on_cpu));
         CpuSeconds {
             ingestor: seconds(start.ingestor, end.ingestor),
+            ingestor_threads,
             clickhouse: seconds(start.clickhouse, end.clickhouse),
             kafka: seconds(start.kafka, end.kafka),
             machine_busy: seconds(start.machine_busy, end.machine_busy),
@@ -97,6 +137,34 @@ fn process_ticks(pid: u32) -> Option<u64> {
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
     Some(user + system)
+}
+
+/// Per thread of `pid`: name, ns on a CPU and ns waiting on a run queue
+/// (the first two fields of `/proc/PID/task/TID/schedstat`).
+fn thread_times(pid: u32) -> BTreeMap<u32, (String, u64, u64)> {
+    let mut threads = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return threads;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let Some(tid) = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.parse().ok())
+        else {
+            continue;
+        };
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let Ok(schedstat) = std::fs::read_to_string(path.join("schedstat")) else {
+            continue;
+        };
+        let mut fields = schedstat.split_whitespace().map(str::parse::<u64>);
+        if let (Some(Ok(cpu)), Some(Ok(wait))) = (fields.next(), fields.next()) {
+            threads.insert(tid, (name.trim().to_string(), cpu, wait));
+        }
+    }
+    threads
 }
 
 /// (busy, idle) ticks of all cores: the `cpu` line of `/proc/stat`, where

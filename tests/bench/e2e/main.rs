@@ -312,7 +312,7 @@ async fn measure(
         Duration::from_secs(1800),
     )
     .await?;
-    let cpu_seconds = cpu.between(cpu_start, cpu.sample());
+    let cpu_seconds = cpu.between(&cpu_start, &cpu.sample());
     let seconds = caught_up.duration_since(began).as_secs_f64();
     let throughput = Throughput {
         preload_seconds,
@@ -330,7 +330,7 @@ async fn measure(
     let cpu_start = cpu.sample();
     let mut freshness =
         freshness(args, names, &config_arg, client, dir, &metrics, &mut ingest).await?;
-    freshness.cpu_seconds = Some(cpu.between(cpu_start, cpu.sample()));
+    freshness.cpu_seconds = Some(cpu.between(&cpu_start, &cpu.sample()));
     eprintln!("bench: freshness {freshness:?}");
     let ingestor_peak_rss_mib = peak_rss_mib(pid);
     ingest.kill9();
