@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use crate::error::{DecodeError, Reason};
@@ -300,6 +300,9 @@ fn optional_id<'a>(
 /// `Z` or `±HH:MM` offset, seconds 00 to 59; normalized to UTC.
 pub fn parse_timestamp(text: &str, field: &str) -> Result<DateTime<Utc>, DecodeError> {
     let bytes = text.as_bytes();
+    if let Some(instant) = utc_to_the_second(bytes) {
+        return Ok(instant);
+    }
     let n = bytes.len();
     let strict_offset = bytes.last() == Some(&b'Z')
         || (n >= 6 && matches!(bytes[n - 6], b'+' | b'-') && bytes[n - 3] == b':');
@@ -312,6 +315,39 @@ pub fn parse_timestamp(text: &str, field: &str) -> Result<DateTime<Utc>, DecodeE
             Reason::BadTimestamp(text.to_string()),
         )),
     }
+}
+
+/// The shape producers send most, `YYYY-MM-DDTHH:MM:SSZ`, read without
+/// chrono's general RFC 3339 parser (a quarter of the time it takes);
+/// chrono still builds and checks the date and time. `None` for anything
+/// else (offsets, fractions, fields out of range), which the general
+/// parser then decides: a test checks that both agree.
+fn utc_to_the_second(bytes: &[u8]) -> Option<DateTime<Utc>> {
+    let shape = bytes.len() == 20
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes[10] == b'T'
+        && bytes[13] == b':'
+        && bytes[16] == b':'
+        && bytes[19] == b'Z';
+    if !shape {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |value, &digit| {
+            digit
+                .is_ascii_digit()
+                .then(|| value * 10 + u32::from(digit - b'0'))
+        })
+    };
+    let year = i32::try_from(number(&bytes[0..4])?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, number(&bytes[5..7])?, number(&bytes[8..10])?)?;
+    let second = number(&bytes[17..19])?;
+    if second > 59 {
+        return None;
+    }
+    let time = date.and_hms_opt(number(&bytes[11..13])?, number(&bytes[14..16])?, second)?;
+    Some(time.and_utc())
 }
 
 fn timestamp(
@@ -676,5 +712,71 @@ mod tests {
             decode(edge_cases[0]).is_err(),
             "a duplicate field is rejected"
         );
+    }
+
+    /// `parse_timestamp` without its fast path: chrono's parser and the strict check.
+    fn parse_timestamp_generally(text: &str) -> Option<DateTime<Utc>> {
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let strict_offset = bytes.last() == Some(&b'Z')
+            || (n >= 6 && matches!(bytes[n - 6], b'+' | b'-') && bytes[n - 3] == b':');
+        let strict = bytes.get(10) == Some(&b'T')
+            && strict_offset
+            && bytes.get(17).is_some_and(|d| *d < b'6');
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .filter(|_| strict)
+            .map(|parsed| parsed.with_timezone(&Utc))
+    }
+
+    #[test]
+    fn the_fast_path_reads_utc_seconds_as_chrono_does() {
+        for text in [
+            "2026-03-01T10:15:30Z",
+            "2024-02-29T23:59:59Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert!(utc_to_the_second(text.as_bytes()).is_some(), "{text}");
+            assert_eq!(
+                parse_timestamp(text, "t").ok(),
+                parse_timestamp_generally(text),
+                "{text}"
+            );
+        }
+        for text in [
+            "2025-02-29T10:00:00Z",
+            "2026-13-01T10:00:00Z",
+            "2026-03-01T24:00:00Z",
+            "2026-03-01T10:60:00Z",
+            "2026-03-01T10:00:60Z",
+            "2026-03-01t10:00:00Z",
+            "2026-03-01 10:00:00Z",
+            "2026-03-01T10:00:00z",
+            "2026-03-01T10:00:00.5Z",
+            "+026-03-01T10:00:00Z",
+            "2026-03-01T10:00:00+00:00",
+        ] {
+            assert!(utc_to_the_second(text.as_bytes()).is_none(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn timestamps_parse_as_chrono_parses_them(
+            (year, month, day) in (0u32..10_000, 0u32..14, 0u32..33),
+            (hour, minute, second) in (0u32..26, 0u32..62, 0u32..62),
+            replaced in 0usize..20,
+            separators in proptest::sample::select(vec!["-", "-", ":", "T", "Z", "t", " ", "0"]),
+        ) {
+            // Mostly valid instants, near every field's edges.
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
+            proptest::prop_assert_eq!(parse_timestamp(&text, "t").ok(), parse_timestamp_generally(&text), "{}", text);
+            // One byte replaced: the shape breaks or stays, either way both agree.
+            let mut bytes = text.into_bytes();
+            bytes[replaced] = separators.as_bytes()[0];
+            let text = String::from_utf8(bytes).unwrap();
+            proptest::prop_assert_eq!(parse_timestamp(&text, "t").ok(), parse_timestamp_generally(&text), "{}", text);
+        }
     }
 }
