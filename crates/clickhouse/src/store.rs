@@ -402,7 +402,7 @@ impl Store for ClickHouseStore {
         let client = self.ch.write.clone();
         let policy = self.ch.config.insert_policy();
         self.writing = Some(self.runtime.spawn(async move {
-            let encoded = tokio::task::spawn_blocking(move || EncodedFlush::encode(&flush))
+            let encoded = tokio::task::spawn_blocking(move || EncodedFlush::encode_owned(flush))
                 .await
                 .map_err(|error| ClickHouseError::WriteTask(error.to_string()))??;
             write_flush(&client, &encoded, &policy).await

@@ -60,6 +60,21 @@ impl EncodedFlush {
     /// Encodes every row of `flush`, each table's rows sorted by key
     /// (ClickHouse then finds a block sorted and does not sort it again).
     pub fn encode(flush: &Flush) -> Result<Self, CodecError> {
+        let mut encoded = Self::encode_all_but_the_archive(flush)?;
+        encoded.archive = archive_rows(flush.archive.iter().cloned());
+        Ok(encoded)
+    }
+
+    /// As [`EncodedFlush::encode`], taking the flush: the archived events'
+    /// bytes move into their rows instead of being copied.
+    pub fn encode_owned(mut flush: Flush) -> Result<Self, CodecError> {
+        let archive = std::mem::take(&mut flush.archive);
+        let mut encoded = Self::encode_all_but_the_archive(&flush)?;
+        encoded.archive = archive_rows(archive.into_iter());
+        Ok(encoded)
+    }
+
+    fn encode_all_but_the_archive(flush: &Flush) -> Result<Self, CodecError> {
         let mut aggregates = AggregateRows::default();
         for (key, row) in by_key(&flush.aggregates) {
             aggregates.push(key, row)?;
@@ -86,15 +101,7 @@ impl EncodedFlush {
                 .into_iter()
                 .map(|(project, row)| codec::project_row(project, row))
                 .collect::<Result<_, _>>()?,
-            archive: flush
-                .archive
-                .iter()
-                .map(|(partition, sequence, raw)| EventArchiveRow {
-                    partition: *partition,
-                    sequence: *sequence,
-                    event: raw.clone(),
-                })
-                .collect(),
+            archive: Vec::new(),
             positions: flush
                 .positions
                 .iter()
@@ -157,6 +164,17 @@ async fn insert<T: RowOwned + RowWrite>(
         })
         .await?;
     Ok(rows.len())
+}
+
+/// The archive's rows, in the flush's order.
+fn archive_rows(events: impl Iterator<Item = (u32, u64, Vec<u8>)>) -> Vec<EventArchiveRow> {
+    events
+        .map(|(partition, sequence, event)| EventArchiveRow {
+            partition,
+            sequence,
+            event,
+        })
+        .collect()
 }
 
 /// One insert of a flush, not started yet.
@@ -224,4 +242,18 @@ pub async fn write_flush(
     }
     stats.elapsed = start.elapsed();
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_a_flush_it_owns_gives_the_same_rows() {
+        let flush = labelpulse_testkit::fixtures::full_flush();
+        assert!(!flush.archive.is_empty());
+        let borrowed = EncodedFlush::encode(&flush).unwrap();
+        assert_eq!(borrowed.archive.len(), flush.archive.len());
+        assert_eq!(EncodedFlush::encode_owned(flush).unwrap(), borrowed);
+    }
 }
