@@ -299,22 +299,24 @@ fn optional_id<'a>(
 /// RFC 3339 in the strict form every parser agrees on: `T` separator,
 /// `Z` or `±HH:MM` offset, seconds 00 to 59; normalized to UTC.
 pub fn parse_timestamp(text: &str, field: &str) -> Result<DateTime<Utc>, DecodeError> {
+    utc_to_the_second(text.as_bytes())
+        .or_else(|| parse_strict_rfc3339(text))
+        .ok_or_else(|| DecodeError::invalid(field, Reason::BadTimestamp(text.to_string())))
+}
+
+/// The general path of [`parse_timestamp`]: chrono's RFC 3339 parser, and
+/// the strict form checked on the text.
+fn parse_strict_rfc3339(text: &str) -> Option<DateTime<Utc>> {
     let bytes = text.as_bytes();
-    if let Some(instant) = utc_to_the_second(bytes) {
-        return Ok(instant);
-    }
     let n = bytes.len();
     let strict_offset = bytes.last() == Some(&b'Z')
         || (n >= 6 && matches!(bytes[n - 6], b'+' | b'-') && bytes[n - 3] == b':');
     let strict =
         bytes.get(10) == Some(&b'T') && strict_offset && bytes.get(17).is_some_and(|d| *d < b'6');
-    match DateTime::parse_from_rfc3339(text) {
-        Ok(parsed) if strict => Ok(parsed.with_timezone(&Utc)),
-        _ => Err(DecodeError::invalid(
-            field,
-            Reason::BadTimestamp(text.to_string()),
-        )),
-    }
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .filter(|_| strict)
+        .map(|parsed| parsed.with_timezone(&Utc))
 }
 
 /// The shape producers send most, `YYYY-MM-DDTHH:MM:SSZ`, read without
@@ -714,21 +716,6 @@ mod tests {
         );
     }
 
-    /// `parse_timestamp` without its fast path: chrono's parser and the strict check.
-    fn parse_timestamp_generally(text: &str) -> Option<DateTime<Utc>> {
-        let bytes = text.as_bytes();
-        let n = bytes.len();
-        let strict_offset = bytes.last() == Some(&b'Z')
-            || (n >= 6 && matches!(bytes[n - 6], b'+' | b'-') && bytes[n - 3] == b':');
-        let strict = bytes.get(10) == Some(&b'T')
-            && strict_offset
-            && bytes.get(17).is_some_and(|d| *d < b'6');
-        DateTime::parse_from_rfc3339(text)
-            .ok()
-            .filter(|_| strict)
-            .map(|parsed| parsed.with_timezone(&Utc))
-    }
-
     #[test]
     fn the_fast_path_reads_utc_seconds_as_chrono_does() {
         for text in [
@@ -740,7 +727,7 @@ mod tests {
             assert!(utc_to_the_second(text.as_bytes()).is_some(), "{text}");
             assert_eq!(
                 parse_timestamp(text, "t").ok(),
-                parse_timestamp_generally(text),
+                parse_strict_rfc3339(text),
                 "{text}"
             );
         }
@@ -771,12 +758,12 @@ mod tests {
         ) {
             // Mostly valid instants, near every field's edges.
             let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
-            proptest::prop_assert_eq!(parse_timestamp(&text, "t").ok(), parse_timestamp_generally(&text), "{}", text);
+            proptest::prop_assert_eq!(parse_timestamp(&text, "t").ok(), parse_strict_rfc3339(&text), "{}", text);
             // One byte replaced: the shape breaks or stays, either way both agree.
             let mut bytes = text.into_bytes();
             bytes[replaced] = separators.as_bytes()[0];
             let text = String::from_utf8(bytes).unwrap();
-            proptest::prop_assert_eq!(parse_timestamp(&text, "t").ok(), parse_timestamp_generally(&text), "{}", text);
+            proptest::prop_assert_eq!(parse_timestamp(&text, "t").ok(), parse_strict_rfc3339(&text), "{}", text);
         }
     }
 }
