@@ -58,13 +58,19 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// A child process killed (SIGKILL) when dropped.
+/// A child process killed (SIGKILL) when dropped; when dropped by a failing
+/// test, the end of its log is printed with the failure.
 pub struct Process {
     /// The child.
     pub child: Child,
     /// What it is, for messages.
     pub name: String,
+    /// Where its stderr goes.
+    pub log: PathBuf,
 }
+
+/// How much of a child's log a failing test prints.
+const LOG_TAIL_LINES: usize = 40;
 
 impl Process {
     /// Starts `labelpulse ARGS`, output to `log` (a file in the test's temp dir).
@@ -79,6 +85,7 @@ impl Process {
         Process {
             child,
             name: name.to_string(),
+            log: log.to_path_buf(),
         }
     }
 
@@ -87,10 +94,29 @@ impl Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// The last lines of its log, and whether it had exited on its own.
+    fn report(&mut self) -> String {
+        let exited = match self.child.try_wait() {
+            Ok(Some(status)) => format!("exited: {status}"),
+            _ => "still running".to_string(),
+        };
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n");
+        format!(
+            "----- {} ({exited}), last {LOG_TAIL_LINES} lines of {} -----\n{tail}",
+            self.name,
+            self.log.display()
+        )
+    }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.report());
+        }
         self.kill9();
     }
 }

@@ -39,6 +39,7 @@ pub mod codec;
 pub mod error;
 pub mod load;
 pub mod migrate;
+pub mod migration_lock;
 pub mod queries;
 pub mod read;
 pub mod retry;

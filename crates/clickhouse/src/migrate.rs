@@ -5,13 +5,16 @@
 //! every start is fine. A file that changed after it was applied is an error
 //! naming it (add a new migration instead), and so is a recorded version this
 //! build does not know (the database was migrated by a newer build). Every
-//! statement is `CREATE ... IF NOT EXISTS`, so a migration interrupted half
-//! way, or two processes migrating at once, re-run harmlessly.
+//! statement may run again (`IF NOT EXISTS`, `IF EXISTS`), so a migration
+//! interrupted half way re-runs harmlessly; processes that migrate one
+//! database at once take turns (`migration_lock`), since a migration that
+//! moves data (0005) cannot interleave with itself.
 
 use clickhouse::sql::Identifier;
 use clickhouse::{Client, Compression};
 
 use crate::error::ClickHouseError;
+use crate::migration_lock::{MigrationLock, STALE_LOCK_AFTER};
 use crate::queries;
 use crate::retry::RetryPolicy;
 use crate::tables::{names, SchemaMigrationsRow};
@@ -160,6 +163,11 @@ pub async fn migrate(client: &Client, database: &str) -> Result<MigrationReport,
 }
 
 /// [`migrate`] with a chosen migration list and retry policy.
+///
+/// When a migration is missing it is applied under the database's
+/// migration lock (`migration_lock`), and the applied list is read again
+/// under it: of processes migrating one database at once, one applies each
+/// migration and the others find it applied.
 pub async fn migrate_with(
     client: &Client,
     database: &str,
@@ -189,12 +197,36 @@ pub async fn migrate_with(
             db.query(queries::CREATE_SCHEMA_MIGRATIONS).execute()
         })
         .await?;
+    let applied = applied_migrations(&db, migrations, policy).await?;
+    if migrations
+        .iter()
+        .all(|m| applied.iter().any(|row| row.version == m.version))
+    {
+        return Ok(MigrationReport {
+            applied: Vec::new(),
+            already_applied: applied.len(),
+        });
+    }
+    let lock = MigrationLock::acquire(&db, policy, STALE_LOCK_AFTER).await?;
+    let outcome = apply_missing(&db, database, migrations, policy).await;
+    let released = lock.release(policy).await;
+    let report = outcome?;
+    released?;
+    Ok(report)
+}
+
+/// The recorded migrations, checked against `migrations`: each must be
+/// known and unchanged.
+async fn applied_migrations(
+    db: &Client,
+    migrations: &[Migration],
+    policy: &RetryPolicy,
+) -> Result<Vec<SchemaMigrationsRow>, ClickHouseError> {
     let applied: Vec<SchemaMigrationsRow> = policy
         .run("read schema_migrations", || {
             db.query(queries::APPLIED_MIGRATIONS).fetch_all()
         })
         .await?;
-
     for row in &applied {
         match migrations.iter().find(|m| m.version == row.version) {
             None => {
@@ -216,7 +248,18 @@ pub async fn migrate_with(
             }
         }
     }
+    Ok(applied)
+}
 
+/// Applies, in order, the migrations `schema_migrations` does not list,
+/// recording each after its last statement. Call it holding the lock.
+async fn apply_missing(
+    db: &Client,
+    database: &str,
+    migrations: &[Migration],
+    policy: &RetryPolicy,
+) -> Result<MigrationReport, ClickHouseError> {
+    let applied = applied_migrations(db, migrations, policy).await?;
     let mut report = MigrationReport {
         already_applied: applied.len(),
         ..MigrationReport::default()

@@ -4,7 +4,10 @@
 mod common;
 
 use common::TestDb;
+use std::time::Duration;
+
 use labelpulse_clickhouse::migrate::{migrate_with, Migration, CLUSTER_MIGRATIONS};
+use labelpulse_clickhouse::migration_lock::MigrationLock;
 use labelpulse_clickhouse::{migrate, ClickHouseError, RetryPolicy, MIGRATIONS};
 
 const TABLES: [&str; 23] = [
@@ -264,4 +267,71 @@ fn the_hour_rows_of_an_older_schema_move_into_the_packed_tables() {
     // Rows the store reads back are the same rows.
     let contents = db.runtime.block_on(db.reader().contents()).unwrap();
     assert_eq!(contents.aggregates.len(), 2);
+}
+
+#[test]
+fn migrators_starting_together_take_turns() {
+    let db = TestDb::unmigrated("together");
+    // An ingestor and a query service (or several ingestors) starting on a
+    // fresh database at once: without the lock, one of them fails in 0005
+    // (its source tables dropped by the other) and migrations are recorded
+    // twice.
+    let reports = db.runtime.block_on(async {
+        let runs = (0..4).map(|_| migrate(&db.ch.admin, &db.name));
+        futures_util::future::join_all(runs).await
+    });
+    let mut applied = Vec::new();
+    for report in reports {
+        applied.extend(report.unwrap().applied);
+    }
+    applied.sort();
+    let mut all: Vec<String> = MIGRATIONS.iter().map(|m| m.name.to_string()).collect();
+    all.sort();
+    assert_eq!(applied, all, "each migration applied by exactly one run");
+    assert_eq!(db.count("SELECT count() FROM schema_migrations"), 7);
+    assert_eq!(tables(&db), TABLES, "the lock is released");
+    assert_eq!(
+        db.count(
+            "SELECT count() FROM system.tables WHERE database = currentDatabase() \
+             AND name IN ('project_hour', 'member_hour') AND engine = 'View'"
+        ),
+        2
+    );
+}
+
+#[test]
+fn a_migrator_waits_for_the_lock_and_removes_a_stale_one() {
+    let db = TestDb::unmigrated("locked");
+    db.runtime
+        .block_on(migrate_with(
+            &db.ch.admin,
+            &db.name,
+            &MIGRATIONS[..1],
+            &RetryPolicy::default(),
+        ))
+        .unwrap();
+    // Another process holds the lock: a migration waits for it.
+    db.execute(labelpulse_clickhouse::queries::CREATE_MIGRATION_LOCK);
+    let (admin, name) = (db.ch.admin.clone(), db.name.clone());
+    let waiting = db.runtime.spawn(async move {
+        migrate_with(&admin, &name, MIGRATIONS, &RetryPolicy::default()).await
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!waiting.is_finished(), "the migration waits for the lock");
+    assert_eq!(db.count("SELECT count() FROM schema_migrations"), 1);
+    db.execute(labelpulse_clickhouse::queries::DROP_MIGRATION_LOCK);
+    let report = db.runtime.block_on(waiting).unwrap().unwrap();
+    assert_eq!(report.applied.len(), 6);
+
+    // A lock older than the stale age is removed and taken.
+    db.execute(labelpulse_clickhouse::queries::CREATE_MIGRATION_LOCK);
+    let client = db.ch.admin.clone().with_database(&db.name);
+    db.runtime.block_on(async {
+        let policy = RetryPolicy::default();
+        let lock = MigrationLock::acquire(&client, &policy, Duration::from_secs(1))
+            .await
+            .unwrap();
+        lock.release(&policy).await.unwrap();
+    });
+    assert_eq!(tables(&db), TABLES, "the stale lock was taken and released");
 }
