@@ -723,6 +723,39 @@ fn run_two_partitions(
     engine.into_store().contents
 }
 
+/// Runs `first` as project p1 on partition 0 and `second` (after one
+/// annotation of its own, so it has rows) as p2 on partition 1, one engine
+/// call per partition and one for both, and returns the two stores.
+fn two_partitions_apart_and_together(
+    first: &[Op],
+    second: &[Op],
+    batch: usize,
+    capacity: usize,
+) -> (MemoryContents, MemoryContents) {
+    let p1: Vec<String> = generate(first).into_iter().map(|e| e.json).collect();
+    let mut second = second.to_vec();
+    second.insert(
+        0,
+        Op::Submit {
+            task: 0,
+            member: 1,
+            label: 0,
+            stars: 3,
+            lead: 10,
+        },
+    );
+    let p2: Vec<String> = generate(&second)
+        .into_iter()
+        .map(|e| {
+            e.json
+                .replace(r#""project_id":"p1""#, r#""project_id":"p2""#)
+        })
+        .collect();
+    let apart = run_two_partitions([&p1, &p2], batch, capacity, false);
+    let together = run_two_partitions([&p1, &p2], batch, capacity, true);
+    (apart, together)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -737,16 +770,7 @@ proptest! {
         batch in 1usize..20,
         capacity in prop_oneof![Just(usize::MAX), 0usize..40],
     ) {
-        let p1: Vec<String> = generate(&first).into_iter().map(|e| e.json).collect();
-        // The second project gets at least one annotation, so it has rows.
-        let mut second = second;
-        second.insert(0, Op::Submit { task: 0, member: 1, label: 0, stars: 3, lead: 10 });
-        let p2: Vec<String> = generate(&second)
-            .into_iter()
-            .map(|e| e.json.replace(r#""project_id":"p1""#, r#""project_id":"p2""#))
-            .collect();
-        let apart = run_two_partitions([&p1, &p2], batch, capacity, false);
-        let together = run_two_partitions([&p1, &p2], batch, capacity, true);
+        let (apart, together) = two_partitions_apart_and_together(&first, &second, batch, capacity);
         let second_project_counted = apart
             .aggregates
             .keys()
@@ -760,6 +784,57 @@ proptest! {
         prop_assert_eq!(&apart.archive, &together.archive);
         prop_assert_eq!(&apart.positions, &together.positions);
     }
+}
+
+/// The case the proptest above found in CI (2026-12-05), shrunk: p2's
+/// member m0 last-activity row got version 14 applied apart and 16 applied
+/// together, with the same value.
+#[test]
+fn a_last_activity_row_gets_the_same_version_together_and_apart() {
+    let submit = |task, member| Op::Submit {
+        task,
+        member,
+        label: 0,
+        stars: 1,
+        lead: 1,
+    };
+    let review = Op::Review {
+        annotation: 0,
+        outcome: 0,
+        fix_label: 0,
+    };
+    let update = Op::Update {
+        annotation: 0,
+        label: 0,
+        stars: 1,
+        extra_lead: 1,
+    };
+    let first = [
+        submit(0, 0),
+        review.clone(),
+        submit(0, 0),
+        submit(0, 0),
+        submit(0, 0),
+        update,
+        submit(0, 0),
+        submit(2, 0),
+        submit(0, 0),
+        Op::Threshold { percent: 0 },
+        submit(1, 0),
+        submit(0, 0),
+        submit(0, 1),
+        Op::Threshold { percent: 1 },
+    ];
+    let mut second = vec![submit(0, 0), submit(0, 0), submit(0, 0), review];
+    second.extend(std::iter::repeat_n(submit(0, 0), 7));
+    second.extend([
+        Op::Heartbeat { member: 0, gap: 1 },
+        Op::Threshold { percent: 0 },
+        Op::Skip { task: 0, member: 1 },
+    ]);
+    let (apart, together) = two_partitions_apart_and_together(&first, &second, 13, 0);
+    assert_eq!(apart.aggregates, together.aggregates);
+    assert_eq!(apart.sessions, together.sessions);
 }
 
 /// The known-task sets' hard case, step by step (cache capacity 4, so the

@@ -11,13 +11,37 @@ use crate::known_keys::task_hash;
 use crate::map::HashMap;
 use crate::store::{Flush, Store, Versioned};
 
+/// Whether finishing a started flush may drop clean cache entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Eviction {
+    /// Over capacity, drop them (the flushes the caller asks for).
+    IfFull,
+    /// Keep them until the next flush the caller asks for (a barrier
+    /// inside an apply call).
+    Defer,
+}
+
 impl<S: Store> Engine<S> {
     /// Writes everything applied since the last flush: aggregates, then
     /// entities, then positions. On error nothing is forgotten; the caller
     /// may retry (rows are absolute) or drop the engine and replay.
     /// A flush started with [`Engine::start_flush`] is finished first.
+    /// Afterwards a cache over capacity drops its clean entries.
     pub fn flush(&mut self) -> Result<usize, S> {
-        let Some(flush) = self.next_flush()? else {
+        let rows = self.write_keeping_cache()?;
+        self.evict_if_full();
+        Ok(rows)
+    }
+
+    /// [`Engine::flush`] without dropping anything from the cache: the
+    /// barrier inside an apply call (`upsert_project`). Eviction happens
+    /// only at the flushes the caller asks for, so what the cache holds
+    /// while a call applies (and with it which barriers write, and at which
+    /// versions rows are written) does not depend on how the caller grouped
+    /// partitions into calls: entries prefetched for a later partition of
+    /// the call stay.
+    pub(super) fn write_keeping_cache(&mut self) -> Result<usize, S> {
+        let Some(flush) = self.next_flush(Eviction::Defer)? else {
             return Ok(0);
         };
         if let Err(error) = self.store.write(&flush) {
@@ -27,7 +51,6 @@ impl<S: Store> Engine<S> {
         }
         self.mark_clean();
         self.counters.flushes += 1;
-        self.evict_if_full();
         Ok(flush.rows())
     }
 
@@ -42,7 +65,7 @@ impl<S: Store> Engine<S> {
     /// knows which rows are durable: drop it and replay from the store's
     /// positions (versions fence what the store already holds).
     pub fn start_flush(&mut self) -> Result<usize, S> {
-        let Some(flush) = self.next_flush()? else {
+        let Some(flush) = self.next_flush(Eviction::IfFull)? else {
             return Ok(0);
         };
         let rows = flush.rows();
@@ -67,20 +90,26 @@ impl<S: Store> Engine<S> {
     /// durable, a cache over capacity drops its clean entries (the events
     /// applied since the start stay cached until their own flush).
     pub fn finish_flush(&mut self) -> Result<(), S> {
+        self.finish_started(Eviction::IfFull)
+    }
+
+    fn finish_started(&mut self, eviction: Eviction) -> Result<(), S> {
         if !self.in_flight {
             return Ok(());
         }
         self.in_flight = false;
         self.store.finish_write().map_err(EngineError::Store)?;
-        self.evict_if_full();
+        if eviction == Eviction::IfFull {
+            self.evict_if_full();
+        }
         Ok(())
     }
 
     /// What the next flush writes, once a started one is finished: `None`
     /// when nothing was applied since the last; otherwise the batch's
     /// waiting changes are added and the flush takes the archive.
-    fn next_flush(&mut self) -> Result<Option<Flush>, S> {
-        self.finish_flush()?;
+    fn next_flush(&mut self, eviction: Eviction) -> Result<Option<Flush>, S> {
+        self.finish_started(eviction)?;
         if !self.pending && self.new_index.is_empty() {
             return Ok(None);
         }

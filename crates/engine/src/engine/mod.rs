@@ -734,7 +734,7 @@ impl<S: Store> Engine<S> {
             .keys()
             .any(|(task_project, _)| task_project == project)
         {
-            self.flush()?;
+            self.write_keeping_cache()?;
         }
         let stored = self
             .store
