@@ -286,11 +286,13 @@ impl<S: Store> Pipeline<S> {
     /// applies every buffered message again.
     fn apply_ahead<C: ConsumerContext, K: Consumer<C>>(&mut self, consumer: &K, now: Instant) {
         let threshold = self.limits.apply_ahead_events;
+        // `live` reads the wall clock: it comes last, after the checks
+        // that are plain loads (this runs once per message).
         if threshold == 0
             || self.retry.is_some()
             || self.engine.is_none()
-            || !self.live()
             || self.buffers.unapplied() < threshold
+            || !self.live()
         {
             return;
         }
