@@ -14,7 +14,7 @@ use clickhouse::sql::Identifier;
 use clickhouse::{Client, Compression};
 
 use crate::error::ClickHouseError;
-use crate::migration_lock::{MigrationLock, STALE_LOCK_AFTER};
+use crate::migration_lock::{LockTiming, MigrationLock};
 use crate::queries;
 use crate::retry::RetryPolicy;
 use crate::tables::{names, SchemaMigrationsRow};
@@ -207,8 +207,10 @@ pub async fn migrate_with(
             already_applied: applied.len(),
         });
     }
-    let lock = MigrationLock::acquire(&db, policy, STALE_LOCK_AFTER).await?;
-    let outcome = apply_missing(&db, database, migrations, policy).await;
+    let lock = MigrationLock::acquire(&db, policy, LockTiming::default()).await?;
+    let outcome = lock
+        .while_beating(policy, apply_missing(&db, database, migrations, policy))
+        .await;
     let released = lock.release(policy).await;
     let report = outcome?;
     released?;

@@ -9,12 +9,17 @@
 //! migrations' statements, and one fails: migration 0005 moves data from
 //! tables that the other process has already dropped.
 //!
-//! A process killed while it holds the lock leaves the table behind; a lock
-//! older than [`STALE_LOCK_AFTER`] is taken to be such a leftover and
-//! dropped. The lock is per server: in a cluster, point every migrator at
-//! the same node (or run `labelpulse migrate` once before starting the
-//! ingestors with `--no-migrate`).
+//! The holder writes a heartbeat row into the table every
+//! [`LockTiming::beat_every`] while it migrates. A lock whose newest beat
+//! (or, before the first, whose creation) is older than
+//! [`LockTiming::stale_after`] was left by a process that died while
+//! migrating (`kill -9`, a lost machine): a waiter removes it and takes the
+//! lock, so a crashed ingestor restarted at once waits seconds, not minutes.
+//! The lock is per server: in a cluster, point every migrator at the same
+//! node (or run `labelpulse migrate` once before starting the ingestors
+//! with `--no-migrate`).
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use clickhouse::Client;
@@ -23,9 +28,24 @@ use crate::error::{exception_code, ClickHouseError};
 use crate::queries;
 use crate::retry::RetryPolicy;
 
-/// How old a migration lock must be before it is taken for the leftover of
-/// a process that died while migrating, and removed.
-pub const STALE_LOCK_AFTER: Duration = Duration::from_secs(600);
+/// How a lock is kept alive and when it counts as abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockTiming {
+    /// A lock without a beat for this long is abandoned.
+    pub stale_after: Duration,
+    /// How often the holder beats.
+    pub beat_every: Duration,
+}
+
+impl Default for LockTiming {
+    /// Stale after 30 s without a beat; a beat every 5 s.
+    fn default() -> Self {
+        LockTiming {
+            stale_after: Duration::from_secs(30),
+            beat_every: Duration::from_secs(5),
+        }
+    }
+}
 
 /// How often a waiting migrator looks at the lock again.
 const POLL: Duration = Duration::from_millis(200);
@@ -36,44 +56,46 @@ const REPORT_EVERY: Duration = Duration::from_secs(10);
 /// `TABLE_ALREADY_EXISTS`.
 const ALREADY_EXISTS: u32 = 57;
 
-/// The held lock of one database (`client` names the database). Release it
-/// with [`MigrationLock::release`]; dropped without that, the table stays
-/// until it is stale.
+/// `UNKNOWN_TABLE`.
+const UNKNOWN_TABLE: u32 = 60;
+
+/// The held lock of one database (`client` names the database). Run the
+/// work with [`MigrationLock::while_beating`], then release it with
+/// [`MigrationLock::release`]; dropped without that, the table stays until
+/// it is stale.
 #[must_use = "the lock is held until released"]
 pub struct MigrationLock<'a> {
     client: &'a Client,
+    timing: LockTiming,
 }
 
 impl<'a> MigrationLock<'a> {
     /// Waits until this process holds the lock of `client`'s database,
-    /// removing a lock older than `stale_after`. ClickHouse errors are
-    /// retried within `policy`, as every other request is.
+    /// removing an abandoned one (see [`LockTiming`]). ClickHouse errors
+    /// are retried within `policy`, as every other request is.
     pub async fn acquire(
         client: &'a Client,
         policy: &RetryPolicy,
-        stale_after: Duration,
+        timing: LockTiming,
     ) -> Result<MigrationLock<'a>, ClickHouseError> {
         let waiting_since = Instant::now();
         let mut reported = waiting_since;
         loop {
             if Self::try_create(client, policy).await? {
-                return Ok(MigrationLock { client });
+                let lock = MigrationLock { client, timing };
+                lock.beat(policy).await?;
+                return Ok(lock);
             }
-            let age: Option<u64> = policy
-                .run("read the migration lock's age", || {
-                    client.query(queries::MIGRATION_LOCK_AGE).fetch_optional()
-                })
-                .await?;
-            match age {
+            match Self::silence(client, policy).await? {
                 // Released between our attempt and the look: try again now.
                 None => continue,
-                Some(seconds) if Duration::from_secs(seconds) >= stale_after => {
+                Some(seconds) if Duration::from_secs(seconds) >= timing.stale_after => {
                     tracing::warn!(
-                        age_seconds = seconds,
+                        silent_seconds = seconds,
                         "removing a migration lock left by a process that stopped while migrating"
                     );
                     policy
-                        .run("remove a stale migration lock", || {
+                        .run("remove an abandoned migration lock", || {
                             client.query(queries::DROP_MIGRATION_LOCK).execute()
                         })
                         .await?;
@@ -82,7 +104,7 @@ impl<'a> MigrationLock<'a> {
                     if reported.elapsed() >= REPORT_EVERY {
                         reported = Instant::now();
                         tracing::info!(
-                            lock_age_seconds = seconds,
+                            silent_seconds = seconds,
                             waited = ?waiting_since.elapsed(),
                             "waiting for another process's migrations"
                         );
@@ -109,6 +131,60 @@ impl<'a> MigrationLock<'a> {
                 }
             })
             .await
+    }
+
+    /// Seconds since the lock's newest beat (or its creation, before the
+    /// first); `None` when nobody holds it.
+    async fn silence(
+        client: &Client,
+        policy: &RetryPolicy,
+    ) -> Result<Option<u64>, ClickHouseError> {
+        policy
+            .run("read the migration lock's last beat", || async {
+                match client
+                    .query(queries::MIGRATION_LOCK_SILENCE)
+                    .fetch_one::<u64>()
+                    .await
+                {
+                    Ok(seconds) => Ok(Some(seconds)),
+                    Err(clickhouse::error::Error::BadResponse(message))
+                        if exception_code(&message) == Some(UNKNOWN_TABLE) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(error) => Err(error),
+                }
+            })
+            .await
+    }
+
+    /// Writes one heartbeat row.
+    async fn beat(&self, policy: &RetryPolicy) -> Result<(), ClickHouseError> {
+        let holder = format!("pid {}", std::process::id());
+        policy
+            .run("beat the migration lock", || {
+                self.client
+                    .query(queries::BEAT_MIGRATION_LOCK)
+                    .bind(holder.as_str())
+                    .execute()
+            })
+            .await
+    }
+
+    /// Runs `work` while beating every `beat_every` (a failed beat is
+    /// logged; the work decides the outcome).
+    pub async fn while_beating<T>(&self, policy: &RetryPolicy, work: impl Future<Output = T>) -> T {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                outcome = &mut work => return outcome,
+                () = tokio::time::sleep(self.timing.beat_every) => {
+                    if let Err(error) = self.beat(policy).await {
+                        tracing::warn!(%error, "could not beat the migration lock");
+                    }
+                }
+            }
+        }
     }
 
     /// Drops the lock table.

@@ -179,13 +179,17 @@ pub const CREATE_SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_mi
 pub const APPLIED_MIGRATIONS: &str =
     "SELECT version, name, checksum FROM schema_migrations FINAL ORDER BY version";
 /// Takes the migration lock: succeeds for exactly one of concurrent callers
-/// (see `migration_lock`). The table holds no rows; a table needs a column.
-pub const CREATE_MIGRATION_LOCK: &str =
-    "CREATE TABLE schema_migrations_lock (holder String) ENGINE = Memory";
-/// The migration lock's age in seconds (no row when nobody holds it).
-pub const MIGRATION_LOCK_AGE: &str = "SELECT toUInt64(greatest(toInt64(now()) \
-     - toInt64(metadata_modification_time), 0)) FROM system.tables \
-     WHERE database = currentDatabase() AND name = 'schema_migrations_lock'";
+/// (see `migration_lock`). Its rows are the holder's heartbeats.
+pub const CREATE_MIGRATION_LOCK: &str = "CREATE TABLE schema_migrations_lock \
+     (holder String, beat DateTime DEFAULT now()) ENGINE = Memory";
+/// One heartbeat of the lock's holder; bind the holder's name.
+pub const BEAT_MIGRATION_LOCK: &str = "INSERT INTO schema_migrations_lock (holder) VALUES (?)";
+/// Seconds since the lock's newest beat, or since its creation before the
+/// first (fails with `UNKNOWN_TABLE` when nobody holds it).
+pub const MIGRATION_LOCK_SILENCE: &str = "SELECT toUInt64(greatest(toInt64(now()) \
+     - greatest(toInt64(max(beat)), (SELECT toInt64(metadata_modification_time) \
+     FROM system.tables WHERE database = currentDatabase() \
+     AND name = 'schema_migrations_lock')), 0)) FROM schema_migrations_lock";
 /// Releases the migration lock.
 pub const DROP_MIGRATION_LOCK: &str = "DROP TABLE IF EXISTS schema_migrations_lock";
 
@@ -369,7 +373,8 @@ pub const ALL: &[(&str, &str)] = &[
     ("CREATE_SCHEMA_MIGRATIONS", CREATE_SCHEMA_MIGRATIONS),
     ("APPLIED_MIGRATIONS", APPLIED_MIGRATIONS),
     ("CREATE_MIGRATION_LOCK", CREATE_MIGRATION_LOCK),
-    ("MIGRATION_LOCK_AGE", MIGRATION_LOCK_AGE),
+    ("BEAT_MIGRATION_LOCK", BEAT_MIGRATION_LOCK),
+    ("MIGRATION_LOCK_SILENCE", MIGRATION_LOCK_SILENCE),
     ("DROP_MIGRATION_LOCK", DROP_MIGRATION_LOCK),
     ("LOAD_TASKS", LOAD_TASKS.few),
     ("LOAD_TASKS_MANY", LOAD_TASKS.many),

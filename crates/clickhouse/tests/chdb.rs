@@ -147,7 +147,12 @@ fn bound_queries(client: &clickhouse::Client, database: &str) -> Vec<(String, St
         ),
         ("APPLIED_MIGRATIONS", q(APPLIED_MIGRATIONS), true),
         ("CREATE_MIGRATION_LOCK", q(CREATE_MIGRATION_LOCK), true),
-        ("MIGRATION_LOCK_AGE", q(MIGRATION_LOCK_AGE), false),
+        (
+            "BEAT_MIGRATION_LOCK",
+            q(BEAT_MIGRATION_LOCK).bind("pid 1"),
+            true,
+        ),
+        ("MIGRATION_LOCK_SILENCE", q(MIGRATION_LOCK_SILENCE), false),
         ("DROP_MIGRATION_LOCK", q(DROP_MIGRATION_LOCK), true),
         ("LOAD_TASKS", few(LOAD_TASKS, &tasks_keys), true),
         ("LOAD_TASKS_MANY", many(LOAD_TASKS, &tasks_keys), true),

@@ -4,10 +4,10 @@
 mod common;
 
 use common::TestDb;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use labelpulse_clickhouse::migrate::{migrate_with, Migration, CLUSTER_MIGRATIONS};
-use labelpulse_clickhouse::migration_lock::MigrationLock;
+use labelpulse_clickhouse::migration_lock::{LockTiming, MigrationLock};
 use labelpulse_clickhouse::{migrate, ClickHouseError, RetryPolicy, MIGRATIONS};
 
 const TABLES: [&str; 23] = [
@@ -323,15 +323,69 @@ fn a_migrator_waits_for_the_lock_and_removes_a_stale_one() {
     let report = db.runtime.block_on(waiting).unwrap().unwrap();
     assert_eq!(report.applied.len(), 6);
 
-    // A lock older than the stale age is removed and taken.
+    // A lock without a beat for the stale age (its holder was killed) is
+    // removed and taken.
     db.execute(labelpulse_clickhouse::queries::CREATE_MIGRATION_LOCK);
     let client = db.ch.admin.clone().with_database(&db.name);
     db.runtime.block_on(async {
         let policy = RetryPolicy::default();
-        let lock = MigrationLock::acquire(&client, &policy, Duration::from_secs(1))
+        let lock = MigrationLock::acquire(&client, &policy, QUICK)
             .await
             .unwrap();
         lock.release(&policy).await.unwrap();
     });
     assert_eq!(tables(&db), TABLES, "the stale lock was taken and released");
+}
+
+/// Locks that go stale after 2 s without a beat, beaten every 300 ms.
+const QUICK: LockTiming = LockTiming {
+    stale_after: Duration::from_secs(2),
+    beat_every: Duration::from_millis(300),
+};
+
+#[test]
+fn a_holder_that_beats_keeps_its_lock_past_the_stale_age() {
+    let db = TestDb::unmigrated("beats");
+    db.runtime
+        .block_on(migrate_with(
+            &db.ch.admin,
+            &db.name,
+            &MIGRATIONS[..1],
+            &RetryPolicy::default(),
+        ))
+        .unwrap();
+    let client = db.ch.admin.clone().with_database(&db.name);
+    let policy = RetryPolicy::default();
+    let (held_for, waited) = db.runtime.block_on(async {
+        let holder = MigrationLock::acquire(&client, &policy, QUICK)
+            .await
+            .unwrap();
+        let start = Instant::now();
+        // The holder works for twice the stale age, beating meanwhile.
+        let holding = async {
+            holder
+                .while_beating(&policy, tokio::time::sleep(Duration::from_secs(4)))
+                .await;
+            let held_for = start.elapsed();
+            holder.release(&policy).await.unwrap();
+            held_for
+        };
+        let waiting = async {
+            let lock = MigrationLock::acquire(&client, &policy, QUICK)
+                .await
+                .unwrap();
+            let waited = start.elapsed();
+            lock.release(&policy).await.unwrap();
+            waited
+        };
+        tokio::join!(holding, waiting)
+    });
+    assert!(
+        waited >= held_for,
+        "the waiter took a lock whose holder was beating: after {waited:?}, held for {held_for:?}"
+    );
+    assert!(
+        !tables(&db).contains(&"schema_migrations_lock".to_string()),
+        "both released the lock"
+    );
 }
