@@ -185,9 +185,11 @@ pub const CREATE_MIGRATION_LOCK: &str = "CREATE TABLE schema_migrations_lock \
 /// One heartbeat of the lock's holder; bind the holder's name.
 pub const BEAT_MIGRATION_LOCK: &str = "INSERT INTO schema_migrations_lock (holder) VALUES (?)";
 /// Seconds since the lock's newest beat, or since its creation before the
-/// first (fails with `UNKNOWN_TABLE` when nobody holds it).
+/// first (fails with `UNKNOWN_TABLE` when nobody holds it). The subquery
+/// aggregates so that it always has a row, even when the lock is dropped
+/// while this runs.
 pub const MIGRATION_LOCK_SILENCE: &str = "SELECT toUInt64(greatest(toInt64(now()) \
-     - greatest(toInt64(max(beat)), (SELECT toInt64(metadata_modification_time) \
+     - greatest(toInt64(max(beat)), (SELECT max(toInt64(metadata_modification_time)) \
      FROM system.tables WHERE database = currentDatabase() \
      AND name = 'schema_migrations_lock')), 0)) FROM schema_migrations_lock";
 /// Releases the migration lock.
