@@ -95,7 +95,14 @@ async fn a_twenty_second_clickhouse_outage_loses_and_doubles_nothing() {
         &dir.path().join("serve.log"),
     );
     ready(&client, &serve_base, &mut serve).await;
-    let actual = converge(&client, &serve_base, &expected, Duration::from_secs(300)).await;
+    let actual = converge(
+        &client,
+        &serve_base,
+        &expected,
+        Duration::from_secs(300),
+        &mut [&mut ingest, &mut serve],
+    )
+    .await;
     assert!(
         ingest.child.try_wait().ok().flatten().is_none(),
         "the ingestor is still running"

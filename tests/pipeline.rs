@@ -75,7 +75,7 @@ async fn pipeline_equals_embedded_after_five_kills_of_the_ingestor() {
         tokio::time::sleep(Duration::from_millis(millis)).await;
         ingest.kill9();
     }
-    let _ingest = Process::start("ingest", &ingest_args, &dir.path().join("ingest-final.log"));
+    let mut ingest = Process::start("ingest", &ingest_args, &dir.path().join("ingest-final.log"));
     let serve_port = free_port();
     let serve_base = format!("http://127.0.0.1:{serve_port}");
     let serve_addr = format!("127.0.0.1:{serve_port}");
@@ -85,7 +85,14 @@ async fn pipeline_equals_embedded_after_five_kills_of_the_ingestor() {
         .collect();
     let mut serve = Process::start("serve", &serve_args, &dir.path().join("serve.log"));
     ready(&client, &serve_base, &mut serve).await;
-    let actual = converge(&client, &serve_base, &expected, Duration::from_secs(300)).await;
+    let actual = converge(
+        &client,
+        &serve_base,
+        &expected,
+        Duration::from_secs(300),
+        &mut [&mut ingest, &mut serve],
+    )
+    .await;
     assert_same(&expected, &actual);
     common::drop_database(&client, &database).await;
 }

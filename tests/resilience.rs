@@ -174,8 +174,15 @@ async fn bad_input_lands_in_the_dead_letter_topic_and_changes_no_number() {
         &["ingest", "--config", &config],
         &dir.path().join("ingest.log"),
     );
-    let (_serve, base) = start_serve(&client, dir.path(), &config).await;
-    let actual = converge(&client, &base, &expected, Duration::from_secs(240)).await;
+    let (mut serve, base) = start_serve(&client, dir.path(), &config).await;
+    let actual = converge(
+        &client,
+        &base,
+        &expected,
+        Duration::from_secs(240),
+        &mut [&mut ingest, &mut serve],
+    )
+    .await;
     assert_same(&expected, &actual);
 
     // Misrouted: a valid, new event of p-1 on another partition than p-1's home.
@@ -262,7 +269,7 @@ async fn a_second_ingestor_joins_and_the_first_leaves_mid_stream() {
         &dir.path().join("ingest-1.log"),
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let _second = Process::start(
+    let mut second = Process::start(
         "ingest-2",
         &["ingest", "--config", &config],
         &dir.path().join("ingest-2.log"),
@@ -276,8 +283,15 @@ async fn a_second_ingestor_joins_and_the_first_leaves_mid_stream() {
     assert!(status.success());
     let _ = first.child.wait();
 
-    let (_serve, base) = start_serve(&client, dir.path(), &config).await;
-    let actual = converge(&client, &base, &expected, Duration::from_secs(300)).await;
+    let (mut serve, base) = start_serve(&client, dir.path(), &config).await;
+    let actual = converge(
+        &client,
+        &base,
+        &expected,
+        Duration::from_secs(300),
+        &mut [&mut second, &mut serve],
+    )
+    .await;
     assert_same(&expected, &actual);
     common::drop_database(&client, &database).await;
 }

@@ -262,15 +262,25 @@ pub async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<(String, Stri
 
 /// Polls `snapshot` until it equals `expected` (the pipeline is eventually
 /// consistent while the ingestor catches up) or the timeout passes; returns
-/// the last snapshot.
+/// the last snapshot. Fails at once, naming it, when a `watched` process
+/// exits meanwhile (its log's end is printed as the test fails).
 pub async fn converge(
     client: &reqwest::Client,
     base: &str,
     expected: &[(String, String)],
     timeout: Duration,
+    watched: &mut [&mut Process],
 ) -> Vec<(String, String)> {
     let deadline = Instant::now() + timeout;
     loop {
+        for process in watched.iter_mut() {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!(
+                    "{} exited while the pipeline was catching up: {status}",
+                    process.name
+                );
+            }
+        }
         let actual = snapshot(client, base).await;
         if actual == expected || Instant::now() > deadline {
             return actual;
