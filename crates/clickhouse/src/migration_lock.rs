@@ -82,9 +82,8 @@ impl<'a> MigrationLock<'a> {
         let mut reported = waiting_since;
         loop {
             if Self::try_create(client, policy).await? {
-                let lock = MigrationLock { client, timing };
-                lock.beat(policy).await?;
-                return Ok(lock);
+                // Until the first beat, the lock's age counts from its creation.
+                return Ok(MigrationLock { client, timing });
             }
             match Self::silence(client, policy).await? {
                 // Released between our attempt and the look: try again now.

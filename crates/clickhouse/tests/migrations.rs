@@ -36,6 +36,21 @@ const TABLES: [&str; 23] = [
     "tasks",
 ];
 
+/// A database of its own with only the first `count` migrations applied
+/// (a schema as an older build left it).
+fn first_migrations(tag: &str, count: usize) -> TestDb {
+    let db = TestDb::unmigrated(tag);
+    db.runtime
+        .block_on(migrate_with(
+            &db.ch.admin,
+            &db.name,
+            &MIGRATIONS[..count],
+            &RetryPolicy::default(),
+        ))
+        .unwrap();
+    db
+}
+
 fn tables(db: &TestDb) -> Vec<String> {
     let mut names: Vec<String> = db
         .runtime
@@ -78,17 +93,8 @@ fn migrations_apply_and_reapply_idempotently() {
 
 #[test]
 fn an_interrupted_migration_is_finished_by_the_next_run() {
-    let db = TestDb::unmigrated("interrupted");
     // As if a run died after the first statements of 0002, before recording it.
-    let policy = RetryPolicy::default();
-    db.runtime
-        .block_on(migrate_with(
-            &db.ch.admin,
-            &db.name,
-            &MIGRATIONS[..1],
-            &policy,
-        ))
-        .unwrap();
+    let db = first_migrations("interrupted", 1);
     db.execute(
         "CREATE TABLE tasks (project String, task String, version UInt64, state String) \
          ENGINE = ReplacingMergeTree(version) ORDER BY (project, task)",
@@ -211,15 +217,7 @@ fn the_cluster_layout_is_a_separate_list_of_the_same_versions() {
 
 #[test]
 fn the_hour_rows_of_an_older_schema_move_into_the_packed_tables() {
-    let db = TestDb::unmigrated("packhours");
-    db.runtime
-        .block_on(migrate_with(
-            &db.ch.admin,
-            &db.name,
-            &MIGRATIONS[..4],
-            &RetryPolicy::default(),
-        ))
-        .unwrap();
+    let db = first_migrations("packhours", 4);
     // Two versions of one project-hour key (the newer wins) and one
     // member-hour row, written as 0001 laid them out.
     db.execute(
@@ -301,15 +299,7 @@ fn migrators_starting_together_take_turns() {
 
 #[test]
 fn a_migrator_waits_for_the_lock_and_removes_a_stale_one() {
-    let db = TestDb::unmigrated("locked");
-    db.runtime
-        .block_on(migrate_with(
-            &db.ch.admin,
-            &db.name,
-            &MIGRATIONS[..1],
-            &RetryPolicy::default(),
-        ))
-        .unwrap();
+    let db = first_migrations("locked", 1);
     // Another process holds the lock: a migration waits for it.
     db.execute(labelpulse_clickhouse::queries::CREATE_MIGRATION_LOCK);
     let (admin, name) = (db.ch.admin.clone(), db.name.clone());
@@ -345,15 +335,7 @@ const QUICK: LockTiming = LockTiming {
 
 #[test]
 fn a_holder_that_beats_keeps_its_lock_past_the_stale_age() {
-    let db = TestDb::unmigrated("beats");
-    db.runtime
-        .block_on(migrate_with(
-            &db.ch.admin,
-            &db.name,
-            &MIGRATIONS[..1],
-            &RetryPolicy::default(),
-        ))
-        .unwrap();
+    let db = first_migrations("beats", 1);
     let client = db.ch.admin.clone().with_database(&db.name);
     let policy = RetryPolicy::default();
     let (held_for, waited) = db.runtime.block_on(async {
