@@ -925,6 +925,81 @@ fn a_task_being_written_is_known_when_its_project_is_listed_again() {
     assert_eq!(rows(&clean), rows(&listed));
 }
 
+/// A project's settings change is a barrier: its cached tasks that the
+/// store may lack are written before its tasks are read back and
+/// restamped. Tasks the prefetch cached before any event changed them
+/// (version 0) are not among those, so the first settings of a project at
+/// the start of its stream write nothing, even when another partition of
+/// the same call has changes waiting (it cost the ingestor a synchronous
+/// flush per project when it started); a change after the project's tasks
+/// changed writes its barrier, and the result is the clean one.
+#[test]
+fn first_settings_write_nothing_and_a_later_change_writes_its_barrier() {
+    let submit = |task, member| Op::Submit {
+        task,
+        member,
+        label: 1,
+        stars: 4,
+        lead: 30,
+    };
+    let ops = [
+        Op::CreateTask { task: 1 },
+        submit(1, 0),
+        Op::CreateTask { task: 2 },
+        submit(1, 1),
+        Op::Threshold { percent: 90 },
+        submit(2, 0),
+    ];
+    let p1: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+    let p2: Vec<String> = p1
+        .iter()
+        .map(|json| json.replace(r#""project_id":"p1""#, r#""project_id":"p2""#))
+        .collect();
+    assert!(p1[0].contains("project.upserted") && p1[5].contains("project.upserted"));
+    let (d1, d2) = (decode_all(&p1), decode_all(&p2));
+    let mut engine = Engine::new(MemoryStore::default(), EngineSettings::default()).unwrap();
+    // One call: p2's partition (its changes wait for a flush), then p1's
+    // first settings and events on the tasks the call prefetched.
+    let first = (
+        batch_events(&p2, &d2[..5], 0),
+        batch_events(&p1, &d1[..5], 0),
+    );
+    engine
+        .apply_partitions(&[(1, &first.0), (0, &first.1)])
+        .unwrap();
+    assert_eq!(engine.counters().flushes, 0, "first settings wrote a flush");
+    // A threshold change after p1's tasks changed: the barrier writes.
+    engine
+        .apply_batch(0, &batch_events(&p1, &d1[5..], 5))
+        .unwrap();
+    assert_eq!(engine.counters().flushes, 1, "the change wrote no barrier");
+    engine.flush().unwrap();
+    let contents = engine.into_store().contents;
+    let clean = run_clean(&p1, 1_000_000);
+    let p1_tasks = |contents: &MemoryContents| -> Vec<String> {
+        contents
+            .tasks
+            .iter()
+            .filter(|((project, _), _)| project == "p1")
+            .map(|(key, task)| format!("{key:?} {:?}", task.value))
+            .collect()
+    };
+    let p1_rows = |contents: &MemoryContents| -> BTreeMap<AggKey, AggRow> {
+        let mut rows = rows(contents);
+        rows.retain(|key, _| key.project() == "p1");
+        rows
+    };
+    assert_eq!(p1_tasks(&clean), p1_tasks(&contents));
+    assert_eq!(p1_rows(&clean), p1_rows(&contents));
+}
+
+fn decode_all(stream: &[String]) -> Vec<labelpulse_core::Event<'_>> {
+    stream
+        .iter()
+        .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
+        .collect()
+}
+
 /// The hard case of the hour horizons and the known-cell sets
 /// (`engine::hour_horizons`, `engine::known_keys`), step by step: p1's
 /// hour rows and agreement cells are in a flush being written (made by

@@ -727,12 +727,16 @@ impl<S: Store> Engine<S> {
         // those the cache holds (changed, or in a flush being written) must
         // be durable first. With none cached, every task of the project the
         // store holds is durable already (rows leave the cache only after
-        // their flush ended), and no write is needed: the first settings of
-        // each project, at the start of a stream, cost one read each.
+        // their flush ended), and no write is needed. Entries at version 0
+        // do not count: the store holds none of those tasks and no event
+        // changed them yet (the batch's prefetch caches the tasks its
+        // events name before any is applied), so they have nothing to
+        // restamp. The first settings of each project, at the start of a
+        // stream, thus cost one read each and no write.
         if self
             .tasks
-            .keys()
-            .any(|(task_project, _)| task_project == project)
+            .iter()
+            .any(|((task_project, _), cached)| task_project == project && cached.value.version > 0)
         {
             self.write_keeping_cache()?;
         }
