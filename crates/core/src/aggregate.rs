@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contribution::{Contribution, Counter, LabelSource};
 use crate::event::TaskStatus;
-use crate::participant::AgreementScope;
+use crate::participant::{AgreementScope, ParticipantKind};
 use crate::sketch::Sketch;
 use crate::time::Hour;
 
@@ -713,7 +713,31 @@ impl AggKey {
     }
 }
 
-/// The rows a contribution lands on (at most three), borrowed, appended to `out`.
+/// The cells of a participant's totals ([`CellKind::ParticipantScore`],
+/// [`CellKind::ParticipantTasks`]), in the order a pair's contribution
+/// lands on them.
+pub const PARTICIPANT_TOTALS: [CellKind; 2] =
+    [CellKind::ParticipantScore, CellKind::ParticipantTasks];
+
+/// What a [`Contribution::Pair`] adds to a participant-totals cell of
+/// `kind` it lands on (see [`targets_ref`]): its score to
+/// [`CellKind::ParticipantScore`], one common task to
+/// [`CellKind::ParticipantTasks`]. `None` for any other cell or
+/// contribution, which [`AggRow::apply`] adds as it is. A participant's
+/// totals are, by definition, the sums of the pair rows it is part of, per
+/// kind of the other participant: each pair's change is added to both
+/// participants' totals, so no task computes totals of its own.
+pub fn participant_total(kind: CellKind, contribution: &Contribution<'_>) -> Option<i64> {
+    match (kind, contribution) {
+        (CellKind::ParticipantScore, Contribution::Pair { score, .. }) => Some(*score),
+        (CellKind::ParticipantTasks, Contribution::Pair { .. }) => Some(1),
+        _ => None,
+    }
+}
+
+/// The rows a contribution lands on, borrowed, appended to `out`: a pair's
+/// contribution lands on its pair row and on the participant totals of both
+/// participants ([`participant_total`]), any other on one to three rows.
 pub fn targets_ref<'a>(
     project: &'a str,
     contribution: &'a Contribution<'_>,
@@ -772,12 +796,28 @@ pub fn targets_ref<'a>(
         }),
         Contribution::Pair {
             dimension, a, b, ..
-        } => out.push(AggKeyRef::Pair {
-            project,
-            dimension,
-            a,
-            b,
-        }),
+        } => {
+            out.push(AggKeyRef::Pair {
+                project,
+                dimension,
+                a,
+                b,
+            });
+            for (me, other) in [(a, b), (b, a)] {
+                for kind in PARTICIPANT_TOTALS {
+                    out.push(AggKeyRef::Cell {
+                        project,
+                        dimension,
+                        kind,
+                        m: 0,
+                        a: me,
+                        b: ParticipantKind::of(other).as_str(),
+                        c: "",
+                        k: "",
+                    });
+                }
+            }
+        }
         Contribution::TaskAgreement {
             dimension,
             scope,

@@ -5,9 +5,9 @@
 
 #[cfg(doc)]
 use labelpulse_core::aggregate::targets_ref;
-use labelpulse_core::aggregate::{AggKey, AggKeyRef, AggRow, CellKind};
+use labelpulse_core::aggregate::{AggKey, AggKeyRef, AggRow, CellKind, PARTICIPANT_TOTALS};
 use labelpulse_core::contribution::{Contribution, Counter};
-use labelpulse_core::participant::AgreementScope;
+use labelpulse_core::participant::{AgreementScope, ParticipantKind};
 use labelpulse_core::time::Hour;
 
 use crate::intern::{Interner, Sym, Symbols};
@@ -189,12 +189,33 @@ impl RowKey {
             }),
             Contribution::Pair {
                 dimension, a, b, ..
-            } => out.push(RowKey::Pair {
-                project,
-                dimension: sym(dimension),
-                a: sym(a),
-                b: sym(b),
-            }),
+            } => {
+                let (dimension, first, second) = (sym(dimension), sym(a), sym(b));
+                out.push(RowKey::Pair {
+                    project,
+                    dimension,
+                    a: first,
+                    b: second,
+                });
+                let kinds = (
+                    sym(ParticipantKind::of(b).as_str()),
+                    sym(ParticipantKind::of(a).as_str()),
+                );
+                for (me, other_kind) in [(first, kinds.0), (second, kinds.1)] {
+                    for kind in PARTICIPANT_TOTALS {
+                        out.push(RowKey::Cell {
+                            project,
+                            dimension,
+                            kind,
+                            m: 0,
+                            a: me,
+                            b: other_kind,
+                            c: sym(""),
+                            k: sym(""),
+                        });
+                    }
+                }
+            }
             Contribution::TaskAgreement {
                 dimension,
                 scope,

@@ -203,7 +203,7 @@ impl PairScores {
 
 /// The sections of a task's agreement contributions, in the order they are
 /// appended (see [`TaskAgreement::contribute`]).
-pub(super) const SECTIONS: usize = 5;
+pub(super) const SECTIONS: usize = 4;
 
 /// A task's agreement, computed: its participants, scored dimensions and
 /// pairs with their evaluations, ready to become contributions.
@@ -334,61 +334,20 @@ impl<'a> TaskAgreement<'a> {
         skip: impl Fn(usize) -> bool,
         out: &mut Vec<Contribution<'a>>,
     ) -> [usize; SECTIONS + 1] {
-        self.contribute_against(config, skip, &[], (&self.totals(), None), out)
+        self.contribute_against(config, skip, &[], out)
     }
 
-    /// The participant totals of the task's pairs: per participant,
-    /// dimension (0 = overall) and other kind, `(score sum, pairs)`.
-    pub(super) fn totals(&self) -> Totals {
-        let mut totals = Totals::new(self.people.len(), self.dimensions.len() + 1);
-        for (pair, &(i, j)) in self.pairs.iter().enumerate() {
-            let mut add = |dimension: usize, fixed: i64| {
-                for (me, other) in [(i, j), (j, i)] {
-                    totals.add(me, dimension, self.people[other].kind, fixed);
-                }
-            };
-            add(0, self.scores.overall(pair));
-            for (index, fixed) in self.scores.by_dimension(pair).iter().enumerate() {
-                if let Some(fixed) = fixed {
-                    add(index + 1, *fixed);
-                }
-            }
-        }
-        totals
-    }
-
-    /// True when the participant totals of `self` and `other` are laid out
-    /// alike (the same participants, by id and kind, in the same order,
-    /// and the same dimension names), so a slot of one stands for the very
-    /// same cells as that slot of the other.
-    pub(super) fn same_totals_layout(&self, other: &TaskAgreement<'_>) -> bool {
-        let people = self.people.len() == other.people.len()
-            && self
-                .people
-                .iter()
-                .zip(&other.people)
-                .all(|(p, q)| p.kind == q.kind && p.id == q.id);
-        let dimensions = self.dimensions.len() == other.dimensions.len()
-            && self
-                .dimensions
-                .iter()
-                .zip(&other.dimensions)
-                .all(|(d, e)| d.name == e.name);
-        people && dimensions
-    }
-
-    /// [`Self::contribute`] given the task's [`Self::totals`], leaving out
-    /// too the participant total cells whose amount the other side's
-    /// totals (of the same layout: see [`Self::same_totals_layout`]) have
-    /// at the same slot: both sides would contribute them alike; and the
-    /// per-dimension contributions of the dimensions `same` marks (see
+    /// [`Self::contribute`], leaving out too the per-dimension
+    /// contributions of the dimensions `same` marks (see
     /// [`Self::same_dimensions`]; detection cells are always appended).
+    /// Participants' totals are not contributions of their own: every pair
+    /// contribution also lands on the totals of both participants
+    /// ([`crate::aggregate::participant_total`]).
     pub(super) fn contribute_against(
         &self,
         config: &ProjectConfig,
         skip: impl Fn(usize) -> bool,
         same: &[bool],
-        (totals, other): (&Totals, Option<&Totals>),
         out: &mut Vec<Contribution<'a>>,
     ) -> [usize; SECTIONS + 1] {
         let (people, dimensions, pairs, scores) =
@@ -431,37 +390,8 @@ impl<'a> TaskAgreement<'a> {
             }
         }
         cuts[3..].fill(out.len());
-        for (slot, me, dimension, other_kind, (sum, count)) in totals.iter() {
-            let (other_sum, other_count) = other.map_or((None, None), |o| {
-                let (s, c) = o.slot(slot);
-                (Some(s), Some(c))
-            });
-            let name = match dimension {
-                0 => OVERALL,
-                d => dimensions[d - 1].name,
-            };
-            for (kind, amount, other_amount) in [
-                (CellKind::ParticipantScore, sum, other_sum),
-                (CellKind::ParticipantTasks, count, other_count),
-            ] {
-                if amount == 0 || other_amount == Some(amount) {
-                    continue;
-                }
-                out.push(Contribution::Cell {
-                    dimension: Cow::Borrowed(name),
-                    kind,
-                    m: 0,
-                    a: people[me].id.clone(),
-                    b: Cow::Borrowed(other_kind.as_str()),
-                    c: Cow::Borrowed(""),
-                    k: Cow::Borrowed(""),
-                    amount,
-                });
-            }
-        }
-        cuts[4..].fill(out.len());
         self.task_agreements(config, &same, out);
-        cuts[5] = out.len();
+        cuts[4] = out.len();
         cuts
     }
 
@@ -534,73 +464,6 @@ pub(super) fn agreement_contributions<'a>(
 ) {
     if let Some(agreement) = TaskAgreement::of(task, config, memo) {
         agreement.contribute(config, |_| false, out);
-    }
-}
-
-/// Participant totals of one task: `(score sum, pairs)` per participant,
-/// dimension (0 = overall) and kind of the other side, in one dense table
-/// (a task has few participants and dimensions).
-pub(super) struct Totals {
-    dimensions: usize,
-    slots: Vec<(i64, i64)>,
-}
-
-/// The participant kinds, in their order.
-const KINDS: [ParticipantKind; 3] = [
-    ParticipantKind::Member,
-    ParticipantKind::Model,
-    ParticipantKind::GroundTruth,
-];
-
-fn kind_index(kind: ParticipantKind) -> usize {
-    match kind {
-        ParticipantKind::Member => 0,
-        ParticipantKind::Model => 1,
-        ParticipantKind::GroundTruth => 2,
-    }
-}
-
-impl Totals {
-    fn new(participants: usize, dimensions: usize) -> Self {
-        Totals {
-            dimensions,
-            slots: vec![(0, 0); participants * dimensions * KINDS.len()],
-        }
-    }
-
-    fn add(&mut self, me: usize, dimension: usize, other: ParticipantKind, fixed: i64) {
-        let index = (me * self.dimensions + dimension) * KINDS.len() + kind_index(other);
-        if let Some(slot) = self.slots.get_mut(index) {
-            slot.0 += fixed;
-            slot.1 += 1;
-        }
-    }
-
-    /// The `(sum, pairs)` of slot `index` (`(0, 0)` past the end).
-    fn slot(&self, index: usize) -> (i64, i64) {
-        self.slots.get(index).copied().unwrap_or((0, 0))
-    }
-
-    /// The totals with at least one pair, ordered by (participant,
-    /// dimension, other kind): `(slot, participant, dimension, other kind,
-    /// (sum, pairs))`.
-    fn iter(
-        &self,
-    ) -> impl Iterator<Item = (usize, usize, usize, ParticipantKind, (i64, i64))> + '_ {
-        let per_participant = self.dimensions * KINDS.len();
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.1 != 0)
-            .map(move |(index, slot)| {
-                (
-                    index,
-                    index / per_participant,
-                    (index % per_participant) / KINDS.len(),
-                    KINDS[index % KINDS.len()],
-                    *slot,
-                )
-            })
     }
 }
 

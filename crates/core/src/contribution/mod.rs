@@ -465,15 +465,10 @@ pub fn change_contributions<'a>(
             (Some(x), Some(y)) => {
                 let shared = x.shared_pairs(y);
                 let skip = |pair: usize| shared.get(pair).copied().unwrap_or(false);
-                // Participant totals equal at the same slot are left out.
-                let (totals_x, totals_y) = (x.totals(), y.totals());
-                let layout = x.same_totals_layout(y);
-                let against_x = (&totals_x, layout.then_some(&totals_y));
-                let against_y = (&totals_y, layout.then_some(&totals_x));
                 // Dimensions whose every entry both sides share are left out.
                 let same = x.same_dimensions(y);
-                let cuts_x = x.contribute_against(config, skip, &same, against_x, before);
-                let cuts_y = y.contribute_against(config, skip, &same, against_y, after);
+                let cuts_x = x.contribute_against(config, skip, &same, before);
+                let cuts_y = y.contribute_against(config, skip, &same, after);
                 for s in 0..agreement::SECTIONS {
                     sections.push((cuts_x[s]..cuts_x[s + 1], cuts_y[s]..cuts_y[s + 1]));
                 }
@@ -750,7 +745,7 @@ pub fn status_of(task: &TaskState, config: &ProjectConfig) -> (TaskStatus, Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::targets_ref;
+    use crate::aggregate::{participant_total, targets_ref, AggKeyRef};
     use crate::participant::{Mode, Participants};
     use crate::task::ReviewState;
 
@@ -929,6 +924,15 @@ mod tests {
             targets_ref("p", &contribution, &mut keys);
             assert!(!keys.is_empty());
             for key in keys {
+                // A pair's share of a participant's totals survives detaching.
+                if let AggKeyRef::Cell { kind, .. } = key {
+                    let total = participant_total(kind, &contribution);
+                    assert_eq!(total, participant_total(kind, &detached));
+                    assert_eq!(
+                        total.is_some(),
+                        matches!(contribution, Contribution::Pair { .. })
+                    );
+                }
                 for sign in [1, -1] {
                     let (mut x, mut y) = (key.to_key().empty_row(), key.to_key().empty_row());
                     x.apply(&contribution, sign);

@@ -6,9 +6,9 @@
 //! rules out, is cached as new instead.
 
 use hashbrown::hash_map::Entry as MapEntry;
-use labelpulse_core::aggregate::AggRow;
+use labelpulse_core::aggregate::{participant_total, AggRow};
 use labelpulse_core::agreement::PairMemo;
-use labelpulse_core::contribution::{change_contributions, diff_grouped, Contribution};
+use labelpulse_core::contribution::{change_contributions, diff_grouped, Contribution, Detached};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::TaskState;
 use labelpulse_core::time::Hour;
@@ -159,8 +159,11 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
         MapEntry::Vacant(_) => {
             // The key names the row: the change needs no strings of its own.
             for (contribution, sign) in changes {
-                let op = DeferredOp::Add(contribution.detach(), *sign);
-                deferred.push(key, span, op);
+                let detached = match total_on(key, contribution) {
+                    Some(amount) => Detached::Cell(amount),
+                    None => contribution.detach(),
+                };
+                deferred.push(key, span, DeferredOp::Add(detached, *sign));
             }
             return;
         }
@@ -168,12 +171,27 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
     match row.admission(span) {
         Admission::Add => {
             for (contribution, sign) in changes {
-                row.value.value.apply(contribution, *sign);
+                match total_on(key, contribution) {
+                    Some(amount) => row
+                        .value
+                        .value
+                        .apply(&Detached::Cell(amount).attach(), *sign),
+                    None => row.value.value.apply(contribution, *sign),
+                }
             }
             row.raise(span);
         }
         Admission::Skip => {}
         Admission::Split => sink.straddled.push(span),
+    }
+}
+
+/// What a pair's contribution adds to the participant-totals cell `key`
+/// ([`participant_total`]); `None` for any other row or contribution.
+fn total_on(key: RowKey, contribution: &Contribution<'_>) -> Option<i64> {
+    match key {
+        RowKey::Cell { kind, .. } => participant_total(kind, contribution),
+        _ => None,
     }
 }
 
