@@ -735,9 +735,41 @@ pub fn participant_total(kind: CellKind, contribution: &Contribution<'_>) -> Opt
     }
 }
 
+/// The project's confusion cell a pair's confusion cell (`a` said `c`,
+/// `b` said `k`, `a` before `b` in canonical order) also counts in:
+/// against the ground truth, [`CellKind::TruthConfusion`] of the other
+/// side's scope with the ground truth's category first; otherwise
+/// [`CellKind::PairsConfusion`] of the pair's scope (annotators when both
+/// are members, else models), categories in order. Returns `(kind, scope,
+/// c, k)` of that cell.
+pub fn project_confusion<'s>(
+    a: &'s str,
+    b: &'s str,
+    c: &'s str,
+    k: &'s str,
+) -> (CellKind, &'static str, &'s str, &'s str) {
+    let scope = |kind: ParticipantKind| match kind {
+        ParticipantKind::Member => confusion_scope::ANNOTATORS,
+        _ => confusion_scope::MODELS,
+    };
+    let (first, second) = (ParticipantKind::of(a), ParticipantKind::of(b));
+    if second == ParticipantKind::GroundTruth {
+        return (CellKind::TruthConfusion, scope(first), k, c);
+    }
+    let both_members = first == ParticipantKind::Member && second == ParticipantKind::Member;
+    let scope = if both_members {
+        confusion_scope::ANNOTATORS
+    } else {
+        confusion_scope::MODELS
+    };
+    let (x, y) = if c <= k { (c, k) } else { (k, c) };
+    (CellKind::PairsConfusion, scope, x, y)
+}
+
 /// The rows a contribution lands on, borrowed, appended to `out`: a pair's
 /// contribution lands on its pair row and on the participant totals of both
-/// participants ([`participant_total`]), any other on one to three rows.
+/// participants ([`participant_total`]), a pair's confusion cell also on
+/// the project's ([`project_confusion`]), any other on one to three rows.
 pub fn targets_ref<'a>(
     project: &'a str,
     contribution: &'a Contribution<'_>,
@@ -838,16 +870,31 @@ pub fn targets_ref<'a>(
             c,
             k,
             ..
-        } => out.push(AggKeyRef::Cell {
-            project,
-            dimension,
-            kind: *kind,
-            m: *m,
-            a,
-            b,
-            c,
-            k,
-        }),
+        } => {
+            out.push(AggKeyRef::Cell {
+                project,
+                dimension,
+                kind: *kind,
+                m: *m,
+                a,
+                b,
+                c,
+                k,
+            });
+            if *kind == CellKind::Confusion {
+                let (kind, scope, c, k) = project_confusion(a, b, c, k);
+                out.push(AggKeyRef::Cell {
+                    project,
+                    dimension,
+                    kind,
+                    m: 0,
+                    a: scope,
+                    b: "",
+                    c,
+                    k,
+                });
+            }
+        }
         Contribution::Status { .. } => out.push(AggKeyRef::ProjectTotals { project }),
     }
 }

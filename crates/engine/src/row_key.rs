@@ -5,7 +5,9 @@
 
 #[cfg(doc)]
 use labelpulse_core::aggregate::targets_ref;
-use labelpulse_core::aggregate::{AggKey, AggKeyRef, AggRow, CellKind, PARTICIPANT_TOTALS};
+use labelpulse_core::aggregate::{
+    project_confusion, AggKey, AggKeyRef, AggRow, CellKind, PARTICIPANT_TOTALS,
+};
 use labelpulse_core::contribution::{Contribution, Counter};
 use labelpulse_core::participant::{AgreementScope, ParticipantKind};
 use labelpulse_core::time::Hour;
@@ -236,16 +238,32 @@ impl RowKey {
                 c,
                 k,
                 ..
-            } => out.push(RowKey::Cell {
-                project,
-                dimension: sym(dimension),
-                kind: *kind,
-                m: *m,
-                a: sym(a),
-                b: sym(b),
-                c: sym(c),
-                k: sym(k),
-            }),
+            } => {
+                let dimension = sym(dimension);
+                out.push(RowKey::Cell {
+                    project,
+                    dimension,
+                    kind: *kind,
+                    m: *m,
+                    a: sym(a),
+                    b: sym(b),
+                    c: sym(c),
+                    k: sym(k),
+                });
+                if *kind == CellKind::Confusion {
+                    let (kind, scope, c, k) = project_confusion(a, b, c, k);
+                    out.push(RowKey::Cell {
+                        project,
+                        dimension,
+                        kind,
+                        m: 0,
+                        a: sym(scope),
+                        b: sym(""),
+                        c: sym(c),
+                        k: sym(k),
+                    });
+                }
+            }
             Contribution::Status { .. } => out.push(RowKey::ProjectTotals { project }),
         }
     }

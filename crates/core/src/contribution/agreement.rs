@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::detection::TaskDetection;
 use super::{Contribution, OVERALL};
-use crate::aggregate::{confusion_scope, CellKind};
+use crate::aggregate::CellKind;
 use crate::agreement::{
     dimension_used, evaluate_pair_prepared, fingerprint, scored_dimensions, DetectionCounts, Owner,
     PairEvaluation, PairMemo, ScoredDimension,
@@ -657,7 +657,9 @@ fn number_category(number: f64) -> Cow<'static, str> {
 
 /// The statistics cells of one categorical dimension: the annotators'
 /// values as one unit (coincidences), and a confusion cell per pair of
-/// participants that both have a value (but the pairs `skip` names).
+/// participants that both have a value (but the pairs `skip` names), which
+/// also counts in the project's confusion of its scope
+/// ([`crate::aggregate::project_confusion`]: the cell lands on both rows).
 fn statistics_cells<'a>(
     dimension: &ScoredDimension<'a>,
     people: &[Participant<'a>],
@@ -711,18 +713,6 @@ fn statistics_cells<'a>(
             amount,
         });
     }
-    let project_cell = |kind: CellKind, scope: &'static str, c: &Cow<'a, str>, k: &Cow<'a, str>| {
-        Contribution::Cell {
-            dimension: Cow::Borrowed(dimension.name),
-            kind,
-            m: 0,
-            a: Cow::Borrowed(scope),
-            b: Cow::Borrowed(""),
-            c: c.clone(),
-            k: k.clone(),
-            amount: 1,
-        }
-    };
     for (pair, &(i, j)) in pairs.iter().enumerate() {
         if skip(pair) {
             continue;
@@ -740,25 +730,6 @@ fn statistics_cells<'a>(
             k: k.clone(),
             amount: 1,
         });
-        let (first, second) = (people[i].kind, people[j].kind);
-        let scope = |kind: ParticipantKind| match kind {
-            ParticipantKind::Member => confusion_scope::ANNOTATORS,
-            _ => confusion_scope::MODELS,
-        };
-        if second == ParticipantKind::GroundTruth {
-            // Canonical order puts the ground truth last: rows are its category.
-            out.push(project_cell(CellKind::TruthConfusion, scope(first), k, c));
-            continue;
-        }
-        // Symmetric: one cell per pair, categories in order.
-        let both_members = first == ParticipantKind::Member && second == ParticipantKind::Member;
-        let pair_scope = if both_members {
-            confusion_scope::ANNOTATORS
-        } else {
-            confusion_scope::MODELS
-        };
-        let (x, y) = if c <= k { (c, k) } else { (k, c) };
-        out.push(project_cell(CellKind::PairsConfusion, pair_scope, x, y));
     }
 }
 
