@@ -522,6 +522,13 @@ mod tests {
                 b: B("n"),
                 score: 1,
             },
+            // The participant totals of a model and of the ground truth.
+            Contribution::Pair {
+                dimension: B("d"),
+                a: B("model:v1"),
+                b: B("ground_truth"),
+                score: 3,
+            },
             Contribution::TaskAgreement {
                 dimension: B("d"),
                 scope: AgreementScope::DEFAULT,
@@ -539,10 +546,28 @@ mod tests {
                 k: B("y"),
                 amount: 2,
             },
+            // The project confusion of each scope, and against the ground truth.
+            confusion("m", "n"),
+            confusion("m", "model:v1"),
+            confusion("model:v1", "ground_truth"),
             Contribution::Status {
                 status: TaskStatus::Done,
             },
         ]
+    }
+
+    fn confusion(a: &'static str, b: &'static str) -> Contribution<'static> {
+        use std::borrow::Cow::Borrowed as B;
+        Contribution::Cell {
+            dimension: B("d"),
+            kind: CellKind::Confusion,
+            m: 0,
+            a: B(a),
+            b: B(b),
+            c: B("y"),
+            k: B("x"),
+            amount: 1,
+        }
     }
 
     #[test]
