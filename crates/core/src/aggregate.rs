@@ -748,22 +748,23 @@ pub fn project_confusion<'s>(
     c: &'s str,
     k: &'s str,
 ) -> (CellKind, &'static str, &'s str, &'s str) {
-    let scope = |kind: ParticipantKind| match kind {
-        ParticipantKind::Member => confusion_scope::ANNOTATORS,
-        _ => confusion_scope::MODELS,
-    };
     let (first, second) = (ParticipantKind::of(a), ParticipantKind::of(b));
+    let annotators = |kind: ParticipantKind| kind == ParticipantKind::Member;
     if second == ParticipantKind::GroundTruth {
-        return (CellKind::TruthConfusion, scope(first), k, c);
+        let scope = if annotators(first) {
+            confusion_scope::ANNOTATORS
+        } else {
+            confusion_scope::MODELS
+        };
+        return (CellKind::TruthConfusion, scope, k, c);
     }
-    let both_members = first == ParticipantKind::Member && second == ParticipantKind::Member;
-    let scope = if both_members {
+    let pair_scope = if annotators(first) && annotators(second) {
         confusion_scope::ANNOTATORS
     } else {
         confusion_scope::MODELS
     };
     let (x, y) = if c <= k { (c, k) } else { (k, c) };
-    (CellKind::PairsConfusion, scope, x, y)
+    (CellKind::PairsConfusion, pair_scope, x, y)
 }
 
 /// The rows a contribution lands on, borrowed, appended to `out`: a pair's
