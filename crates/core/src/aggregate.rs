@@ -749,16 +749,16 @@ pub fn project_confusion<'s>(
     k: &'s str,
 ) -> (CellKind, &'static str, &'s str, &'s str) {
     let (first, second) = (ParticipantKind::of(a), ParticipantKind::of(b));
-    let annotators = |kind: ParticipantKind| kind == ParticipantKind::Member;
+    let is_member = |kind: ParticipantKind| kind == ParticipantKind::Member;
     if second == ParticipantKind::GroundTruth {
-        let scope = if annotators(first) {
+        let scope = if is_member(first) {
             confusion_scope::ANNOTATORS
         } else {
             confusion_scope::MODELS
         };
         return (CellKind::TruthConfusion, scope, k, c);
     }
-    let pair_scope = if annotators(first) && annotators(second) {
+    let pair_scope = if is_member(first) && is_member(second) {
         confusion_scope::ANNOTATORS
     } else {
         confusion_scope::MODELS
