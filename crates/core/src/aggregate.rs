@@ -915,7 +915,10 @@ impl AggRow {
     }
 
     /// Adds (`sign` = 1) or removes (`sign` = -1) a contribution.
-    /// A contribution that does not fit the row kind is ignored.
+    /// A contribution that does not fit the row kind is ignored. A pair's
+    /// share of a participant-totals cell is not added here: only the
+    /// cell's key knows its kind, so the caller adds what
+    /// [`participant_total`] says (the engine's `rows::add_at`).
     pub fn apply(&mut self, contribution: &Contribution<'_>, sign: i64) {
         match (self, contribution) {
             (

@@ -420,7 +420,9 @@ fn estimated_len(task: &TaskState, config: &ProjectConfig) -> usize {
     let pairs = participants * (participants - 1) / 2;
     let dimensions = config.controls.len() + 1;
     let base = 8 * task.annotations.len() + 4 * task.reviews.len() + 4 * task.predictions.len() + 2;
-    base + dimensions * (4 * pairs + 2 * participants + 6)
+    // Per dimension and pair: its pair row, confusion and detection cells;
+    // per dimension: task agreements and single-value cells.
+    base + dimensions * (3 * pairs + 6)
 }
 
 /// The contributions of a task before and after one change under one
