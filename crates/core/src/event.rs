@@ -1,8 +1,8 @@
 //! The event contract (`schemas/events/v1`) as Rust types.
 //!
-//! Decoding is two steps: [`crate::decode`] parses the bytes into a flat,
+//! Decoding is two steps: [`crate::decode()`] parses the bytes into a flat,
 //! borrowed wire struct (fast, no `serde_json::Value`), then validation turns
-//! it into a typed [`Event`] or a [`crate::ValidationError`] naming the field.
+//! it into a typed [`Event`] or a [`crate::DecodeError`] naming the field.
 //! Ids borrow from the input where the JSON string has no escapes.
 
 use std::borrow::Cow;
