@@ -45,7 +45,10 @@ pub mod names {
     pub const COMMITS: &str = "labelpulse_ingestor_commits_total";
     /// Offset commits that failed (retried with the next flush).
     pub const COMMIT_FAILURES: &str = "labelpulse_ingestor_commit_failures_total";
-    /// Last committed offset (the next offset to read), by `partition`.
+    /// Last committed offset (the next offset to read), by `partition`:
+    /// set by each commit and, when a rebalance assigns a partition, from
+    /// the group's committed offset (so a partition with no new traffic
+    /// still has it on its new owner); removed when it is revoked.
     pub const COMMITTED_OFFSET: &str = "labelpulse_ingestor_committed_offset";
     /// Consumer lag in messages from librdkafka statistics, by `partition`.
     pub const CONSUMER_LAG: &str = "labelpulse_ingestor_consumer_lag_messages";
@@ -247,6 +250,26 @@ impl IngestMetrics {
     /// Dead letters acknowledged with `reason`.
     pub fn dead_lettered(&self, reason: &str) -> u64 {
         self.dead_letters.with_label_values(&[reason]).get()
+    }
+
+    /// The committed-offset gauge, by partition: the partitions this
+    /// ingestor owns and their last committed offset (the next to read).
+    pub fn committed_offsets(&self) -> std::collections::BTreeMap<i32, i64> {
+        use prometheus::core::Collector;
+        let mut offsets = std::collections::BTreeMap::new();
+        for family in self.committed_offset.collect() {
+            for metric in family.get_metric() {
+                let partition = metric
+                    .get_label()
+                    .iter()
+                    .find(|label| label.name() == "partition")
+                    .and_then(|label| label.value().parse().ok());
+                if let Some(partition) = partition {
+                    offsets.insert(partition, metric.get_gauge().get_value() as i64);
+                }
+            }
+        }
+        offsets
     }
 
     /// A copy of the counters.

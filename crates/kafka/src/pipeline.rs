@@ -39,6 +39,9 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Longest wait in one `poll` while a flush is being written, so its
 /// offsets are committed soon after it is durable.
 const POLL_WRITING: Duration = Duration::from_millis(5);
+/// Longest wait for the group's committed offsets of newly assigned
+/// partitions (see [`Pipeline::on_assign`]).
+const COMMITTED_LOOKUP: Duration = Duration::from_secs(2);
 /// Pause before retrying a failed commit when no flush comes first.
 const COMMIT_RETRY: Duration = Duration::from_secs(1);
 /// Longest wait in one `poll`, so stop requests and retries are timely.
@@ -684,8 +687,9 @@ impl<S: Store> Pipeline<S> {
 
     /// Partitions were assigned: nothing is preloaded (state loads lazily)
     /// but their durable positions and flush marks, which another owner
-    /// may have moved on (see `Engine::reload_partitions`); while paused,
-    /// the new partitions are paused too.
+    /// may have moved on (see `Engine::reload_partitions`); their
+    /// committed-offset gauges start at the group's committed offsets;
+    /// while paused, the new partitions are paused too.
     pub(crate) fn on_assign<C: ConsumerContext, K: Consumer<C>>(
         &mut self,
         consumer: &K,
@@ -703,6 +707,8 @@ impl<S: Store> Pipeline<S> {
                 self.discard_engine();
             }
         }
+        // Before the assignment is published: whoever sees it sees the gauges.
+        self.report_group_offsets(consumer, partitions);
         self.assignment.extend(partitions.iter().copied());
         lock(&self.progress)
             .assigned
@@ -712,6 +718,33 @@ impl<S: Store> Pipeline<S> {
             if let Err(error) = consumer.pause(&list) {
                 warn!(%error, "pausing newly assigned partitions failed");
             }
+        }
+    }
+
+    /// Sets the committed-offset gauge of newly assigned `partitions` from
+    /// the group's committed offsets (one request to the group
+    /// coordinator, at most [`COMMITTED_LOOKUP`]): until this ingestor
+    /// commits a partition itself, the gauge shows where the group stands,
+    /// and a partition with no new messages keeps showing it. A failed
+    /// lookup only leaves the gauges unset until the next commit.
+    fn report_group_offsets<C: ConsumerContext, K: Consumer<C>>(
+        &self,
+        consumer: &K,
+        partitions: &[i32],
+    ) {
+        let list = partition_list(&self.topic, partitions.iter().copied());
+        match consumer.committed_offsets(list, COMMITTED_LOOKUP) {
+            Ok(committed) => {
+                for element in committed.elements() {
+                    if let Offset::Offset(next) = element.offset() {
+                        self.metrics
+                            .committed_offset
+                            .with_label_values(&[&element.partition().to_string()])
+                            .set(next);
+                    }
+                }
+            }
+            Err(error) => warn!(%error, "reading the group's committed offsets failed"),
         }
     }
 

@@ -530,6 +530,73 @@ fn two_ingestors(strategy: Option<&str>) {
     );
 }
 
+/// A partition moved to a new owner while no message arrives shows its
+/// committed offset there at once: the first ingestor reads and commits
+/// every message, the second joins (the partitions are split between
+/// them) and, with nothing new to read, commits nothing itself; its
+/// committed-offset gauge still holds the group's offset for each of its
+/// partitions.
+#[test]
+fn a_new_owner_reports_the_group_offsets_of_idle_partitions() {
+    let (topic, dlq, group) = (fresh("events"), fresh("dlq"), fresh("group"));
+    let _topic = create_topic(&topic, PARTITIONS);
+    let _dlq = create_topic(&dlq, 1);
+    let config = config(&topic, &dlq, &group);
+    let events = sim_events(4_000, 29);
+    let deliveries = produce(&config, &events);
+    let ends = ends(&deliveries, &[]);
+    let store = shared_store_with_marks();
+    let first = Ingestor::new(
+        config.clone(),
+        store.clone(),
+        EngineSettings::default(),
+        IngestMetrics::unregistered(),
+    )
+    .expect("ingestor")
+    .spawn()
+    .expect("spawn");
+    wait_committed(&group, &topic, PARTITIONS, &ends, Duration::from_secs(60));
+    let second = Ingestor::new(
+        config,
+        store,
+        EngineSettings::default(),
+        IngestMetrics::unregistered(),
+    )
+    .expect("ingestor")
+    .spawn()
+    .expect("spawn");
+    wait_until(Duration::from_secs(60), "both own partitions", || {
+        let (a, b) = (first.progress().assigned, second.progress().assigned);
+        !a.is_empty() && !b.is_empty() && a.len() + b.len() == PARTITIONS as usize
+    });
+    let owned = second.progress().assigned;
+    let reported = second.metrics().committed_offsets();
+    let committed = group_committed(&group, &topic, PARTITIONS);
+    assert!(
+        second.progress().committed.is_empty(),
+        "the second had nothing to commit itself"
+    );
+    for partition in &owned {
+        assert_eq!(
+            reported.get(partition),
+            committed.get(partition),
+            "partition {partition}: the new owner's gauge shows the group's offset"
+        );
+    }
+    assert_eq!(
+        reported.keys().collect::<Vec<_>>(),
+        owned.iter().collect::<Vec<_>>(),
+        "a gauge for each partition the second owns, and only those"
+    );
+    let first_offsets = first.metrics().committed_offsets();
+    assert!(
+        first_offsets.keys().all(|p| !owned.contains(p)),
+        "the first no longer reports the partitions it lost: {first_offsets:?}"
+    );
+    second.shutdown().expect("second shutdown");
+    first.shutdown().expect("first shutdown");
+}
+
 /// While live, buffered messages reach the engine before their flush is
 /// due (`apply_ahead_events`): with a 10 s flush interval, events are
 /// applied within 3 s of being produced, and no flush has run yet. A store whose reads fail during such an early
