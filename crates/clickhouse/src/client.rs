@@ -3,7 +3,8 @@
 //!
 //! Facts behind it (DESIGN.md §6, measured on 18.16.1): schema validation
 //! must be off (it asks for a setting 18.16 does not know, and
-//! `RowBinaryWithNamesAndTypes`); inserts may use LZ4; reads must not ask for
+//! `RowBinaryWithNamesAndTypes`); inserts may use LZ4 (by default to a
+//! remote server only: [`InsertCompression`]); reads must not ask for
 //! compression (18.16 answers `?compress=1` with an empty body, which the
 //! client reads as zero rows); the database goes in `.with_database(..)`,
 //! never in a `db.table` name.
@@ -45,6 +46,8 @@ pub struct ClickHouseConfig {
     pub initial_backoff: Duration,
     /// Largest backoff.
     pub max_backoff: Duration,
+    /// How a flush's inserts are compressed on the wire.
+    pub compression: InsertCompression,
     /// Extra settings sent with every INSERT, e.g. `insert_distributed_sync`
     /// = `1` for the cluster layout (so a flush's inserts land in order).
     pub insert_settings: Vec<(String, String)>,
@@ -64,9 +67,69 @@ impl Default for ClickHouseConfig {
             read_retry_budget: Duration::from_secs(2),
             initial_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(5),
+            compression: InsertCompression::Auto,
             insert_settings: Vec::new(),
         }
     }
+}
+
+/// How a flush's inserts travel to the server: LZ4-compressed blocks or
+/// plain RowBinary. Compression saves bandwidth to a remote server; to one
+/// on the same host it only costs CPU on both sides (measured in
+/// PERFORMANCE.md, "Inserts without compression to a server on the same
+/// host").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InsertCompression {
+    /// LZ4, unless the URL's host is a loopback address or `localhost`.
+    #[default]
+    Auto,
+    /// Always LZ4.
+    Lz4,
+    /// Never.
+    None,
+}
+
+impl InsertCompression {
+    /// The compression of inserts to the server at `url`.
+    pub fn for_url(self, url: &str) -> Compression {
+        match self {
+            InsertCompression::Lz4 => Compression::Lz4,
+            InsertCompression::None => Compression::None,
+            InsertCompression::Auto if is_loopback(url) => Compression::None,
+            InsertCompression::Auto => Compression::Lz4,
+        }
+    }
+}
+
+impl std::str::FromStr for InsertCompression {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(InsertCompression::Auto),
+            "lz4" => Ok(InsertCompression::Lz4),
+            "none" => Ok(InsertCompression::None),
+            other => Err(format!("unknown compression `{other}` (auto, lz4 or none)")),
+        }
+    }
+}
+
+/// Whether `url` names this host: `localhost` or a loopback address
+/// (`127.0.0.0/8`, `::1`). An unparsable URL is not (the connection will
+/// say what is wrong with it).
+fn is_loopback(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl ClickHouseConfig {
@@ -217,7 +280,7 @@ pub async fn connect(config: &ClickHouseConfig) -> Result<ClickHouse, ClickHouse
     let mut write = base
         .clone()
         .with_database(&config.database)
-        .with_compression(Compression::Lz4);
+        .with_compression(config.compression.for_url(&config.url));
     for (name, value) in &config.insert_settings {
         write = write.with_setting(name, value);
     }
@@ -233,6 +296,51 @@ pub async fn connect(config: &ClickHouseConfig) -> Result<ClickHouse, ClickHouse
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn automatic_compression_is_off_for_this_host_only() {
+        let auto = InsertCompression::Auto;
+        for local in [
+            "http://127.0.0.1:8123",
+            "http://127.0.0.2:8123/",
+            "http://localhost:8123",
+            "http://LOCALHOST",
+            "http://[::1]:8123",
+        ] {
+            assert!(
+                matches!(auto.for_url(local), Compression::None),
+                "{local} is this host"
+            );
+        }
+        for remote in [
+            "http://10.0.0.5:8123",
+            "https://clickhouse.example.com:8443",
+            "http://[2001:db8::1]:8123",
+            "http://localhost.example.com",
+            "not a url",
+        ] {
+            assert!(
+                matches!(auto.for_url(remote), Compression::Lz4),
+                "{remote} is not this host"
+            );
+        }
+        assert!(matches!(
+            InsertCompression::Lz4.for_url("http://127.0.0.1:8123"),
+            Compression::Lz4
+        ));
+        assert!(matches!(
+            InsertCompression::None.for_url("http://10.0.0.5:8123"),
+            Compression::None
+        ));
+    }
+
+    #[test]
+    fn compression_names_parse() {
+        assert_eq!("auto".parse(), Ok(InsertCompression::Auto));
+        assert_eq!("lz4".parse(), Ok(InsertCompression::Lz4));
+        assert_eq!("none".parse(), Ok(InsertCompression::None));
+        assert!("zstd".parse::<InsertCompression>().is_err());
+    }
 
     #[test]
     fn versions_parse_and_compare() {

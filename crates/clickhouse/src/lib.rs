@@ -47,7 +47,7 @@ pub mod store;
 pub mod tables;
 pub mod write;
 
-pub use client::{connect, ClickHouse, ClickHouseConfig, ServerVersion};
+pub use client::{connect, ClickHouse, ClickHouseConfig, InsertCompression, ServerVersion};
 pub use codec::CodecError;
 pub use error::{AttemptError, ClickHouseError};
 pub use migrate::{migrate, MigrationReport, MIGRATIONS};

@@ -1,7 +1,8 @@
 //! Writing a [`Flush`]: every row encoded first (a row the store cannot
 //! encode fails the flush before anything is sent), then one `INSERT ...
-//! FORMAT RowBinary` (LZ4) per table, in the phases of the engine's write
-//! order.
+//! FORMAT RowBinary` per table (LZ4-compressed unless the server is on
+//! this host, see [`crate::InsertCompression`]), in the phases of the
+//! engine's write order.
 //!
 //! The order is the exactly-once proof of `labelpulse_engine::store`
 //! ([`WRITE_PHASES`]), a partial order: first the flush's mark (the

@@ -10,7 +10,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::TestDb;
-use labelpulse_clickhouse::ClickHouseStore;
+use labelpulse_clickhouse::{ClickHouseStore, InsertCompression};
 use labelpulse_engine::memory::MemoryContents;
 use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 
@@ -93,6 +93,9 @@ fn check(db: &TestDb, expected: &MemoryContents) {
         .block_on(common::stream::assert_reads_match(&reader, &held));
 }
 
+/// With inserts LZ4-compressed, as to a remote server (forced: the test
+/// server is on this host, where they go plain by default, as in the next
+/// test).
 #[test]
 fn simulator_stream_equals_memory() {
     let events: Vec<Vec<u8>> =
@@ -108,7 +111,7 @@ fn simulator_stream_equals_memory() {
         .collect();
     assert_eq!(kinds.len(), 8, "every AggKey kind present");
 
-    let db = TestDb::new("equivalence");
+    let db = TestDb::with_compression("equivalence", InsertCompression::Lz4);
     let (restarts, evictions) = clickhouse_run(
         &db,
         &events,

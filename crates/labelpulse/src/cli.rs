@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use labelpulse_clickhouse::InsertCompression;
 
 /// LabelPulse: real-time analytics for data-labeling teams.
 #[derive(Debug, Parser)]
@@ -133,6 +134,16 @@ pub struct PipelineArgs {
         hide_env_values = true
     )]
     pub clickhouse_password: Option<String>,
+
+    /// Compression of the ingestor's inserts: `auto` (LZ4, except to a
+    /// server on this host: localhost or a loopback address, where it only
+    /// costs CPU), `lz4` or `none`.
+    #[arg(
+        long,
+        env = "LABELPULSE_CLICKHOUSE_COMPRESSION",
+        value_name = "auto|lz4|none"
+    )]
+    pub clickhouse_compression: Option<InsertCompression>,
 
     /// Kafka bootstrap servers (`host:port,...`).
     #[arg(long, env = "LABELPULSE_KAFKA_BROKERS", value_name = "BROKERS")]

@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::cli::{DemoArgs, PipelineArgs, ServerArgs};
-use labelpulse_clickhouse::ClickHouseConfig;
+use labelpulse_clickhouse::{ClickHouseConfig, InsertCompression};
 use labelpulse_kafka::KafkaConfig;
 
 /// The TOML file. Every key is optional.
@@ -50,6 +50,9 @@ pub struct ClickHouseFileConfig {
     pub user: Option<String>,
     /// Password.
     pub password: Option<String>,
+    /// Insert compression: `auto` (LZ4 unless the server is on this
+    /// host), `lz4` or `none`.
+    pub compression: Option<InsertCompression>,
 }
 
 /// The `[demo]` table.
@@ -197,6 +200,10 @@ impl PipelineConfig {
                 .clone()
                 .or_else(|| file.clickhouse.password.clone())
                 .unwrap_or(defaults.password.clone()),
+            compression: args
+                .clickhouse_compression
+                .or(file.clickhouse.compression)
+                .unwrap_or(defaults.compression),
             ..defaults
         };
         let mut kafka = file.kafka.clone().unwrap_or_default();
@@ -272,6 +279,28 @@ mod tests {
             Some("SASL_SSL")
         );
         assert!(resolved.migrate);
+    }
+
+    #[test]
+    fn insert_compression_comes_from_the_flag_the_file_or_auto() {
+        let file: FileConfig = toml::from_str("[clickhouse]\ncompression = \"lz4\"\n").unwrap();
+        let resolve = |args: &PipelineArgs, file: &FileConfig| {
+            PipelineConfig::resolve(args, file).clickhouse.compression
+        };
+        assert_eq!(
+            resolve(&PipelineArgs::default(), &file),
+            InsertCompression::Lz4
+        );
+        let args = PipelineArgs {
+            clickhouse_compression: Some(InsertCompression::None),
+            ..PipelineArgs::default()
+        };
+        assert_eq!(resolve(&args, &file), InsertCompression::None);
+        assert_eq!(
+            resolve(&PipelineArgs::default(), &FileConfig::default()),
+            InsertCompression::Auto
+        );
+        assert!(toml::from_str::<FileConfig>("[clickhouse]\ncompression = \"zstd\"\n").is_err());
     }
 
     #[test]

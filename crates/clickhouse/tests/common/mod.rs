@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clickhouse::sql::Identifier;
 use labelpulse_clickhouse::{
-    connect, ClickHouse, ClickHouseConfig, ClickHouseReader, ClickHouseStore,
+    connect, ClickHouse, ClickHouseConfig, ClickHouseReader, ClickHouseStore, InsertCompression,
 };
 use tokio::runtime::Runtime;
 
@@ -85,7 +85,14 @@ pub struct TestDb {
 impl TestDb {
     /// A fresh, migrated database.
     pub fn new(tag: &str) -> Self {
-        let db = Self::unmigrated(tag);
+        Self::with_compression(tag, InsertCompression::default())
+    }
+
+    /// A fresh, migrated database whose store compresses its inserts as
+    /// `compression` says (by default the test server, on this host, gets
+    /// them plain).
+    pub fn with_compression(tag: &str, compression: InsertCompression) -> Self {
+        let db = Self::unmigrated_with(tag, compression);
         db.runtime
             .block_on(db.ch.migrate())
             .expect("migrations apply");
@@ -94,6 +101,10 @@ impl TestDb {
 
     /// A fresh database name, not created yet.
     pub fn unmigrated(tag: &str) -> Self {
+        Self::unmigrated_with(tag, InsertCompression::default())
+    }
+
+    fn unmigrated_with(tag: &str, compression: InsertCompression) -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "lp_test_{tag}_{}_{}",
@@ -101,8 +112,12 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let runtime = runtime();
+        let config = ClickHouseConfig {
+            compression,
+            ..config(&name)
+        };
         let ch = runtime
-            .block_on(connect(&config(&name)))
+            .block_on(connect(&config))
             .expect("the test server answers");
         let db = TestDb { runtime, ch, name };
         db.drop_database();
