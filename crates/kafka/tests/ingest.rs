@@ -8,7 +8,8 @@ use std::time::Duration;
 use common::*;
 use labelpulse_engine::memory::MemoryStore;
 use labelpulse_engine::EngineSettings;
-use labelpulse_kafka::{IngestMetrics, Ingestor, IngestorOptions};
+use labelpulse_engine::Store;
+use labelpulse_kafka::{IngestMetrics, Ingestor, IngestorHandle, IngestorOptions, KafkaConfig};
 
 const PARTITIONS: i32 = 8;
 
@@ -362,15 +363,7 @@ fn store_outage_pauses_then_resumes() {
         inner: MemoryStore::default(),
         down: down.clone(),
     };
-    let handle = Ingestor::new(
-        config.clone(),
-        store,
-        EngineSettings::default(),
-        IngestMetrics::unregistered(),
-    )
-    .expect("ingestor")
-    .spawn()
-    .expect("spawn");
+    let handle = group_member(&config, store);
     let half = ends(&deliveries, &[]);
     wait_committed(&group, &topic, PARTITIONS, &half, Duration::from_secs(120));
 
@@ -450,15 +443,7 @@ fn two_ingestors(strategy: Option<&str>) {
         move || produced.load(std::sync::atomic::Ordering::SeqCst) >= n
     };
     let store = shared_store_with_marks();
-    let first = Ingestor::new(
-        config.clone(),
-        store.clone(),
-        EngineSettings::default(),
-        IngestMetrics::unregistered(),
-    )
-    .expect("ingestor")
-    .spawn()
-    .expect("spawn");
+    let first = group_member(&config, store.clone());
     wait_until(
         Duration::from_secs(60),
         "a quarter produced",
@@ -469,19 +454,8 @@ fn two_ingestors(strategy: Option<&str>) {
         "the first ingestor committed",
         || first.progress().committed.len() == PARTITIONS as usize,
     );
-    let second = Ingestor::new(
-        config,
-        store.clone(),
-        EngineSettings::default(),
-        IngestMetrics::unregistered(),
-    )
-    .expect("ingestor")
-    .spawn()
-    .expect("spawn");
-    wait_until(Duration::from_secs(60), "both own partitions", || {
-        let (a, b) = (first.progress().assigned, second.progress().assigned);
-        !a.is_empty() && !b.is_empty() && a.len() + b.len() == PARTITIONS as usize
-    });
+    let second = group_member(&config, store.clone());
+    wait_sharing(&first, &second);
     let shared_at = (first.progress().assigned, second.progress().assigned);
     wait_until(Duration::from_secs(60), "both committed", || {
         !second.progress().committed.is_empty() && !first.progress().committed.is_empty()
@@ -546,29 +520,10 @@ fn a_new_owner_reports_the_group_offsets_of_idle_partitions() {
     let deliveries = produce(&config, &events);
     let ends = ends(&deliveries, &[]);
     let store = shared_store_with_marks();
-    let first = Ingestor::new(
-        config.clone(),
-        store.clone(),
-        EngineSettings::default(),
-        IngestMetrics::unregistered(),
-    )
-    .expect("ingestor")
-    .spawn()
-    .expect("spawn");
+    let first = group_member(&config, store.clone());
     wait_committed(&group, &topic, PARTITIONS, &ends, Duration::from_secs(60));
-    let second = Ingestor::new(
-        config,
-        store,
-        EngineSettings::default(),
-        IngestMetrics::unregistered(),
-    )
-    .expect("ingestor")
-    .spawn()
-    .expect("spawn");
-    wait_until(Duration::from_secs(60), "both own partitions", || {
-        let (a, b) = (first.progress().assigned, second.progress().assigned);
-        !a.is_empty() && !b.is_empty() && a.len() + b.len() == PARTITIONS as usize
-    });
+    let second = group_member(&config, store.clone());
+    wait_sharing(&first, &second);
     let owned = second.progress().assigned;
     let reported = second.metrics().committed_offsets();
     let committed = group_committed(&group, &topic, PARTITIONS);
@@ -621,15 +576,7 @@ fn live_messages_are_applied_ahead_of_the_flush() {
         inner: MemoryStore::default(),
         down: down.clone(),
     };
-    let handle = Ingestor::new(
-        config.clone(),
-        store,
-        EngineSettings::default(),
-        IngestMetrics::unregistered(),
-    )
-    .expect("ingestor")
-    .spawn()
-    .expect("spawn");
+    let handle = group_member(&config, store);
     wait_until(Duration::from_secs(60), "partitions assigned", || {
         handle.progress().assigned.len() == PARTITIONS as usize
     });
@@ -653,4 +600,25 @@ fn live_messages_are_applied_ahead_of_the_flush() {
     assert!(exit.drained);
     let expected = reference(&placed(&events, &deliveries));
     assert_same(&exit.store.inner.contents, &expected);
+}
+
+/// A group member over `store`, with metrics of its own.
+fn group_member<S: Store + Send + 'static>(config: &KafkaConfig, store: S) -> IngestorHandle<S> {
+    Ingestor::new(
+        config.clone(),
+        store,
+        EngineSettings::default(),
+        IngestMetrics::unregistered(),
+    )
+    .expect("ingestor")
+    .spawn()
+    .expect("spawn")
+}
+
+/// Waits until the two members split the partitions between them.
+fn wait_sharing<S: Store + Send + 'static>(first: &IngestorHandle<S>, second: &IngestorHandle<S>) {
+    wait_until(Duration::from_secs(60), "both own partitions", || {
+        let (a, b) = (first.progress().assigned, second.progress().assigned);
+        !a.is_empty() && !b.is_empty() && a.len() + b.len() == PARTITIONS as usize
+    });
 }
