@@ -1,7 +1,14 @@
-//! ClickHouse goes away for 20 seconds while the ingestor consumes: the
-//! ingestor backs off (pauses its partitions, keeps the data), catches up
-//! when ClickHouse is back, and the dashboards equal the embedded run.
-//! Its own test binary, because it stops the shared local ClickHouse.
+//! A service goes away for 20 seconds while the ingestor consumes, and the
+//! dashboards afterwards equal the embedded run:
+//!
+//! - ClickHouse: the ingestor backs off (pauses its partitions, keeps the
+//!   data) and catches up when ClickHouse is back;
+//! - Kafka: the ingestor's consumer and its commits wait for the broker
+//!   (librdkafka reconnects; a failed commit is retried), and consuming
+//!   resumes from where it was.
+//!
+//! Its own test binary, because it stops the shared local services; its
+//! tests take turns ([`OUTAGE`]).
 
 mod common;
 
@@ -9,28 +16,45 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    assert_same, converge, create_topic, embedded_reference, free_port, ready, root, run, services,
-    Process,
+    assert_same, converge, create_topic, durable_messages, embedded_reference, free_port, ready,
+    root, run, services, Process,
 };
 
-fn clickhouse(action: &str) {
+/// One outage at a time: each test stops a service the other needs.
+static OUTAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// `deploy/local/services ACTION SERVICE`.
+fn services_do(action: &str, service: &str) {
     let status = Command::new("bash")
         .arg(root().join("deploy/local/services"))
-        .args([action, "clickhouse"])
+        .args([action, service])
         .status()
         .expect("deploy/local/services");
-    assert!(status.success(), "services {action} clickhouse failed");
+    assert!(status.success(), "services {action} {service} failed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twenty_second_clickhouse_outage_loses_and_doubles_nothing() {
+    outage("clickhouse", "41").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twenty_second_kafka_outage_loses_and_doubles_nothing() {
+    outage("kafka", "43").await;
+}
+
+/// Pre-loads a seeded stream, starts the ingestor, stops `service` for
+/// 20 s three seconds later, starts it again, and compares the query
+/// service's answers with the embedded run of the same stream.
+async fn outage(service: &str, seed: &str) {
+    let _turn = OUTAGE.lock().await;
     services();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (seed, events) = ("41", "120000");
+    let events = "120000";
 
     let expected = embedded_reference(&client, dir.path(), seed, events).await;
 
@@ -42,9 +66,9 @@ async fn a_twenty_second_clickhouse_outage_loses_and_doubles_nothing() {
             .unwrap()
             .as_millis()
     );
-    let topic = format!("e2e.outage.{tag}");
-    let group = format!("e2e-outage-{tag}");
-    let database = format!("lp_outage_{tag}");
+    let topic = format!("e2e.outage.{service}.{tag}");
+    let group = format!("e2e-outage-{service}-{tag}");
+    let database = format!("lp_outage_{service}_{tag}");
     create_topic(&topic, 8);
     run(&[
         "simulate",
@@ -71,14 +95,25 @@ async fn a_twenty_second_clickhouse_outage_loses_and_doubles_nothing() {
         database.as_str(),
     ];
     let mut ingest = Process::start("ingest", &args, &dir.path().join("ingest.log"));
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    clickhouse("down");
+    let total: u64 = events.parse().unwrap();
+    let mut durable = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while durable.is_none_or(|n| n == 0) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        durable = durable_messages(&client, &database).await;
+    }
+    let durable = durable.unwrap_or(0);
+    assert!(
+        durable > 0 && durable < total,
+        "the outage must start mid-stream: {durable} of {total} messages durable"
+    );
+    services_do("down", service);
     tokio::time::sleep(Duration::from_secs(20)).await;
     if let Ok(Some(status)) = ingest.child.try_wait() {
-        clickhouse("up");
-        panic!("the ingestor exited during the outage: {status}");
+        services_do("up", service);
+        panic!("the ingestor exited during the {service} outage: {status}");
     }
-    clickhouse("up");
+    services_do("up", service);
 
     let serve_port = free_port();
     let serve_base = format!("http://127.0.0.1:{serve_port}");

@@ -167,6 +167,27 @@ pub async fn drop_database(client: &reqwest::Client, database: &str) {
         .await;
 }
 
+/// How many messages of a fresh topic the ingestor has made durable in
+/// `database`: the sum over partitions of the position its flushes wrote
+/// (`ingest_progress`, the next offset to read). `None` while ClickHouse
+/// or the table does not answer.
+pub async fn durable_messages(client: &reqwest::Client, database: &str) -> Option<u64> {
+    let query = format!(
+        "SELECT sum(position) FROM (SELECT partition, max(position) AS position \
+         FROM {database}.ingest_progress GROUP BY partition)"
+    );
+    let response = client
+        .post("http://127.0.0.1:8123/")
+        .body(query)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.text().await.ok()?.trim().parse().ok()
+}
+
 /// Waits until `GET base/readyz` answers 200.
 pub async fn ready(client: &reqwest::Client, base: &str, process: &mut Process) {
     let deadline = Instant::now() + Duration::from_secs(60);

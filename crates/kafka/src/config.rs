@@ -12,6 +12,10 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use serde::Deserialize;
 
+/// librdkafka's limit on the time from a message's send to its
+/// acknowledgement.
+const MESSAGE_TIMEOUT: &str = "message.timeout.ms";
+
 /// Kafka settings shared by the ingestor, the dead-letter producer and the
 /// event producer. Every field has a default ([`KafkaConfig::default`]).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -115,6 +119,19 @@ impl KafkaConfig {
         config
     }
 
+    /// [`producer_config`](Self::producer_config) with a bounded delivery:
+    /// a message not acknowledged within `timeout` fails (librdkafka's
+    /// `message.timeout.ms`, 5 minutes by default), unless `properties`
+    /// sets `message.timeout.ms` itself. For producers someone waits on:
+    /// an HTTP request, the ingestor's commit.
+    pub fn producer_config_within(&self, timeout: Duration) -> ClientConfig {
+        let mut config = self.producer_config();
+        if !self.properties.contains_key(MESSAGE_TIMEOUT) {
+            config.set(MESSAGE_TIMEOUT, timeout.as_millis().to_string());
+        }
+        config
+    }
+
     /// Every client gets every property: librdkafka ignores (with a warning)
     /// the ones meant for the other kind of client.
     fn apply_properties(&self, config: &mut ClientConfig) {
@@ -163,6 +180,21 @@ mod tests {
         let producer = config.producer_config();
         assert_eq!(producer.get("acks"), Some("all"));
         assert_eq!(producer.get("enable.idempotence"), Some("true"));
+    }
+
+    #[test]
+    fn a_bounded_producer_waits_its_timeout_unless_the_properties_say_otherwise() {
+        let mut config = KafkaConfig::default();
+        let bounded = config.producer_config_within(Duration::from_secs(30));
+        assert_eq!(bounded.get("message.timeout.ms"), Some("30000"));
+        assert_eq!(bounded.get("acks"), Some("all"));
+        assert_eq!(config.producer_config().get("message.timeout.ms"), None);
+
+        config
+            .properties
+            .insert("message.timeout.ms".to_string(), "120000".to_string());
+        let bounded = config.producer_config_within(Duration::from_secs(30));
+        assert_eq!(bounded.get("message.timeout.ms"), Some("120000"));
     }
 
     #[test]

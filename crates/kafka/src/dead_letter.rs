@@ -137,12 +137,10 @@ impl DeadLetterProducer {
     /// `message.timeout.ms` in `properties` overrides it). Acknowledged
     /// letters are counted in `labelpulse_dead_letter_total{reason}`.
     pub fn new(config: &KafkaConfig, metrics: &IngestMetrics) -> Result<Self, KafkaError> {
-        let mut client = config.producer_config();
-        if !config.properties.contains_key("message.timeout.ms") {
-            client.set("message.timeout.ms", "30000");
-        }
         Ok(DeadLetterProducer {
-            producer: client.create()?,
+            producer: config
+                .producer_config_within(Duration::from_secs(30))
+                .create()?,
             topic: config.dlq_topic.clone(),
             counter: metrics.dead_letters.clone(),
             in_flight: VecDeque::new(),

@@ -43,4 +43,4 @@ pub use error::{DeadLetterError, IngestError, ProducerError};
 pub use ingestor::{Ingestor, IngestorExit, IngestorHandle, IngestorOptions};
 pub use metrics::{IngestMetrics, IngestStats};
 pub use pipeline::Progress;
-pub use producer::{Delivered, EventProducer};
+pub use producer::{Delivered, EventProducer, REQUEST_DELIVERY_TIMEOUT};

@@ -15,6 +15,10 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use crate::config::KafkaConfig;
 use crate::error::ProducerError;
 
+/// How long HTTP ingest waits for the broker's acknowledgement of an event
+/// ([`EventProducer::for_requests`]).
+pub const REQUEST_DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Where the broker stored a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Delivered {
@@ -46,6 +50,24 @@ impl EventProducer {
     pub fn new(config: &KafkaConfig) -> Result<Self, ProducerError> {
         Ok(EventProducer {
             producer: config.producer_config().create()?,
+            topic: config.topic.clone(),
+        })
+    }
+
+    /// A producer for HTTP ingest (`labelpulse serve --ingest-to-kafka`):
+    /// like [`EventProducer::new`], but a message not acknowledged within
+    /// [`REQUEST_DELIVERY_TIMEOUT`] fails, so a request made while the
+    /// brokers are away gets its 503 in that time instead of after
+    /// librdkafka's default 5 minutes (`message.timeout.ms` in
+    /// `properties` overrides it). A failed request may still have
+    /// reached the topic (an acknowledgement lost on the way back); the
+    /// client's retry is then a duplicate, which the engine's version
+    /// fence ignores.
+    pub fn for_requests(config: &KafkaConfig) -> Result<Self, ProducerError> {
+        Ok(EventProducer {
+            producer: config
+                .producer_config_within(REQUEST_DELIVERY_TIMEOUT)
+                .create()?,
             topic: config.topic.clone(),
         })
     }

@@ -71,3 +71,43 @@ fn sink_keys_by_project_or_member_and_refuses_undecodable_batches() {
         assert_eq!(home, partition, "one partition per key");
     }
 }
+
+/// With no broker answering, an HTTP ingest request fails once its
+/// delivery timeout (`REQUEST_DELIVERY_TIMEOUT`, 30 s) is over, as a
+/// Kafka error the API turns into a 503, instead of waiting for
+/// librdkafka's default of 5 minutes. The 90 s bound only keeps a
+/// regression from hanging the suite.
+#[test]
+fn a_request_fails_after_its_delivery_timeout_when_no_broker_answers() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let mut config = config(&fresh("events"), &fresh("dlq"), &fresh("group"));
+    config.brokers = format!("127.0.0.1:{closed_port}");
+    let producer = EventProducer::for_requests(&config).expect("producer");
+    let events = sim_events(10, 5);
+    let batch: Vec<Vec<u8>> = events.iter().map(|e| e.json.clone().into_bytes()).collect();
+
+    let runtime = runtime();
+    let started = std::time::Instant::now();
+    let outcome = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(90), producer.ingest(batch)).await
+    });
+    let waited = started.elapsed();
+    match outcome {
+        Ok(Err(ProducerError::Kafka(error))) => {
+            assert_eq!(
+                error.rdkafka_error_code(),
+                Some(rdkafka::types::RDKafkaErrorCode::MessageTimedOut),
+                "{error}"
+            );
+        }
+        Ok(other) => panic!("expected a delivery timeout, got {other:?}"),
+        Err(_) => panic!("no answer within 90 s: the delivery wait is unbounded"),
+    }
+    assert!(
+        waited >= labelpulse_kafka::REQUEST_DELIVERY_TIMEOUT,
+        "failed before its timeout ({waited:?}): not a delivery timeout"
+    );
+}

@@ -181,7 +181,9 @@ fn query_service(
 
 fn serve_sink(config: &PipelineConfig, ingest_to_kafka: bool) -> anyhow::Result<ServeSink> {
     Ok(if ingest_to_kafka {
-        ServeSink::Kafka(EventProducer::new(&config.kafka).context("creating the Kafka producer")?)
+        ServeSink::Kafka(
+            EventProducer::for_requests(&config.kafka).context("creating the Kafka producer")?,
+        )
     } else {
         ServeSink::Disabled
     })
