@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
     assert_same, converge, create_topic, durable_messages, embedded_reference, free_port, ready,
-    root, run, services, Process,
+    root, run, services, wait_for_metric, Process,
 };
 
 /// One outage at a time: each test stops a service the other needs.
@@ -33,20 +33,42 @@ fn services_do(action: &str, service: &str) {
     assert!(status.success(), "services {action} {service} failed");
 }
 
+/// A value of the ingestor's `/metrics` that says what it sees: `down`
+/// must hold at some moment of the outage, `up` once it caught up.
+struct Signal {
+    metric: &'static str,
+    down: fn(f64) -> bool,
+    up: fn(f64) -> bool,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twenty_second_clickhouse_outage_loses_and_doubles_nothing() {
-    outage("clickhouse", "41").await;
+    // The flush retries a failed insert for 30 s before it pauses
+    // consumption (`labelpulse_ingestor_paused`): nothing to see in 20 s.
+    outage("clickhouse", "41", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twenty_second_kafka_outage_loses_and_doubles_nothing() {
-    outage("kafka", "43").await;
+    let brokers = Signal {
+        metric: "labelpulse_ingestor_brokers_up",
+        down: |v| v == 0.0,
+        up: |v| v >= 1.0,
+    };
+    let errors = Signal {
+        metric: "labelpulse_ingestor_kafka_errors_total",
+        down: |v| v > 0.0,
+        up: |v| v > 0.0,
+    };
+    outage("kafka", "43", &[brokers, errors]).await;
 }
 
 /// Pre-loads a seeded stream, starts the ingestor, stops `service` for
-/// 20 s three seconds later, starts it again, and compares the query
-/// service's answers with the embedded run of the same stream.
-async fn outage(service: &str, seed: &str) {
+/// 20 s once the first flush is durable (checking that the ingestor's
+/// `/metrics` shows each signal's `down` meanwhile), starts it again, and
+/// compares the query service's answers with the embedded run of the same
+/// stream; then each signal must show `up`.
+async fn outage(service: &str, seed: &str, signals: &[Signal]) {
     let _turn = OUTAGE.lock().await;
     services();
     let client = reqwest::Client::builder()
@@ -83,6 +105,8 @@ async fn outage(service: &str, seed: &str) {
         "--kafka-topic",
         &topic,
     ]);
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let metrics_base = format!("http://{metrics_addr}");
     let args = [
         "ingest",
         "--kafka-brokers",
@@ -93,6 +117,8 @@ async fn outage(service: &str, seed: &str) {
         group.as_str(),
         "--clickhouse-database",
         database.as_str(),
+        "--metrics-addr",
+        metrics_addr.as_str(),
     ];
     let mut ingest = Process::start("ingest", &args, &dir.path().join("ingest.log"));
     let total: u64 = events.parse().unwrap();
@@ -108,12 +134,27 @@ async fn outage(service: &str, seed: &str) {
         "the outage must start mid-stream: {durable} of {total} messages durable"
     );
     services_do("down", service);
-    tokio::time::sleep(Duration::from_secs(20)).await;
+    let outage = Duration::from_secs(20);
+    let down_since = std::time::Instant::now();
+    let mut missing = Vec::new();
+    for signal in signals {
+        let within = outage.saturating_sub(down_since.elapsed());
+        let seen =
+            wait_for_metric(&client, &metrics_base, signal.metric, within, signal.down).await;
+        if !seen.is_some_and(signal.down) {
+            missing.push(format!("{} = {seen:?}", signal.metric));
+        }
+    }
+    tokio::time::sleep(outage.saturating_sub(down_since.elapsed())).await;
     if let Ok(Some(status)) = ingest.child.try_wait() {
         services_do("up", service);
         panic!("the ingestor exited during the {service} outage: {status}");
     }
     services_do("up", service);
+    assert!(
+        missing.is_empty(),
+        "the ingestor's metrics did not show the {service} outage: {missing:?}"
+    );
 
     let serve_port = free_port();
     let serve_base = format!("http://127.0.0.1:{serve_port}");
@@ -143,5 +184,20 @@ async fn outage(service: &str, seed: &str) {
         "the ingestor is still running"
     );
     assert_same(&expected, &actual);
+    for signal in signals {
+        let seen = wait_for_metric(
+            &client,
+            &metrics_base,
+            signal.metric,
+            Duration::from_secs(15),
+            signal.up,
+        )
+        .await;
+        assert!(
+            seen.is_some_and(signal.up),
+            "after the {service} outage: {} = {seen:?}",
+            signal.metric
+        );
+    }
     common::drop_database(&client, &database).await;
 }

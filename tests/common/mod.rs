@@ -188,6 +188,52 @@ pub async fn durable_messages(client: &reqwest::Client, database: &str) -> Optio
     response.text().await.ok()?.trim().parse().ok()
 }
 
+/// The sum over its series of every sample named `name` in
+/// `GET base/metrics` (a counter or gauge, all labels together); `None`
+/// when the endpoint does not answer or has no such sample.
+pub async fn metric_sum(client: &reqwest::Client, base: &str, name: &str) -> Option<f64> {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).ok()?;
+    let values: Vec<f64> = scrape
+        .samples
+        .iter()
+        .filter(|sample| sample.metric == name)
+        .filter_map(|sample| match sample.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
+}
+
+/// Polls [`metric_sum`] every 250 ms until `accept` takes its value or
+/// `within` is over; returns the last value seen.
+pub async fn wait_for_metric(
+    client: &reqwest::Client,
+    base: &str,
+    name: &str,
+    within: Duration,
+    accept: impl Fn(f64) -> bool,
+) -> Option<f64> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let value = metric_sum(client, base, name).await;
+        if value.is_some_and(&accept) || std::time::Instant::now() >= deadline {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Waits until `GET base/readyz` answers 200.
 pub async fn ready(client: &reqwest::Client, base: &str, process: &mut Process) {
     let deadline = Instant::now() + Duration::from_secs(60);

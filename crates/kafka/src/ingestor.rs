@@ -17,8 +17,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use labelpulse_engine::{Engine, EngineSettings, Store};
+use rdkafka::consumer::CommitMode;
 use tracing::{info, warn};
 
+use crate::commits::{spawn_committer, Commits};
 use crate::config::KafkaConfig;
 use crate::dead_letter::DeadLetterProducer;
 use crate::error::IngestError;
@@ -105,7 +107,13 @@ impl<S: Store + Send + 'static> Ingestor<S> {
     /// starts the ingestor thread.
     pub fn spawn(self) -> Result<IngestorHandle<S>, IngestError> {
         let progress = Arc::new(Mutex::new(Progress::default()));
+        let commits = Arc::new(Commits::new(
+            &self.config.topic,
+            progress.clone(),
+            self.metrics.clone(),
+        ));
         let dead_letters = DeadLetterProducer::new(&self.config, &self.metrics)?;
+        let (committer, commit_requests) = std::sync::mpsc::channel();
         let pipeline = Pipeline::new(
             self.engine,
             self.settings,
@@ -113,11 +121,17 @@ impl<S: Store + Send + 'static> Ingestor<S> {
             Limits::new(&self.config),
             dead_letters,
             self.metrics.clone(),
-            progress.clone(),
+            (progress.clone(), commits.clone(), committer),
             self.options.crash_after_flushes,
         );
         let slot: PipelineSlot<S> = Arc::new(Mutex::new(Some(pipeline)));
-        let consumer = source::subscribe(&self.config, slot.clone(), self.metrics.clone())?;
+        let consumer = Arc::new(source::subscribe(
+            &self.config,
+            slot.clone(),
+            self.metrics.clone(),
+        )?);
+        let committer = spawn_committer(consumer.clone(), commit_requests, commits.clone())
+            .map_err(IngestError::Thread)?;
         let control = Arc::new(Control::default());
         let timeouts = (self.config.drain_timeout, self.config.close_timeout);
         let thread = {
@@ -125,7 +139,10 @@ impl<S: Store + Send + 'static> Ingestor<S> {
             let progress = progress.clone();
             std::thread::Builder::new()
                 .name("labelpulse-ingestor".to_string())
-                .spawn(move || run(consumer, slot, &control, &progress, timeouts))
+                .spawn(move || {
+                    let commits = (&*commits, committer);
+                    run(consumer, (slot, commits), &control, &progress, timeouts)
+                })
                 .map_err(IngestError::Thread)?
         };
         info!(topic = %self.config.topic, group = %self.config.group_id, "ingestor started");
@@ -213,6 +230,30 @@ impl<S: Store> Drop for IngestorHandle<S> {
     }
 }
 
+/// Waits for the committer to end (its requests' sender is gone), then
+/// closes the consumer, both within `timeout` ([`close_within`]). Returns
+/// whether the consumer was closed in time; if the committer still waits
+/// for an answer, the consumer is closed when it ends.
+fn close_after<S: Store + Send + 'static>(
+    committer: JoinHandle<()>,
+    consumer: Arc<IngestConsumer<S>>,
+    timeout: Duration,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    while !committer.is_finished() {
+        if Instant::now() >= deadline {
+            warn!("the committer still waits for a commit's answer; the consumer closes after it");
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = committer.join();
+    match Arc::try_unwrap(consumer) {
+        Ok(consumer) => close_within(consumer, deadline.saturating_duration_since(Instant::now())),
+        Err(_) => false,
+    }
+}
+
 /// Why the polling loop ended.
 enum Ending {
     Stop,
@@ -222,8 +263,8 @@ enum Ending {
 
 /// The ingestor thread.
 fn run<S: Store + Send + 'static>(
-    consumer: IngestConsumer<S>,
-    slot: PipelineSlot<S>,
+    consumer: Arc<IngestConsumer<S>>,
+    (slot, (commits, committer)): (PipelineSlot<S>, (&Commits, JoinHandle<()>)),
     control: &Control,
     progress: &Mutex<Progress>,
     (drain_timeout, close_timeout): (Duration, Duration),
@@ -254,7 +295,7 @@ fn run<S: Store + Send + 'static>(
             Some(Err(error)) => warn!(%error, "consumer error"),
             None => {}
         }
-        pipeline.tick(&consumer, now);
+        pipeline.tick(&*consumer, now);
         if let Some(halt) = pipeline.halted.take() {
             break Ending::Halt(halt);
         }
@@ -264,21 +305,27 @@ fn run<S: Store + Send + 'static>(
     };
     let (mut drained, mut crashed, mut failure) = (false, false, None);
     match ending {
-        Ending::Stop => match pipeline.drain(&consumer, Instant::now() + drain_timeout) {
-            Ok(done) => drained = done,
-            Err(Halt::Crash) => crashed = true,
-            Err(Halt::Fatal(error)) => failure = Some(error),
-        },
+        Ending::Stop => {
+            let deadline = Instant::now() + drain_timeout;
+            match pipeline.drain(&*consumer, deadline, CommitMode::Async) {
+                Ok(done) => drained = done && commits.wait_answered(deadline),
+                Err(Halt::Crash) => crashed = true,
+                Err(Halt::Fatal(error)) => failure = Some(error),
+            }
+        }
         Ending::Kill | Ending::Halt(Halt::Crash) => crashed = true,
         Ending::Halt(Halt::Fatal(error)) => failure = Some(error),
     }
-    let closed = close_within(consumer, close_timeout);
+    // The committer ends with its current commit, and the consumer is
+    // closed once it has.
+    let store = pipeline.into_store();
+    let closed = close_after(committer, consumer, close_timeout);
     info!(drained, crashed, closed, "ingestor stopped");
     if let Some(error) = failure {
         return Err(error);
     }
     let progress = lock(progress).clone();
-    match pipeline.into_store() {
+    match store {
         Some(store) => Ok(IngestorExit {
             store,
             drained,

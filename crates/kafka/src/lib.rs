@@ -32,6 +32,7 @@ pub mod producer;
 
 mod admit;
 mod batch;
+mod commits;
 mod pipeline;
 mod routing;
 mod source;

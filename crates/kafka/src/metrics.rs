@@ -3,7 +3,8 @@
 //! Labels are bounded: `reason` is a
 //! [`DecodeError::kind`](labelpulse_core::DecodeError::kind), `misrouted` or
 //! `oversized`; `partition` is bounded by the topic's partition count;
-//! `kind` is `assign` or `revoke`.
+//! `kind` is `assign` or `revoke`; `code` is a librdkafka error code's
+//! name (a fixed set) or `other`.
 
 use prometheus::{
     Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
@@ -56,7 +57,19 @@ pub mod names {
     pub const PAUSED: &str = "labelpulse_ingestor_paused";
     /// Rebalance events, by `kind` (assign, revoke).
     pub const REBALANCES: &str = "labelpulse_ingestor_rebalances_total";
+    /// Errors librdkafka reported to the ingestor's consumer, by `code`
+    /// (e.g. `BrokerTransportFailure`, `AllBrokersDown`,
+    /// `UnknownTopicOrPartition`, authentication failures): librdkafka
+    /// retries them itself; the ingestor goes on.
+    pub const KAFKA_ERRORS: &str = "labelpulse_ingestor_kafka_errors_total";
+    /// Brokers of the cluster the consumer has an open connection to
+    /// (librdkafka statistics, every 5 s; bootstrap-only entries not
+    /// counted): 0 means the ingestor cannot reach Kafka.
+    pub const BROKERS_UP: &str = "labelpulse_ingestor_brokers_up";
 }
+
+/// The `code` label of an error without a librdkafka error code.
+pub const CODE_OTHER: &str = "other";
 
 /// Every reason label a dead letter can carry besides the decode kinds.
 pub const REASON_MISROUTED: &str = "misrouted";
@@ -85,6 +98,8 @@ pub struct IngestMetrics {
     pub(crate) rebalances: IntCounterVec,
     pub(crate) cache_entries: IntGauge,
     pub(crate) cache_evictions: IntCounter,
+    pub(crate) kafka_errors: IntCounterVec,
+    pub(crate) brokers_up: IntGauge,
 }
 
 impl std::fmt::Debug for IngestMetrics {
@@ -214,6 +229,19 @@ impl IngestMetrics {
             &["kind"],
         )?;
         registry.register(Box::new(rebalances.clone()))?;
+        let kafka_errors = IntCounterVec::new(
+            Opts::new(
+                names::KAFKA_ERRORS,
+                "Errors librdkafka reported to the ingestor's consumer (it retries them), by error code.",
+            ),
+            &["code"],
+        )?;
+        registry.register(Box::new(kafka_errors.clone()))?;
+        let brokers_up = IntGauge::new(
+            names::BROKERS_UP,
+            "Brokers the consumer has an open connection to (librdkafka statistics, every 5 s).",
+        )?;
+        registry.register(Box::new(brokers_up.clone()))?;
         for reason in ["malformed", REASON_MISROUTED, REASON_OVERSIZED] {
             dead_letters.with_label_values(&[reason]);
         }
@@ -239,6 +267,8 @@ impl IngestMetrics {
             rebalances,
             cache_entries,
             cache_evictions,
+            kafka_errors,
+            brokers_up,
         })
     }
 
@@ -250,6 +280,24 @@ impl IngestMetrics {
     /// Dead letters acknowledged with `reason`.
     pub fn dead_lettered(&self, reason: &str) -> u64 {
         self.dead_letters.with_label_values(&[reason]).get()
+    }
+
+    /// Errors librdkafka reported with `code` (see [`names::KAFKA_ERRORS`]).
+    pub fn kafka_errors(&self, code: &str) -> u64 {
+        self.kafka_errors.with_label_values(&[code]).get()
+    }
+
+    /// Counts one error librdkafka reported.
+    pub(crate) fn count_kafka_error(&self, error: &rdkafka::error::KafkaError) {
+        let code = error
+            .rdkafka_error_code()
+            .map_or_else(|| CODE_OTHER.to_string(), |code| format!("{code:?}"));
+        self.kafka_errors.with_label_values(&[&code]).inc();
+    }
+
+    /// Brokers the consumer had a connection to at the last statistics.
+    pub fn brokers_up(&self) -> i64 {
+        self.brokers_up.get()
     }
 
     /// The committed-offset gauge, by partition: the partitions this

@@ -27,6 +27,7 @@ use tracing::{debug, info, warn};
 
 use crate::admit::Admission;
 use crate::batch::Buffers;
+use crate::commits::{CommitRequest, CommitSender, Commits};
 use crate::config::KafkaConfig;
 use crate::dead_letter::DeadLetterProducer;
 use crate::error::IngestError;
@@ -125,6 +126,16 @@ pub(crate) struct Pipeline<S: Store> {
     durable: BTreeMap<i32, i64>,
     /// Assignment and commits, shared with the handle.
     progress: Arc<Mutex<Progress>>,
+    /// The answers to the commits sent (see [`crate::commits`]).
+    commits: Arc<Commits>,
+    /// Where commits go: the committer thread.
+    committer: CommitSender,
+    /// Per partition, the offset of the last commit sent: not sent again
+    /// (forgotten when a commit fails).
+    sent: BTreeMap<i32, i64>,
+    /// How commits are made: by the committer (`Async`: this thread does
+    /// not wait), or on this thread while a revoke drains (`Sync`).
+    commit_mode: CommitMode,
     retry: Option<Retry>,
     /// When to try again a commit that failed, if no flush comes first.
     commit_retry: Option<Instant>,
@@ -169,7 +180,7 @@ impl<S: Store> Pipeline<S> {
         limits: Limits,
         dead_letters: DeadLetterProducer,
         metrics: IngestMetrics,
-        progress: Arc<Mutex<Progress>>,
+        (progress, commits, committer): (Arc<Mutex<Progress>>, Arc<Commits>, CommitSender),
         crash_after_flushes: Option<u64>,
     ) -> Self {
         Pipeline {
@@ -185,6 +196,10 @@ impl<S: Store> Pipeline<S> {
             assignment: BTreeSet::new(),
             durable: BTreeMap::new(),
             progress,
+            commits,
+            committer,
+            sent: BTreeMap::new(),
+            commit_mode: CommitMode::Async,
             retry: None,
             commit_retry: None,
             halted: None,
@@ -262,6 +277,11 @@ impl<S: Store> Pipeline<S> {
                 self.limits.max_batch_bytes,
             ),
         };
+        if self.commits.take_failure() {
+            // Send the durable offsets again: what was sent is not committed.
+            self.sent = lock(&self.progress).committed.clone();
+            self.commit_retry = Some(now + COMMIT_RETRY);
+        }
         if !due {
             self.apply_ahead(consumer, now);
             if self.commit_retry.is_some_and(|at| now >= at) {
@@ -563,53 +583,55 @@ impl<S: Store> Pipeline<S> {
         Ok(())
     }
 
-    /// Commits, synchronously, the durable offsets of assigned partitions
-    /// that moved since their last commit. A failure is counted and retried
-    /// with the next cycle or after [`COMMIT_RETRY`] (the data is durable;
-    /// a replay of it is skipped or fenced).
+    /// Commits the durable offsets of assigned partitions that moved since
+    /// the last commit sent: hands them to the committer thread, or, while
+    /// a revoke drains, commits them on this thread and waits. The answer
+    /// is recorded in [`Commits`]; a failure sends the offsets again with
+    /// the next cycle or after [`COMMIT_RETRY`] (the data is durable; a
+    /// replay of it is skipped or fenced).
     fn commit<C: ConsumerContext, K: Consumer<C>>(&mut self, consumer: &K) {
-        let mut progress = lock(&self.progress);
-        let committed = &mut progress.committed;
-        let mut list = TopicPartitionList::new();
-        let mut moved = Vec::new();
-        for (&partition, &next) in &self.durable {
-            if self.assignment.contains(&partition) && committed.get(&partition) != Some(&next) {
-                if let Err(error) =
-                    list.add_partition_offset(&self.topic, partition, Offset::Offset(next))
-                {
-                    warn!(%error, partition, "offset not committable");
-                    continue;
-                }
-                moved.push((partition, next));
-            }
-        }
+        let moved: CommitRequest = self
+            .durable
+            .iter()
+            .filter(|&(partition, next)| {
+                self.assignment.contains(partition) && self.sent.get(partition) != Some(next)
+            })
+            .map(|(&partition, &next)| (partition, next))
+            .collect();
         if moved.is_empty() {
             self.commit_retry = None;
             return;
         }
-        match consumer.commit(&list, CommitMode::Sync) {
-            Ok(()) => {
-                self.commit_retry = None;
-                self.metrics.commits.inc();
-                for (partition, next) in moved {
-                    committed.insert(partition, next);
-                    self.metrics
-                        .committed_offset
-                        .with_label_values(&[&partition.to_string()])
-                        .set(next);
-                }
-            }
-            Err(error) => {
+        if matches!(self.commit_mode, CommitMode::Sync) {
+            self.commits.commit_now(consumer, &moved);
+        } else {
+            self.commits.sent();
+            if self.committer.send(moved.clone()).is_err() {
+                self.commits.abandon();
                 self.commit_retry = Some(Instant::now() + COMMIT_RETRY);
-                self.metrics.commit_failures.inc();
-                warn!(%error, "offset commit failed; retried after the next flush or in 1 s");
+                warn!("offset commit not sent: the committer thread ended");
+                return;
             }
         }
+        self.commit_retry = None;
+        self.sent.extend(moved);
     }
 
     /// Retries cycles until everything buffered is durable and committed,
     /// or `deadline`. Returns whether it got there.
     pub(crate) fn drain<C: ConsumerContext, K: Consumer<C>>(
+        &mut self,
+        consumer: &K,
+        deadline: Instant,
+        commit_mode: CommitMode,
+    ) -> Result<bool, Halt> {
+        self.commit_mode = commit_mode;
+        let drained = self.drain_until(consumer, deadline);
+        self.commit_mode = CommitMode::Async;
+        drained
+    }
+
+    fn drain_until<C: ConsumerContext, K: Consumer<C>>(
         &mut self,
         consumer: &K,
         deadline: Instant,
@@ -653,7 +675,11 @@ impl<S: Store> Pipeline<S> {
         }
         info!(?partitions, "partitions revoked: draining");
         let deadline = Instant::now() + self.limits.drain_timeout;
-        match self.drain(consumer, deadline) {
+        // The committer's commits go first: none may land after this one.
+        if !self.commits.wait_answered(deadline) {
+            warn!("the committer is still waiting for an earlier commit's answer");
+        }
+        match self.drain(consumer, deadline, CommitMode::Sync) {
             Ok(true) => {
                 if let Some(engine) = self.engine.as_mut() {
                     if let Err(error) = engine.flush_and_clear() {
@@ -677,6 +703,7 @@ impl<S: Store> Pipeline<S> {
         for partition in partitions {
             self.assignment.remove(partition);
             self.durable.remove(partition);
+            self.sent.remove(partition);
             progress.assigned.remove(partition);
             progress.committed.remove(partition);
             let label = partition.to_string();

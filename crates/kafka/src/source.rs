@@ -57,10 +57,12 @@ impl<S: Store + Send + 'static> ClientContext for IngestContext<S> {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        self.metrics.count_kafka_error(&error);
         warn!(target: "librdkafka", %error, reason, "client error");
     }
 
     fn stats(&self, statistics: Statistics) {
+        self.metrics.brokers_up.set(connected_brokers(&statistics));
         let Some(topic) = statistics.topics.get(&self.topic) else {
             return;
         };
@@ -101,6 +103,17 @@ impl<S: Store + Send + 'static> ConsumerContext for IngestContext<S> {
             Rebalance::Error(error) => warn!(%error, "rebalance error"),
         }
     }
+}
+
+/// Brokers of the cluster (a node id: not a bootstrap address nor
+/// librdkafka's internal broker) with an open connection (`UP`).
+fn connected_brokers(statistics: &Statistics) -> i64 {
+    let up = statistics
+        .brokers
+        .values()
+        .filter(|broker| broker.nodeid >= 0 && broker.state == "UP")
+        .count();
+    i64::try_from(up).unwrap_or(i64::MAX)
 }
 
 fn partitions_of(list: &TopicPartitionList, topic: &str) -> Vec<i32> {

@@ -48,6 +48,10 @@ fn clean_stream_equals_direct_engine() {
     .spawn()
     .expect("spawn");
     wait_committed(&group, &topic, PARTITIONS, &ends, Duration::from_secs(120));
+    // librdkafka's statistics come every 5 s: the one local broker is up.
+    wait_until(Duration::from_secs(15), "a broker reported up", || {
+        handle.metrics().brokers_up() == 1
+    });
     let stats = handle.metrics().snapshot();
     let exit = handle.shutdown().expect("shutdown");
     assert!(exit.drained);
