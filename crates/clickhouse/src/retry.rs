@@ -5,7 +5,6 @@
 //! collapses), reads are reads, and DDL uses `IF NOT EXISTS`.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{AttemptError, ClickHouseError};
@@ -50,7 +49,7 @@ impl RetryPolicy {
         if nanos == 0 {
             return Duration::ZERO;
         }
-        Duration::from_nanos(jitter() % (nanos + 1))
+        Duration::from_nanos(fastrand::u64(0..=nanos))
     }
 
     /// Runs `attempt` until it succeeds, fails permanently, or transient
@@ -91,21 +90,6 @@ impl RetryPolicy {
             tokio::time::sleep(pause).await;
         }
     }
-}
-
-/// A cheap, non-cryptographic random number (splitmix64 over a global
-/// counter seeded from the clock): enough to spread retries apart.
-fn jitter() -> u64 {
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let mut z = STATE
-        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-        .wrapping_add(seed);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]
