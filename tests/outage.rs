@@ -43,7 +43,7 @@ struct Signal {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twenty_second_clickhouse_outage_loses_and_doubles_nothing() {
-    // The flush retries a failed insert for 30 s before it pauses
+    // The flush retries a failed insert for 60 s before it pauses
     // consumption (`labelpulse_ingestor_paused`): nothing to see in 20 s.
     outage("clickhouse", "41", &[]).await;
 }
