@@ -194,3 +194,68 @@ pub(crate) fn spawn_committer<C: ConsumerContext + 'static>(
 
 /// Where the pipeline hands its commits.
 pub(crate) type CommitSender = Sender<CommitRequest>;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+
+    use super::*;
+
+    fn commits(assigned: &[i32]) -> Commits {
+        let progress = Progress {
+            assigned: assigned.iter().copied().collect(),
+            ..Progress::default()
+        };
+        Commits::new(
+            "events",
+            Arc::new(Mutex::new(progress)),
+            IngestMetrics::unregistered(),
+        )
+    }
+
+    #[test]
+    fn an_answered_commit_publishes_only_partitions_still_assigned() {
+        let commits = commits(&[0, 1]);
+        commits.record(Ok(()), &[(0, 10), (2, 7)]);
+        assert_eq!(
+            lock(&commits.progress).committed,
+            [(0, 10)].into_iter().collect()
+        );
+        assert_eq!(
+            commits.metrics.committed_offsets(),
+            [(0, 10)].into_iter().collect()
+        );
+        assert_eq!(commits.metrics.snapshot().commits, 1);
+        assert!(!commits.take_failure());
+    }
+
+    #[test]
+    fn a_failed_commit_is_counted_and_asks_for_a_resend_once() {
+        let commits = commits(&[0]);
+        let refused = KafkaError::ConsumerCommit(RDKafkaErrorCode::UnknownMemberId);
+        commits.record(Err(refused), &[(0, 10)]);
+        assert!(lock(&commits.progress).committed.is_empty());
+        assert_eq!(commits.metrics.snapshot().commit_failures, 1);
+        assert!(commits.take_failure());
+        assert!(!commits.take_failure(), "the flag is taken");
+    }
+
+    #[test]
+    fn waiting_for_answers_ends_with_the_last_answer_or_the_deadline() {
+        let commits = Arc::new(commits(&[0]));
+        assert!(commits.wait_answered(Instant::now()), "nothing outstanding");
+        commits.sent();
+        assert!(!commits.wait_answered(Instant::now() + Duration::from_millis(20)));
+        let answering = {
+            let commits = commits.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                commits.abandon();
+            })
+        };
+        assert!(commits.wait_answered(Instant::now() + Duration::from_secs(30)));
+        answering.join().expect("the answering thread");
+    }
+}
