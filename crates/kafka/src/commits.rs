@@ -108,9 +108,7 @@ impl Commits {
                 .collect()
         };
         if !assigned.is_empty() {
-            let outcome = offsets(&self.topic, &assigned)
-                .and_then(|list| consumer.commit(&list, CommitMode::Sync));
-            self.record(outcome, &assigned);
+            self.commit_now(consumer, &assigned);
         }
         self.answer();
     }
@@ -154,8 +152,8 @@ impl Commits {
         self.answered.notify_all();
     }
 
-    /// Commits `request` on the calling thread (a revoke), outside the
-    /// committer's count.
+    /// Commits `request` on the calling thread and records the answer
+    /// (the committer's work; a revoke's, outside the committer's count).
     pub(crate) fn commit_now<C: ConsumerContext, K: Consumer<C>>(
         &self,
         consumer: &K,
@@ -194,6 +192,16 @@ pub(crate) fn spawn_committer<C: ConsumerContext + 'static>(
 
 /// Where the pipeline hands its commits.
 pub(crate) type CommitSender = Sender<CommitRequest>;
+
+/// Which thread makes the pipeline's commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CommitOn {
+    /// The committer: the polling thread does not wait.
+    Committer,
+    /// The polling thread itself, waiting for the answer (a revoke: the
+    /// next owner must find the commit).
+    PollingThread,
+}
 
 #[cfg(test)]
 mod tests {

@@ -17,10 +17,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use labelpulse_engine::{Engine, EngineSettings, Store};
-use rdkafka::consumer::CommitMode;
 use tracing::{info, warn};
 
-use crate::commits::{spawn_committer, Commits};
+use crate::commits::{spawn_committer, CommitOn, Commits};
 use crate::config::KafkaConfig;
 use crate::dead_letter::DeadLetterProducer;
 use crate::error::IngestError;
@@ -307,7 +306,7 @@ fn run<S: Store + Send + 'static>(
     match ending {
         Ending::Stop => {
             let deadline = Instant::now() + drain_timeout;
-            match pipeline.drain(&*consumer, deadline, CommitMode::Async) {
+            match pipeline.drain(&*consumer, deadline, CommitOn::Committer) {
                 Ok(done) => drained = done && commits.wait_answered(deadline),
                 Err(Halt::Crash) => crashed = true,
                 Err(Halt::Fatal(error)) => failure = Some(error),

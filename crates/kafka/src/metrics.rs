@@ -282,11 +282,6 @@ impl IngestMetrics {
         self.dead_letters.with_label_values(&[reason]).get()
     }
 
-    /// Errors librdkafka reported with `code` (see [`names::KAFKA_ERRORS`]).
-    pub fn kafka_errors(&self, code: &str) -> u64 {
-        self.kafka_errors.with_label_values(&[code]).get()
-    }
-
     /// Counts one error librdkafka reported.
     pub(crate) fn count_kafka_error(&self, error: &rdkafka::error::KafkaError) {
         let code = error

@@ -21,13 +21,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use labelpulse_engine::{BatchEvent, Engine, EngineError, EngineSettings, Store};
-use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
+use rdkafka::consumer::{Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::{debug, info, warn};
 
 use crate::admit::Admission;
 use crate::batch::Buffers;
-use crate::commits::{CommitRequest, CommitSender, Commits};
+use crate::commits::{CommitOn, CommitRequest, CommitSender, Commits};
 use crate::config::KafkaConfig;
 use crate::dead_letter::DeadLetterProducer;
 use crate::error::IngestError;
@@ -133,9 +133,9 @@ pub(crate) struct Pipeline<S: Store> {
     /// Per partition, the offset of the last commit sent: not sent again
     /// (forgotten when a commit fails).
     sent: BTreeMap<i32, i64>,
-    /// How commits are made: by the committer (`Async`: this thread does
-    /// not wait), or on this thread while a revoke drains (`Sync`).
-    commit_mode: CommitMode,
+    /// Which thread makes commits: the committer, or this one while a
+    /// revoke drains.
+    commit_on: CommitOn,
     retry: Option<Retry>,
     /// When to try again a commit that failed, if no flush comes first.
     commit_retry: Option<Instant>,
@@ -199,7 +199,7 @@ impl<S: Store> Pipeline<S> {
             commits,
             committer,
             sent: BTreeMap::new(),
-            commit_mode: CommitMode::Async,
+            commit_on: CommitOn::Committer,
             retry: None,
             commit_retry: None,
             halted: None,
@@ -602,7 +602,7 @@ impl<S: Store> Pipeline<S> {
             self.commit_retry = None;
             return;
         }
-        if matches!(self.commit_mode, CommitMode::Sync) {
+        if self.commit_on == CommitOn::PollingThread {
             self.commits.commit_now(consumer, &moved);
         } else {
             self.commits.sent();
@@ -623,11 +623,11 @@ impl<S: Store> Pipeline<S> {
         &mut self,
         consumer: &K,
         deadline: Instant,
-        commit_mode: CommitMode,
+        commit_on: CommitOn,
     ) -> Result<bool, Halt> {
-        self.commit_mode = commit_mode;
+        self.commit_on = commit_on;
         let drained = self.drain_until(consumer, deadline);
-        self.commit_mode = CommitMode::Async;
+        self.commit_on = CommitOn::Committer;
         drained
     }
 
@@ -679,7 +679,7 @@ impl<S: Store> Pipeline<S> {
         if !self.commits.wait_answered(deadline) {
             warn!("the committer is still waiting for an earlier commit's answer");
         }
-        match self.drain(consumer, deadline, CommitMode::Sync) {
+        match self.drain(consumer, deadline, CommitOn::PollingThread) {
             Ok(true) => {
                 if let Some(engine) = self.engine.as_mut() {
                     if let Err(error) = engine.flush_and_clear() {
