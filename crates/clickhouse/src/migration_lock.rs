@@ -59,6 +59,20 @@ const ALREADY_EXISTS: u32 = 57;
 /// `UNKNOWN_TABLE`.
 const UNKNOWN_TABLE: u32 = 60;
 
+/// `TABLE_IS_DROPPED`: the holder's release ran while the read did.
+const TABLE_IS_DROPPED: u32 = 218;
+
+/// True when a failed read of the lock means that nobody holds it any more:
+/// the table is gone, or it was dropped while the read ran (the release of
+/// the holder racing a waiter's look; seen on ClickHouse 18.16 with four
+/// migrators starting together).
+fn means_released(message: &str) -> bool {
+    matches!(
+        exception_code(message),
+        Some(UNKNOWN_TABLE | TABLE_IS_DROPPED)
+    )
+}
+
 /// The held lock of one database (`client` names the database). Run the
 /// work with [`MigrationLock::while_beating`], then release it with
 /// [`MigrationLock::release`]; dropped without that, the table stays until
@@ -133,7 +147,7 @@ impl<'a> MigrationLock<'a> {
     }
 
     /// Seconds since the lock's newest beat (or its creation, before the
-    /// first); `None` when nobody holds it.
+    /// first); `None` when nobody holds it (see [`means_released`]).
     async fn silence(
         client: &Client,
         policy: &RetryPolicy,
@@ -147,7 +161,7 @@ impl<'a> MigrationLock<'a> {
                 {
                     Ok(seconds) => Ok(Some(seconds)),
                     Err(clickhouse::error::Error::BadResponse(message))
-                        if exception_code(&message) == Some(UNKNOWN_TABLE) =>
+                        if means_released(&message) =>
                     {
                         Ok(None)
                     }
@@ -193,5 +207,24 @@ impl<'a> MigrationLock<'a> {
                 self.client.query(queries::DROP_MIGRATION_LOCK).execute()
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::means_released;
+
+    #[test]
+    fn a_lock_table_gone_or_being_dropped_means_released() {
+        assert!(means_released(
+            "Code: 60, e.displayText() = DB::Exception: Table test.schema_migrations_lock doesn't exist."
+        ));
+        assert!(means_released(
+            "Code: 218, e.displayText() = DB::Exception: Table is dropped, e.what() = DB::Exception"
+        ));
+        assert!(!means_released(
+            "Code: 241, e.displayText() = DB::Exception: Memory limit exceeded"
+        ));
+        assert!(!means_released("500 Internal Server Error"));
     }
 }
