@@ -1,8 +1,10 @@
 //! A service goes away for 20 seconds while the ingestor consumes, and the
 //! dashboards afterwards equal the embedded run:
 //!
-//! - ClickHouse: the ingestor backs off (pauses its partitions, keeps the
-//!   data) and catches up when ClickHouse is back;
+//! - ClickHouse: the flush's inserts retry with backoff (shown by
+//!   `labelpulse_clickhouse_retries_total`; the ingestor would pause its
+//!   partitions only after the 60 s retry budget) and the ingestor catches
+//!   up when ClickHouse is back;
 //! - Kafka: the ingestor's consumer and its commits wait for the broker
 //!   (librdkafka reconnects; a failed commit is retried), and consuming
 //!   resumes from where it was.
@@ -16,8 +18,8 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    assert_same, converge, create_topic, durable_messages, embedded_reference, free_port, ready,
-    root, run, services, wait_for_metric, Process,
+    assert_same, converge, create_topic, durable_messages, embedded_reference, free_port,
+    metric_sum, ready, root, run, services, wait_for_metric, Process,
 };
 
 /// One outage at a time: each test stops a service the other needs.
@@ -34,30 +36,38 @@ fn services_do(action: &str, service: &str) {
 }
 
 /// A value of the ingestor's `/metrics` that says what it sees: `down`
-/// must hold at some moment of the outage, `up` (if any) once it caught up.
+/// must hold at some moment of the outage (given the value just before
+/// it, or 0 if the metric was not there yet, and the value then), `up`
+/// (if any) once it caught up.
 struct Signal {
     metric: &'static str,
-    down: fn(f64) -> bool,
+    down: fn(f64, f64) -> bool,
     up: Option<fn(f64) -> bool>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twenty_second_clickhouse_outage_loses_and_doubles_nothing() {
     // The flush retries a failed insert for 60 s before it pauses
-    // consumption (`labelpulse_ingestor_paused`): nothing to see in 20 s.
-    outage("clickhouse", "41", &[]).await;
+    // consumption (`labelpulse_ingestor_paused`): in 20 s only the
+    // requests' retries show the outage.
+    let retries = Signal {
+        metric: "labelpulse_clickhouse_retries_total",
+        down: |before, now| now > before,
+        up: None,
+    };
+    outage("clickhouse", "41", &[retries]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twenty_second_kafka_outage_loses_and_doubles_nothing() {
     let brokers = Signal {
         metric: "labelpulse_ingestor_brokers_up",
-        down: |v| v == 0.0,
+        down: |_, now| now == 0.0,
         up: Some(|v| v >= 1.0),
     };
     let errors = Signal {
         metric: "labelpulse_ingestor_kafka_errors_total",
-        down: |v| v > 0.0,
+        down: |before, now| now > before,
         // A counter: what it showed during the outage it still shows.
         up: None,
     };
@@ -134,16 +144,21 @@ async fn outage(service: &str, seed: &str, signals: &[Signal]) {
         durable > 0 && durable < total,
         "the outage must start mid-stream: {durable} of {total} messages durable"
     );
+    let mut before = Vec::new();
+    for signal in signals {
+        let value = metric_sum(&client, &metrics_base, signal.metric).await;
+        before.push(value.unwrap_or(0.0));
+    }
     services_do("down", service);
     let outage = Duration::from_secs(20);
     let down_since = std::time::Instant::now();
     let mut missing = Vec::new();
-    for signal in signals {
+    for (signal, before) in signals.iter().zip(before) {
         let within = outage.saturating_sub(down_since.elapsed());
-        let seen =
-            wait_for_metric(&client, &metrics_base, signal.metric, within, signal.down).await;
-        if !seen.is_some_and(signal.down) {
-            missing.push(format!("{} = {seen:?}", signal.metric));
+        let down = |now| (signal.down)(before, now);
+        let seen = wait_for_metric(&client, &metrics_base, signal.metric, within, down).await;
+        if !seen.is_some_and(down) {
+            missing.push(format!("{} = {seen:?} (before: {before})", signal.metric));
         }
     }
     tokio::time::sleep(outage.saturating_sub(down_since.elapsed())).await;

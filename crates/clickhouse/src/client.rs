@@ -17,6 +17,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
 
 use crate::error::ClickHouseError;
+use crate::metrics::{ClickHouseMetrics, Request};
 use crate::migrate::{self, MigrationReport};
 use crate::queries;
 use crate::retry::RetryPolicy;
@@ -133,28 +134,21 @@ fn is_loopback(url: &str) -> bool {
 }
 
 impl ClickHouseConfig {
-    fn policy(&self, budget: Duration, attempt_timeout: Duration) -> RetryPolicy {
+    /// How `request` is retried (budget, attempt timeout, backoff), not
+    /// counted: [`ClickHouse::policy`] adds the counters.
+    pub fn policy(&self, request: Request) -> RetryPolicy {
+        let (budget, attempt_timeout) = match request {
+            Request::Insert => (self.retry_budget, self.insert_timeout),
+            Request::Load => (self.retry_budget, self.query_timeout),
+            Request::Read => (self.read_retry_budget, self.query_timeout),
+        };
         RetryPolicy {
             budget,
             attempt_timeout,
             initial_backoff: self.initial_backoff,
             max_backoff: self.max_backoff,
+            counters: None,
         }
-    }
-
-    /// Retries of a flush's inserts.
-    pub fn insert_policy(&self) -> RetryPolicy {
-        self.policy(self.retry_budget, self.insert_timeout)
-    }
-
-    /// Retries of the engine's loads.
-    pub fn load_policy(&self) -> RetryPolicy {
-        self.policy(self.retry_budget, self.query_timeout)
-    }
-
-    /// Retries of dashboard reads.
-    pub fn read_policy(&self) -> RetryPolicy {
-        self.policy(self.read_retry_budget, self.query_timeout)
     }
 }
 
@@ -213,6 +207,8 @@ pub struct ClickHouse {
     pub version: ServerVersion,
     /// The configuration used.
     pub config: ClickHouseConfig,
+    /// Where requests' retries and failures are counted.
+    pub metrics: ClickHouseMetrics,
 }
 
 impl std::fmt::Debug for ClickHouse {
@@ -226,13 +222,28 @@ impl std::fmt::Debug for ClickHouse {
 }
 
 impl ClickHouse {
+    /// These clients, counting their requests in `metrics` (registered by
+    /// the binary) instead of unregistered counters.
+    pub fn with_metrics(self, metrics: ClickHouseMetrics) -> Self {
+        ClickHouse { metrics, ..self }
+    }
+
+    /// How `request` is retried ([`ClickHouseConfig::policy`]), counted in
+    /// [`ClickHouse::metrics`].
+    pub fn policy(&self, request: Request) -> RetryPolicy {
+        RetryPolicy {
+            counters: Some(self.metrics.of(request)),
+            ..self.config.policy(request)
+        }
+    }
+
     /// Applies the migrations the database lacks (creating it if needed).
     pub async fn migrate(&self) -> Result<MigrationReport, ClickHouseError> {
         migrate::migrate_with(
             &self.admin,
             &self.config.database,
             migrate::MIGRATIONS,
-            &self.config.load_policy(),
+            &self.policy(Request::Load),
         )
         .await
     }
@@ -270,7 +281,7 @@ pub async fn connect(config: &ClickHouseConfig) -> Result<ClickHouse, ClickHouse
     }
     let admin = base.clone().with_compression(Compression::None);
     let text: String = config
-        .load_policy()
+        .policy(Request::Load)
         .run("probe SELECT version()", || {
             admin.query(queries::SERVER_VERSION).fetch_one::<String>()
         })
@@ -290,6 +301,7 @@ pub async fn connect(config: &ClickHouseConfig) -> Result<ClickHouse, ClickHouse
         admin,
         version,
         config: config.clone(),
+        metrics: ClickHouseMetrics::unregistered(),
     })
 }
 

@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::client::ClickHouse;
 use crate::error::ClickHouseError;
 use crate::load::{bind_keys, InList};
+use crate::metrics::Request;
 use crate::queries;
 use crate::retry::RetryPolicy;
 use crate::store::decode_all;
@@ -97,7 +98,7 @@ impl ClickHouseReader {
         sql: &'static str,
         args: &[Arg<'_>],
     ) -> Result<Vec<R>, ClickHouseError> {
-        self.fetch(what, sql, args, &self.ch.config.read_policy())
+        self.fetch(what, sql, args, &self.ch.policy(Request::Read))
             .await
     }
 
@@ -106,7 +107,7 @@ impl ClickHouseReader {
         project: &str,
     ) -> Result<(Option<ProjectConfig>, Option<TotalsRow>), ClickHouseError> {
         let client = &self.ch.read;
-        let policy = self.ch.config.read_policy();
+        let policy = self.ch.policy(Request::Read);
         let keys = [(project,)];
         let (configs, totals) = tokio::join!(
             policy.run("read project", || bind_keys(
@@ -156,7 +157,7 @@ impl ClickHouseReader {
     /// comparisons, not for serving requests. Also checks that the
     /// member-first table holds exactly the rows of `member_hour_v2`.
     pub async fn contents(&self) -> Result<MemoryContents, ClickHouseError> {
-        let policy = self.ch.config.load_policy();
+        let policy = self.ch.policy(Request::Load);
         let mut c = MemoryContents::default();
         macro_rules! scan {
             ($ty:ty, $sql:expr) => {
@@ -547,7 +548,7 @@ impl ReadStore for ClickHouseReader {
     async fn ready(&self) -> bool {
         let policy = RetryPolicy {
             budget: std::time::Duration::ZERO,
-            ..self.ch.config.read_policy()
+            ..self.ch.policy(Request::Read)
         };
         let client = &self.ch.read;
         policy

@@ -8,9 +8,10 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::error::{AttemptError, ClickHouseError};
+use crate::metrics::RequestCounters;
 
-/// How long and how often to retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How long and how often to retry, and which counters to move.
+#[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Total time after which a still-failing request is given up
     /// ([`ClickHouseError::Unavailable`]); zero means one attempt.
@@ -21,16 +22,22 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// Largest backoff.
     pub max_backoff: Duration,
+    /// Where retries and failed requests are counted
+    /// ([`ClickHouseMetrics`](crate::metrics::ClickHouseMetrics)); `None`
+    /// counts nothing.
+    pub counters: Option<RequestCounters>,
 }
 
 impl Default for RetryPolicy {
-    /// 30 s budget, 30 s per attempt, backoff from 50 ms doubling up to 5 s.
+    /// 30 s budget, 30 s per attempt, backoff from 50 ms doubling up to 5 s,
+    /// no counters.
     fn default() -> Self {
         RetryPolicy {
             budget: Duration::from_secs(30),
             attempt_timeout: Duration::from_secs(30),
             initial_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(5),
+            counters: None,
         }
     }
 }
@@ -54,7 +61,8 @@ impl RetryPolicy {
 
     /// Runs `attempt` until it succeeds, fails permanently, or transient
     /// failures outlast the budget. Each attempt is bounded by
-    /// `attempt_timeout`; a backoff never sleeps past the budget.
+    /// `attempt_timeout`; a backoff never sleeps past the budget. Each
+    /// retry and a final failure are counted in `counters`.
     pub async fn run<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, ClickHouseError>
     where
         F: FnMut() -> Fut,
@@ -70,6 +78,7 @@ impl RetryPolicy {
                 Err(_) => AttemptError::TimedOut(self.attempt_timeout),
             };
             if !outcome.is_transient() {
+                self.count(|c| &c.permanent);
                 return Err(ClickHouseError::Request {
                     what: what.to_string(),
                     source: outcome,
@@ -78,6 +87,7 @@ impl RetryPolicy {
             let elapsed = start.elapsed();
             let pause = self.backoff(attempts);
             if elapsed + pause >= self.budget {
+                self.count(|c| &c.unavailable);
                 return Err(ClickHouseError::Unavailable {
                     what: what.to_string(),
                     attempts,
@@ -87,7 +97,15 @@ impl RetryPolicy {
                 });
             }
             tracing::warn!(what, attempts, ?pause, error = %outcome, "transient ClickHouse failure, retrying");
+            self.count(|c| &c.retries);
             tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Adds one to the counter `which` picks, if this policy counts.
+    fn count(&self, which: impl Fn(&RequestCounters) -> &prometheus::IntCounter) {
+        if let Some(counters) = &self.counters {
+            which(counters).inc();
         }
     }
 }
@@ -95,6 +113,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::{ClickHouseMetrics, Request};
 
     fn policy(budget_ms: u64) -> RetryPolicy {
         RetryPolicy {
@@ -102,7 +121,27 @@ mod tests {
             attempt_timeout: Duration::from_secs(1),
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(40),
+            counters: None,
         }
+    }
+
+    /// `policy(budget_ms)` counting as a dashboard read, and its counters.
+    fn counted(budget_ms: u64) -> (RetryPolicy, RequestCounters) {
+        let counters = ClickHouseMetrics::unregistered().of(Request::Read);
+        let policy = RetryPolicy {
+            counters: Some(counters.clone()),
+            ..policy(budget_ms)
+        };
+        (policy, counters)
+    }
+
+    /// (retries, unavailable, permanent).
+    fn counts(counters: &RequestCounters) -> (u64, u64, u64) {
+        (
+            counters.retries.get(),
+            counters.unavailable.get(),
+            counters.permanent.get(),
+        )
     }
 
     #[test]
@@ -122,7 +161,8 @@ mod tests {
     #[tokio::test]
     async fn permanent_errors_are_not_retried() {
         let mut calls = 0;
-        let result: Result<(), _> = policy(500)
+        let (policy, counters) = counted(500);
+        let result: Result<(), _> = policy
             .run("test", || {
                 calls += 1;
                 async {
@@ -134,13 +174,15 @@ mod tests {
             .await;
         assert!(matches!(result, Err(ClickHouseError::Request { .. })));
         assert_eq!(calls, 1);
+        assert_eq!(counts(&counters), (0, 0, 1));
     }
 
     #[tokio::test]
     async fn transient_errors_are_retried_until_the_budget() {
         let mut calls = 0;
         let start = Instant::now();
-        let result: Result<(), _> = policy(200)
+        let (policy, counters) = counted(200);
+        let result: Result<(), _> = policy
             .run("test", || {
                 calls += 1;
                 async {
@@ -155,6 +197,8 @@ mod tests {
             Err(ClickHouseError::Unavailable { attempts, .. }) => {
                 assert!(attempts > 2);
                 assert_eq!(attempts, calls);
+                // Every attempt but the last was followed by a retry.
+                assert_eq!(counts(&counters), (u64::from(attempts) - 1, 1, 0));
             }
             other => panic!("{other:?}"),
         }
@@ -163,7 +207,8 @@ mod tests {
     #[tokio::test]
     async fn a_later_success_ends_the_retries() {
         let mut calls = 0;
-        let result = policy(1000)
+        let (policy, counters) = counted(1000);
+        let result = policy
             .run("test", || {
                 calls += 1;
                 let n = calls;
@@ -179,6 +224,7 @@ mod tests {
             })
             .await;
         assert_eq!(result.unwrap(), 3);
+        assert_eq!(counts(&counters), (2, 0, 0));
     }
 
     #[test]

@@ -31,6 +31,7 @@ use crate::client::ClickHouse;
 use crate::codec::{self, CodecError};
 use crate::error::ClickHouseError;
 use crate::load::{self, fetch_keys};
+use crate::metrics::Request;
 use crate::queries;
 use crate::tables::{
     CellKeyRow, HourHorizonRow, IdIndexRow, IngestProgressRow, MembersRow, ProjectsRow,
@@ -88,7 +89,7 @@ impl ClickHouseStore {
             "load tasks",
             &keys,
             |k| k.0.len() + k.1.len(),
-            &self.ch.config.load_policy(),
+            &self.ch.policy(Request::Load),
         )
         .await?;
         decode_all(rows, TasksRow::decode)
@@ -105,7 +106,7 @@ impl ClickHouseStore {
             "load sessions",
             &keys,
             |k| k.0.len() + k.1.len(),
-            &self.ch.config.load_policy(),
+            &self.ch.policy(Request::Load),
         )
         .await?;
         decode_all(rows, SessionsRow::decode)
@@ -122,7 +123,7 @@ impl ClickHouseStore {
             "load projects",
             &keys,
             |key| key.0.len(),
-            &self.ch.config.load_policy(),
+            &self.ch.policy(Request::Load),
         )
         .await?;
         decode_all(rows, ProjectsRow::decode)
@@ -139,7 +140,7 @@ impl ClickHouseStore {
             "load members",
             &keys,
             |key| key.0.len(),
-            &self.ch.config.load_policy(),
+            &self.ch.policy(Request::Load),
         )
         .await?;
         decode_all(rows, MembersRow::decode)
@@ -159,7 +160,7 @@ impl ClickHouseStore {
             "load id_index",
             &keys,
             |k| k.0.len() + k.2.len() + 4,
-            &self.ch.config.load_policy(),
+            &self.ch.policy(Request::Load),
         )
         .await?;
         decode_all(rows, IdIndexRow::decode)
@@ -195,7 +196,7 @@ impl Store for ClickHouseStore {
         project: &str,
     ) -> Result<Vec<(TaskKey, Versioned<TaskState>)>, Self::Error> {
         let client = &self.ch.read;
-        let policy = self.ch.config.load_policy();
+        let policy = self.ch.policy(Request::Load);
         let rows: Vec<TasksRow> = self.block_on(policy.run("load a project's tasks", || {
             client
                 .query(queries::PROJECT_TASKS)
@@ -207,7 +208,7 @@ impl Store for ClickHouseStore {
 
     fn list_tasks(&mut self, projects: &[String]) -> Result<Option<Vec<TaskKey>>, Self::Error> {
         let client = &self.ch.read;
-        let policy = self.ch.config.load_policy();
+        let policy = self.ch.policy(Request::Load);
         let rows: Vec<TaskIdsRow> = self.block_on(policy.run("list projects' tasks", || {
             client.query(queries::LIST_TASKS).bind(projects).fetch_all()
         }))?;
@@ -220,7 +221,7 @@ impl Store for ClickHouseStore {
 
     fn list_cells(&mut self, projects: &[String]) -> Result<Option<Vec<AggKey>>, Self::Error> {
         let client = &self.ch.read;
-        let policy = self.ch.config.load_policy();
+        let policy = self.ch.policy(Request::Load);
         let rows: Vec<CellKeyRow> = self.block_on(policy.run("list projects' cells", || {
             client.query(queries::LIST_CELLS).bind(projects).fetch_all()
         }))?;
@@ -236,7 +237,7 @@ impl Store for ClickHouseStore {
         projects: &[String],
     ) -> Result<Option<Vec<(String, Hour)>>, Self::Error> {
         let client = &self.ch.read;
-        let policy = self.ch.config.load_policy();
+        let policy = self.ch.policy(Request::Load);
         let rows: Vec<HourHorizonRow> =
             self.block_on(policy.run("latest hour of projects' hour rows", || {
                 client
@@ -280,7 +281,7 @@ impl Store for ClickHouseStore {
 
     fn positions(&mut self) -> Result<BTreeMap<u32, u64>, Self::Error> {
         let client = &self.ch.read;
-        let policy = self.ch.config.load_policy();
+        let policy = self.ch.policy(Request::Load);
         let rows: Vec<IngestProgressRow> = self.block_on(policy.run("load positions", || {
             client.query(queries::POSITIONS).fetch_all()
         }))?;
@@ -302,7 +303,7 @@ impl Store for ClickHouseStore {
             (row.position > durable).then_some(durable)
         };
         let client = &self.ch.read;
-        let policy = self.ch.config.load_policy();
+        let policy = self.ch.policy(Request::Load);
         let tops: Vec<IngestProgressRow> = self.block_on(policy.run("load flush marks", || {
             client.query(queries::FLUSH_MARK_TOPS).fetch_all()
         }))?;
@@ -379,7 +380,7 @@ impl Store for ClickHouseStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let policy = self.ch.config.load_policy();
+        let policy = self.ch.policy(Request::Load);
         self.block_on(load::load_aggregates(&self.ch.read, keys, &policy))
     }
 
@@ -389,7 +390,7 @@ impl Store for ClickHouseStore {
     fn write(&mut self, flush: &Flush) -> Result<(), Self::Error> {
         self.finish_write()?;
         let encoded = EncodedFlush::encode(flush)?;
-        let policy = self.ch.config.insert_policy();
+        let policy = self.ch.policy(Request::Insert);
         let stats = self.block_on(write_flush(&self.ch.write, &encoded, &policy))?;
         self.last_write = stats;
         Ok(())
@@ -400,7 +401,7 @@ impl Store for ClickHouseStore {
     fn start_write(&mut self, flush: Flush) -> Result<(), Self::Error> {
         self.finish_write()?;
         let client = self.ch.write.clone();
-        let policy = self.ch.config.insert_policy();
+        let policy = self.ch.policy(Request::Insert);
         self.writing = Some(self.runtime.spawn(async move {
             let encoded = tokio::task::spawn_blocking(move || EncodedFlush::encode_owned(flush))
                 .await

@@ -153,7 +153,7 @@ async fn insert<T: RowOwned + RowWrite>(
     }
     let policy = RetryPolicy {
         budget: policy.budget.saturating_sub(start.elapsed()),
-        ..*policy
+        ..policy.clone()
     };
     policy
         .run(&format!("insert into {table}"), move || async move {

@@ -76,6 +76,15 @@ pub const REASON_MISROUTED: &str = "misrouted";
 /// Reason of messages over `max_message_bytes`.
 pub const REASON_OVERSIZED: &str = "oversized";
 
+/// Registers `metric` in `registry` and gives it back.
+fn registered<M>(registry: &Registry, metric: M) -> Result<M, prometheus::Error>
+where
+    M: prometheus::core::Collector + Clone + 'static,
+{
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
 /// The ingestor's and the dead-letter producer's metrics. Cloning is cheap
 /// and shares the series.
 #[derive(Clone)]
@@ -141,11 +150,7 @@ impl IngestMetrics {
     /// The metrics, registered in `registry` (the binary serves it on
     /// `/metrics`). Fails when a name is already registered there.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
-        let counter = |name: &str, help: &str| -> Result<IntCounter, prometheus::Error> {
-            let metric = IntCounter::new(name, help)?;
-            registry.register(Box::new(metric.clone()))?;
-            Ok(metric)
-        };
+        let counter = |name: &str, help: &str| registered(registry, IntCounter::new(name, help)?);
         let consumed = counter(names::CONSUMED, "Messages read from the events topic.")?;
         let applied = counter(names::APPLIED, "Events the engine applied.")?;
         let fenced = counter(
@@ -169,25 +174,26 @@ impl IngestMetrics {
             names::CACHE_EVICTIONS,
             "Times the engine's state cache went over its capacity and dropped its clean entries.",
         )?;
-        let cache_entries = IntGauge::new(
+        let cache_entries = registered(registry, IntGauge::new(
             names::CACHE_ENTRIES,
             "Entries in the engine's state cache (tasks, sessions, members, index, aggregate rows).",
-        )?;
-        registry.register(Box::new(cache_entries.clone()))?;
+        )?)?;
         let commits = counter(names::COMMITS, "Synchronous offset commits that succeeded.")?;
         let commit_failures = counter(
             names::COMMIT_FAILURES,
             "Offset commits that failed (retried after the next flush).",
         )?;
-        let dead_letters = IntCounterVec::new(
-            Opts::new(
-                names::DEAD_LETTERS,
-                "Messages sent to the dead-letter topic and acknowledged, by reason.",
-            ),
-            &["reason"],
+        let dead_letters = registered(
+            registry,
+            IntCounterVec::new(
+                Opts::new(
+                    names::DEAD_LETTERS,
+                    "Messages sent to the dead-letter topic and acknowledged, by reason.",
+                ),
+                &["reason"],
+            )?,
         )?;
-        registry.register(Box::new(dead_letters.clone()))?;
-        let flush_seconds = Histogram::with_opts(
+        let flush_seconds = registered(registry, Histogram::with_opts(
             HistogramOpts::new(
                 names::FLUSH_SECONDS,
                 "Duration of one flush, from its start (rows collected) until it is durable in the store.",
@@ -196,52 +202,59 @@ impl IngestMetrics {
                     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
                 ],
             ),
+        )?)?;
+        let last_flush = registered(
+            registry,
+            Gauge::new(
+                names::LAST_FLUSH,
+                "Unix time of the last durable flush, seconds.",
+            )?,
         )?;
-        registry.register(Box::new(flush_seconds.clone()))?;
-        let last_flush = Gauge::new(
-            names::LAST_FLUSH,
-            "Unix time of the last durable flush, seconds.",
+        let committed_offset = registered(
+            registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    names::COMMITTED_OFFSET,
+                    "Last committed offset (next offset to read), by partition.",
+                ),
+                &["partition"],
+            )?,
         )?;
-        registry.register(Box::new(last_flush.clone()))?;
-        let committed_offset = IntGaugeVec::new(
-            Opts::new(
-                names::COMMITTED_OFFSET,
-                "Last committed offset (next offset to read), by partition.",
-            ),
-            &["partition"],
+        let consumer_lag = registered(
+            registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    names::CONSUMER_LAG,
+                    "Consumer lag in messages (librdkafka statistics), by partition.",
+                ),
+                &["partition"],
+            )?,
         )?;
-        registry.register(Box::new(committed_offset.clone()))?;
-        let consumer_lag = IntGaugeVec::new(
-            Opts::new(
-                names::CONSUMER_LAG,
-                "Consumer lag in messages (librdkafka statistics), by partition.",
-            ),
-            &["partition"],
+        let paused = registered(
+            registry,
+            IntGauge::new(
+                names::PAUSED,
+                "1 while consumption is paused because the store or the dead-letter topic fails.",
+            )?,
         )?;
-        registry.register(Box::new(consumer_lag.clone()))?;
-        let paused = IntGauge::new(
-            names::PAUSED,
-            "1 while consumption is paused because the store or the dead-letter topic fails.",
+        let rebalances = registered(
+            registry,
+            IntCounterVec::new(
+                Opts::new(names::REBALANCES, "Rebalance events, by kind."),
+                &["kind"],
+            )?,
         )?;
-        registry.register(Box::new(paused.clone()))?;
-        let rebalances = IntCounterVec::new(
-            Opts::new(names::REBALANCES, "Rebalance events, by kind."),
-            &["kind"],
-        )?;
-        registry.register(Box::new(rebalances.clone()))?;
-        let kafka_errors = IntCounterVec::new(
+        let kafka_errors = registered(registry, IntCounterVec::new(
             Opts::new(
                 names::KAFKA_ERRORS,
                 "Errors librdkafka reported to the ingestor's consumer (it retries them), by error code.",
             ),
             &["code"],
-        )?;
-        registry.register(Box::new(kafka_errors.clone()))?;
-        let brokers_up = IntGauge::new(
+        )?)?;
+        let brokers_up = registered(registry, IntGauge::new(
             names::BROKERS_UP,
             "Brokers the consumer has an open connection to (librdkafka statistics, every 5 s).",
-        )?;
-        registry.register(Box::new(brokers_up.clone()))?;
+        )?)?;
         for reason in ["malformed", REASON_MISROUTED, REASON_OVERSIZED] {
             dead_letters.with_label_values(&[reason]);
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use labelpulse_api::app::{app, AppState, Settings};
 use labelpulse_api::metrics::Metrics;
-use labelpulse_clickhouse::{ClickHouse, ClickHouseReader, ClickHouseStore};
+use labelpulse_clickhouse::{ClickHouse, ClickHouseMetrics, ClickHouseReader, ClickHouseStore};
 use labelpulse_core::ingest::{EventSink, IngestReceipt};
 use labelpulse_engine::EngineSettings;
 use labelpulse_kafka::{EventProducer, IngestMetrics, Ingestor, IngestorHandle, ProducerError};
@@ -17,11 +17,15 @@ use tokio::net::TcpListener;
 use crate::config::PipelineConfig;
 use crate::server::shutdown_signal;
 
-/// Connects to ClickHouse and, unless disabled, applies the migrations.
-pub async fn connect(config: &PipelineConfig) -> anyhow::Result<ClickHouse> {
+/// Connects to ClickHouse, counting its requests in `registry`
+/// ([`ClickHouseMetrics`]), and, unless disabled, applies the migrations.
+pub async fn connect(config: &PipelineConfig, registry: &Registry) -> anyhow::Result<ClickHouse> {
+    let metrics =
+        ClickHouseMetrics::register(registry).context("registering ClickHouse metrics")?;
     let clickhouse = labelpulse_clickhouse::connect(&config.clickhouse)
         .await
-        .with_context(|| format!("connecting to ClickHouse at {}", config.clickhouse.url))?;
+        .with_context(|| format!("connecting to ClickHouse at {}", config.clickhouse.url))?
+        .with_metrics(metrics);
     if config.migrate {
         let report = clickhouse
             .migrate()
@@ -83,8 +87,8 @@ pub async fn ingest(
     engine: EngineSettings,
     metrics_addr: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
-    let clickhouse = connect(&config).await?;
     let registry = Registry::new();
+    let clickhouse = connect(&config, &registry).await?;
     let handle = start_ingestor(&config, clickhouse, engine, &registry).await?;
     if let Some(addr) = metrics_addr {
         let metrics =
@@ -196,9 +200,11 @@ pub async fn serve(
     ingest_to_kafka: bool,
     max_ingest_bytes: usize,
 ) -> anyhow::Result<()> {
-    let clickhouse = connect(&config).await?;
+    let registry = Registry::new();
+    let clickhouse = connect(&config, &registry).await?;
+    let metrics = Metrics::with_registry(registry).context("registering API metrics")?;
     let sink = serve_sink(&config, ingest_to_kafka)?;
-    let router = query_service(clickhouse, sink, max_ingest_bytes, Metrics::new());
+    let router = query_service(clickhouse, sink, max_ingest_bytes, metrics);
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -221,8 +227,8 @@ pub async fn run(
     addr: SocketAddr,
     max_ingest_bytes: usize,
 ) -> anyhow::Result<()> {
-    let clickhouse = connect(&config).await?;
     let registry = Registry::new();
+    let clickhouse = connect(&config, &registry).await?;
     let handle = start_ingestor(&config, clickhouse.clone(), engine, &registry).await?;
     let metrics = Metrics::with_registry(registry).context("registering API metrics")?;
     let router = query_service(
