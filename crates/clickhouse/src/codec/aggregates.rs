@@ -1,7 +1,19 @@
 //! The aggregate tables' rows: a flush's rows split by table, and each
 //! row back to its key and value.
 
-use super::*;
+use labelpulse_core::aggregate::{
+    ActivityRow, AggKey, AggRow, AgreementRow, CellKind, CellRow, LabelRow, PairRow, TotalsRow,
+};
+use labelpulse_core::participant::{AgreementScope, Mode, Participants};
+use labelpulse_core::read::CellAddress;
+use labelpulse_engine::Versioned;
+
+use crate::tables::{
+    names, AgreementHourRow, CellKeyRow, CellsRow, LabelsRow, MemberActivityRow, MemberHourRow,
+    PairsRow, ProjectHourRow, ProjectTotalsRow,
+};
+
+use super::{versioned, CodecError};
 
 /// Aggregate rows of a flush, split by table.
 #[derive(Debug, Clone, Default, PartialEq)]

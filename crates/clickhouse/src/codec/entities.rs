@@ -1,7 +1,17 @@
 //! The entity tables' rows: tasks (postcard), sessions, projects (controls
 //! as JSON, enums by their wire names), members and the id index.
 
-use super::*;
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::task::TaskState;
+use labelpulse_engine::entity::{IndexKey, IndexKind, MemberState, SessionState};
+use labelpulse_engine::store::{SessionKey, TaskKey};
+use labelpulse_engine::Versioned;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::tables::{names, IdIndexRow, MembersRow, ProjectsRow, SessionsRow, TasksRow};
+
+use super::{json, versioned, CodecError};
 
 /// The `tasks` row of a task state.
 pub fn task_row(key: &TaskKey, row: &Versioned<TaskState>) -> Result<TasksRow, CodecError> {

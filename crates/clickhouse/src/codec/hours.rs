@@ -1,7 +1,12 @@
 //! The hour tables' rows: counters as one `Array(Int64)` in the order of
 //! [`HOUR_COUNTERS`], quantile sketches as a zero count and two arrays.
 
-use super::*;
+use labelpulse_core::aggregate::HourRow;
+use labelpulse_core::sketch::Sketch;
+
+use crate::tables::{names, MemberHourRow, ProjectHourRow, HOUR_COUNTERS};
+
+use super::CodecError;
 
 /// A sketch as `(zeros, bucket indexes, bucket counts)`.
 pub fn sketch_columns(sketch: &Sketch) -> (i64, Vec<i32>, Vec<i64>) {

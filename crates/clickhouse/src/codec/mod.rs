@@ -19,27 +19,8 @@ pub use aggregates::{table_of, totals_row, AggregateRows};
 pub use entities::{index_kind_code, index_row, member_row, project_row, session_row, task_row};
 pub use hours::{hour_counters, sketch_columns, sketch_from_columns};
 
-use labelpulse_core::aggregate::{
-    ActivityRow, AggKey, AggRow, AgreementRow, CellKind, CellRow, HourRow, LabelRow, PairRow,
-    TotalsRow,
-};
-use labelpulse_core::participant::{AgreementScope, Mode, Participants};
-use labelpulse_core::project::ProjectConfig;
-use labelpulse_core::read::CellAddress;
-use labelpulse_core::sketch::Sketch;
-use labelpulse_core::task::TaskState;
-use labelpulse_engine::entity::{IndexKey, IndexKind, MemberState, SessionState};
-use labelpulse_engine::store::{SessionKey, TaskKey};
 use labelpulse_engine::Versioned;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use thiserror::Error;
-
-use crate::tables::{
-    names, AgreementHourRow, CellKeyRow, CellsRow, IdIndexRow, LabelsRow, MemberActivityRow,
-    MemberHourRow, MembersRow, PairsRow, ProjectHourRow, ProjectTotalsRow, ProjectsRow,
-    SessionsRow, TasksRow, HOUR_COUNTERS,
-};
 
 /// A value that could not be encoded for, or decoded from, a table.
 #[derive(Debug, Error)]

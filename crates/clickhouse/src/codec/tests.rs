@@ -1,7 +1,16 @@
 //! Round trips through every table's row, and the errors of values that
 //! do not fit.
 
+use labelpulse_core::aggregate::{AggKey, AggRow, HourRow, LabelRow};
+use labelpulse_core::project::ProjectConfig;
+use labelpulse_core::sketch::Sketch;
+use labelpulse_core::task::TaskState;
+use labelpulse_engine::entity::{MemberState, SessionState};
+
 use super::*;
+use crate::tables::{
+    AgreementHourRow, CellsRow, IdIndexRow, MemberHourRow, ProjectHourRow, HOUR_COUNTERS,
+};
 
 use labelpulse_core::event::{Control, ReviewCriteria, Role};
 
