@@ -94,5 +94,15 @@ async fn pipeline_equals_embedded_after_five_kills_of_the_ingestor() {
     )
     .await;
     assert_same(&expected, &actual);
+    // The query service counts its ClickHouse requests; none of its reads
+    // failed for good (a permanent failure is a query the server refuses).
+    let permanent = common::metric_sum_where(
+        &client,
+        &serve_base,
+        "labelpulse_clickhouse_failed_requests_total",
+        &[("kind", "permanent")],
+    )
+    .await;
+    assert_eq!(permanent, Some(0.0), "serve's permanently failed requests");
     common::drop_database(&client, &database).await;
 }

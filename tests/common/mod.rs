@@ -192,6 +192,17 @@ pub async fn durable_messages(client: &reqwest::Client, database: &str) -> Optio
 /// `GET base/metrics` (a counter or gauge, all labels together); `None`
 /// when the endpoint does not answer or has no such sample.
 pub async fn metric_sum(client: &reqwest::Client, base: &str, name: &str) -> Option<f64> {
+    metric_sum_where(client, base, name, &[]).await
+}
+
+/// [`metric_sum`] over the series whose labels include every `(name,
+/// value)` of `labels`.
+pub async fn metric_sum_where(
+    client: &reqwest::Client,
+    base: &str,
+    name: &str,
+    labels: &[(&str, &str)],
+) -> Option<f64> {
     let text = client
         .get(format!("{base}/metrics"))
         .send()
@@ -205,6 +216,11 @@ pub async fn metric_sum(client: &reqwest::Client, base: &str, name: &str) -> Opt
         .samples
         .iter()
         .filter(|sample| sample.metric == name)
+        .filter(|sample| {
+            labels
+                .iter()
+                .all(|(label, value)| sample.labels.get(label) == Some(*value))
+        })
         .filter_map(|sample| match sample.value {
             prometheus_parse::Value::Counter(v)
             | prometheus_parse::Value::Gauge(v)
