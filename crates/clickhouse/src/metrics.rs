@@ -33,9 +33,11 @@ pub const KIND_PERMANENT: &str = "permanent";
 pub enum Request {
     /// A flush's inserts.
     Insert,
-    /// The engine's loads, migrations, the probe at start.
+    /// The engine's loads and the migrations (not the probe in
+    /// [`connect`](crate::connect): nothing serves `/metrics` before it).
     Load,
-    /// The query service's dashboard reads.
+    /// The query service's dashboard reads (not its readiness checks,
+    /// whose answer is the `/readyz` status).
     Read,
 }
 

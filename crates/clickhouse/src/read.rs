@@ -546,9 +546,10 @@ impl ReadStore for ClickHouseReader {
     }
 
     async fn ready(&self) -> bool {
+        // One attempt, not counted: the answer is the readiness itself.
         let policy = RetryPolicy {
             budget: std::time::Duration::ZERO,
-            ..self.ch.policy(Request::Read)
+            ..self.ch.config.policy(Request::Read)
         };
         let client = &self.ch.read;
         policy
