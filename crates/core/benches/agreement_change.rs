@@ -23,7 +23,7 @@ use labelpulse_core::task::{AnnotationState, TaskState};
 
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: labelpulse_alloc::Mimalloc = labelpulse_alloc::Mimalloc;
 
 const LABELS: [&str; 3] = ["car", "truck", "bus"];
 

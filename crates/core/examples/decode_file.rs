@@ -4,7 +4,7 @@
 
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: labelpulse_alloc::Mimalloc = labelpulse_alloc::Mimalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()

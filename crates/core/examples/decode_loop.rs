@@ -12,7 +12,7 @@ mod events;
 
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: labelpulse_alloc::Mimalloc = labelpulse_alloc::Mimalloc;
 
 /// The measured part: decodes every line `rounds` times (with our decoder,
 /// or into the floor struct); returns how many decoded (all of them: the

@@ -26,7 +26,7 @@ use labelpulse_engine::memory::MemoryStore;
 
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: labelpulse_alloc::Mimalloc = labelpulse_alloc::Mimalloc;
 use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
 
 /// Events per batch (`batch`) or between flushes (`single`), unless

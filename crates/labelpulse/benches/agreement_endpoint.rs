@@ -21,7 +21,7 @@ mod route_support;
 
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: labelpulse_alloc::Mimalloc = labelpulse_alloc::Mimalloc;
 
 const MEMBERS: usize = 1_000;
 const TASKS: usize = 20_000;

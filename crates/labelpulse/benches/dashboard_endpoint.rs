@@ -25,7 +25,7 @@ mod route_support;
 
 /// The allocator the `labelpulse` binary uses.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: labelpulse_alloc::Mimalloc = labelpulse_alloc::Mimalloc;
 
 /// Events in the store.
 const EVENTS: usize = 1_000_000;
