@@ -12,10 +12,11 @@
 //! allocations themselves (PERFORMANCE.md, "The allocator").
 //!
 //! A plain `mi_malloc` block is aligned enough when the alignment is at
-//! most 16 bytes and divides the size: mimalloc's size classes are
-//! multiples of 8 bytes up to 64 and of 16 above, each request takes the
-//! smallest class at least its size (so a size that 16 divides gets a
-//! class that 16 divides), and blocks are laid out from 16-byte aligned
+//! most 16 bytes and divides the size: mimalloc's size classes are 8
+//! bytes and multiples of 16 above it (a 24-byte request takes a 32-byte
+//! block, a 40-byte one 48), each request takes the smallest class at
+//! least its size (so a size that 16 divides gets a class that 16
+//! divides), and blocks are laid out from 16-byte aligned
 //! page starts (`MI_MAX_ALIGN_SIZE`). That is the alignment a conforming
 //! `malloc` owes to any object of that size, which mimalloc, a drop-in
 //! `malloc`, gives. Every other request keeps the aligned calls. The unit
