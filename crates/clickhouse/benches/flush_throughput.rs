@@ -26,7 +26,7 @@ use labelpulse_core::aggregate::{
     ActivityRow, AggKey, AggRow, AgreementRow, LabelRow, PairRow, TotalsRow,
 };
 use labelpulse_engine::entity::{IndexKind, SessionState};
-use labelpulse_engine::{BatchEvent, Engine, EngineSettings, Flush, Store};
+use labelpulse_engine::{BatchEvent, Engine, EngineSettings, Flush, FlushScope, Store};
 
 /// 2026-01-01T00:00Z in hours since the epoch.
 const START: i64 = 491_928;
@@ -125,6 +125,7 @@ fn synthetic_flush(version: u64) -> Flush {
     aggregates.sort_by(|a, b| a.0.cmp(&b.0));
     let task = task_state("member-001");
     Flush {
+        scope: FlushScope::Full,
         aggregates,
         members: Vec::new(),
         sessions: (0..1_000)

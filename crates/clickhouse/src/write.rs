@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use clickhouse::{Client, RowOwned, RowWrite};
 use futures_util::future::try_join_all;
 use labelpulse_engine::store::{by_key, FlushTable, WRITE_PHASES};
-use labelpulse_engine::Flush;
+use labelpulse_engine::{Flush, FlushScope};
 
 use crate::codec::{self, AggregateRows, CodecError};
 use crate::error::ClickHouseError;
@@ -39,6 +39,9 @@ use crate::tables::{
 /// A flush as table rows, ready to insert.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EncodedFlush {
+    /// Full, or light: then only the mark and the aggregate rows are
+    /// written ([`Flush::writes`]).
+    pub scope: FlushScope,
     /// Aggregate rows by table.
     pub aggregates: AggregateRows,
     /// `members`.
@@ -81,6 +84,7 @@ impl EncodedFlush {
             aggregates.push(key, row)?;
         }
         Ok(EncodedFlush {
+            scope: flush.scope,
             aggregates,
             members: by_key(&flush.members)
                 .into_iter()
@@ -112,6 +116,11 @@ impl EncodedFlush {
                 })
                 .collect(),
         })
+    }
+
+    /// Whether this flush writes `table` (see [`Flush::writes`]).
+    pub fn writes(&self, table: FlushTable) -> bool {
+        self.scope.writes(table)
     }
 
     /// Rows over all tables (the member-first copy not counted).
@@ -233,6 +242,7 @@ pub async fn write_flush(
     for phase in WRITE_PHASES {
         let inserts = phase
             .iter()
+            .filter(|&&table| flush.writes(table))
             .flat_map(|&table| inserts_of(client, policy, start, flush, table));
         for rows in try_join_all(inserts).await? {
             if rows > 0 {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use labelpulse_core::aggregate::{AggKey, AggRow};
-use labelpulse_engine::store::by_key;
+use labelpulse_engine::store::{by_key, FlushTable};
 use labelpulse_engine::Flush;
 use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
 
@@ -247,7 +247,11 @@ pub(crate) fn write_flush(db: &Database, flush: &Flush) -> Result<(), StoreError
         for (_, sequence, raw) in &flush.archive {
             t.archive.insert(*sequence, raw.as_slice())?;
         }
-        t.positions(&flush.positions)?;
+        // A light flush's positions are its mark, not durable positions
+        // (the engine makes none over this store: it keeps no marks).
+        if flush.writes(FlushTable::Positions) {
+            t.positions(&flush.positions)?;
+        }
     }
     txn.commit()?;
     Ok(())

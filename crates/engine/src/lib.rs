@@ -22,4 +22,4 @@ pub mod store;
 mod window;
 
 pub use engine::{BatchEvent, Engine, EngineCounters, EngineError, EngineSettings, Outcome};
-pub use store::{Flush, Store, Versioned};
+pub use store::{Flush, FlushScope, Store, Versioned};

@@ -276,6 +276,7 @@ impl Store for MemoryStore {
             let rest: usize = WRITE_PHASES
                 .iter()
                 .flat_map(|phase| phase.iter())
+                .filter(|&&table| flush.writes(table))
                 .map(|&table| RowRef::of(flush, table).len())
                 .sum();
             marks + rest
@@ -304,6 +305,7 @@ impl Store for MemoryStore {
             };
             let mut rows: Vec<(u64, RowRef<'_>)> = phase
                 .iter()
+                .filter(|&&table| flush.writes(table))
                 .flat_map(|&table| RowRef::of(flush, table))
                 .enumerate()
                 .map(|(index, row)| (place(index), row))

@@ -101,10 +101,41 @@ pub fn by_key<K: Ord, V>(rows: &[(K, V)]) -> Vec<&(K, V)> {
     sorted
 }
 
+/// How much of what was applied a flush writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FlushScope {
+    /// Everything applied since the last full flush, positions included:
+    /// the flushed events are durable, and their source may forget them
+    /// (the Kafka ingestor commits their offsets).
+    #[default]
+    Full,
+    /// The aggregate rows changed since the last flush, and the flush's
+    /// mark: what the dashboards read, written often. Entities, the index,
+    /// the archive and the positions wait for the next full flush, so a
+    /// replay after a crash starts at the last full flush; it cuts its
+    /// batches at the light flushes' marks, and their rows' versions fence
+    /// what they already hold. Such a flush is exactly what a full flush
+    /// that failed after its aggregate rows leaves in the store, which the
+    /// proof of [`WRITE_PHASES`] covers. Only over a store that keeps marks
+    /// ([`Store::flush_marks`]).
+    Aggregates,
+}
+
+impl FlushScope {
+    /// Whether a flush of this scope writes `table`: a full flush every
+    /// one, a light one its mark and its aggregate rows.
+    pub fn writes(self, table: FlushTable) -> bool {
+        self == FlushScope::Full || matches!(table, FlushTable::Marks | FlushTable::Aggregates)
+    }
+}
+
 /// Everything one flush writes (in the phases of [`WRITE_PHASES`]); every
 /// list in no particular order, keys unique (see [`by_key`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Flush {
+    /// Full, or the aggregate rows only (the other lists are then empty,
+    /// and the positions are the flush's mark, not written as positions).
+    pub scope: FlushScope,
     /// Aggregate rows.
     pub aggregates: Vec<(AggKey, Versioned<AggRow>)>,
     /// Members (organization dimension).
@@ -124,6 +155,11 @@ pub struct Flush {
 }
 
 impl Flush {
+    /// Whether this flush writes `table` ([`FlushScope::writes`]).
+    pub fn writes(&self, table: FlushTable) -> bool {
+        self.scope.writes(table)
+    }
+
     /// True when nothing is to be written.
     pub fn is_empty(&self) -> bool {
         self.aggregates.is_empty()

@@ -15,7 +15,7 @@ use labelpulse_core::dims::Dims;
 use labelpulse_core::reliability::{self, Coincidences, Level, StatCell};
 use labelpulse_core::task::{AnnotationState, TaskState};
 use labelpulse_engine::memory::{MemoryContents, MemoryStore, SharedMemoryStore};
-use labelpulse_engine::{BatchEvent, Engine, EngineSettings};
+use labelpulse_engine::{BatchEvent, Engine, EngineSettings, FlushScope};
 use proptest::prelude::*;
 
 /// One step of a generated history.
@@ -465,6 +465,41 @@ fn run_with_background_flushes(
     )
 }
 
+/// Like [`run_with_background_flushes`], with light flushes as the Kafka
+/// ingestor makes them while live: after each batch a flush of the aggregate
+/// rows only (`FlushScope::Aggregates`) when `light[i]` says so, a full one
+/// otherwise, each left running while the next batch is applied unless
+/// `finish_now[i]` says so; the last flush is full. A crash replays from
+/// the last full flush's positions, through rows light flushes wrote at
+/// later versions.
+fn run_with_light_flushes(
+    stream: &[String],
+    batches: &[usize],
+    capacity: usize,
+    failures: &[usize],
+    (light, finish_now): (&[bool], &[bool]),
+    setup: StoreSetup,
+) -> (MemoryContents, usize) {
+    let mut light = light.iter().copied().cycle();
+    let mut finish_now = finish_now.iter().copied().cycle();
+    run_restarting(
+        stream,
+        (batches, capacity),
+        failures,
+        store_listing(MemoryStore::with_background_writes(0), setup),
+        |engine| {
+            let scope = if light.next().unwrap_or(false) {
+                FlushScope::Aggregates
+            } else {
+                FlushScope::Full
+            };
+            engine.start_flush_of(scope).is_ok()
+                && (!finish_now.next().unwrap_or(false) || engine.finish_flush().is_ok())
+        },
+        |engine| engine.start_flush().is_ok() && engine.finish_flush().is_ok(),
+    )
+}
+
 /// The restart loop of both: applies the stream from the store's durable
 /// position in batches of `batches[r]` in the `r`-th start, the cache
 /// bounded by `capacity`;
@@ -638,6 +673,44 @@ proptest! {
         prop_assert_eq!(&clean.index, &background.index);
         prop_assert_eq!(&clean.archive, &background.archive);
         prop_assert_eq!(&clean.positions, &background.positions);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Light flushes (the aggregate rows only) between full ones, in the
+    /// background, a small cache, failures at any row of any flush: the
+    /// same store as one clean pass. Over a store without marks every
+    /// flush is full.
+    #[test]
+    fn light_flushes_give_the_clean_result(
+        ops in prop::collection::vec(op(), 1..60),
+        batches in prop::collection::vec(1usize..16, 1..4),
+        capacity in prop_oneof![Just(usize::MAX), 0usize..40],
+        failures in prop::collection::vec(0usize..40, 0..6),
+        light in prop::collection::vec(any::<bool>(), 1..8),
+        finish_now in prop::collection::vec(any::<bool>(), 1..8),
+        listed in any::<bool>(),
+        write_order in prop::option::of(any::<u64>()),
+        atomic in any::<bool>(),
+        marks in prop::bool::weighted(0.8),
+    ) {
+        let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+        let clean = run_clean(&stream, 1_000_000);
+        let setup = StoreSetup { listed, write_order, atomic, marks };
+        let (lit, _) = run_with_light_flushes(
+            &stream, &batches, capacity, &failures, (&light, &finish_now), setup,
+        );
+        prop_assert_eq!(rows(&clean), rows(&lit));
+        prop_assert!(versions_within_positions(&lit));
+        prop_assert_eq!(&clean.tasks, &lit.tasks);
+        prop_assert_eq!(&clean.sessions, &lit.sessions);
+        prop_assert_eq!(&clean.projects, &lit.projects);
+        prop_assert_eq!(&clean.members, &lit.members);
+        prop_assert_eq!(&clean.index, &lit.index);
+        prop_assert_eq!(&clean.archive, &lit.archive);
+        prop_assert_eq!(&clean.positions, &lit.positions);
     }
 }
 
@@ -1471,4 +1544,88 @@ proptest! {
         prop_assert_eq!(&clean.tasks, &taken_over.tasks);
         prop_assert_eq!(&clean.positions, &taken_over.positions);
     }
+}
+
+/// What a light flush writes: the aggregate rows and its mark, nothing
+/// else; the next full flush writes the rest, positions last. Without
+/// this, the light-flush property test above would pass with every flush
+/// full.
+#[test]
+fn a_light_flush_writes_the_aggregate_rows_and_its_mark_only() {
+    let submit = |task, member, label| Op::Submit {
+        task,
+        member,
+        label,
+        stars: 4,
+        lead: 30,
+    };
+    let ops = [Op::CreateTask { task: 1 }, submit(1, 0, 1), submit(1, 1, 2)];
+    let stream: Vec<String> = generate(&ops).into_iter().map(|e| e.json).collect();
+    let decoded: Vec<_> = stream
+        .iter()
+        .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
+        .collect();
+    let mut store = MemoryStore::default();
+    store.marks = Some(Default::default());
+    let mut engine = Engine::new(store, EngineSettings::default()).unwrap();
+    assert!(engine.flushes_light());
+    let events = batch_events(&stream, &decoded, 0);
+    engine.apply_batch(0, &events).unwrap();
+    let end = stream.len() as u64;
+
+    engine.start_flush_of(FlushScope::Aggregates).unwrap();
+    engine.finish_flush().unwrap();
+    assert!(engine.awaits_full_flush());
+    assert_eq!(engine.counters().light_flushes, 1);
+    assert_eq!(engine.counters().flushes, 0);
+    let store = engine.store();
+    assert!(!store.contents.aggregates.is_empty());
+    assert!(store.contents.tasks.is_empty());
+    assert!(store.contents.index.is_empty());
+    assert!(store.contents.archive.is_empty());
+    assert!(store.contents.projects.is_empty());
+    assert!(store.contents.positions.is_empty());
+    assert_eq!(store.marks, Some([(0, end)].into_iter().collect()));
+
+    // Nothing new for the aggregate rows: a second light flush writes nothing.
+    engine.start_flush_of(FlushScope::Aggregates).unwrap();
+    engine.finish_flush().unwrap();
+    assert_eq!(engine.counters().light_flushes, 1);
+
+    engine.start_flush().unwrap();
+    engine.finish_flush().unwrap();
+    assert!(!engine.awaits_full_flush());
+    let contents = engine.into_store().contents;
+    assert_eq!(contents.archive.len(), stream.len());
+    assert!(!contents.tasks.is_empty());
+    assert!(!contents.index.is_empty());
+    assert_eq!(contents.positions.get(&0), Some(&end));
+    let clean = run_clean(&stream, 1_000_000);
+    assert_eq!(rows(&clean), rows(&contents));
+}
+
+/// Over a store that keeps no marks a light flush cannot be replayed
+/// safely: the engine makes it full.
+#[test]
+fn without_marks_a_light_flush_is_full() {
+    let stream: Vec<String> = generate(&[Op::CreateTask { task: 1 }])
+        .into_iter()
+        .map(|e| e.json)
+        .collect();
+    let decoded: Vec<_> = stream
+        .iter()
+        .map(|json| labelpulse_core::decode(json.as_bytes()).unwrap())
+        .collect();
+    let mut engine = Engine::new(MemoryStore::default(), EngineSettings::default()).unwrap();
+    assert!(!engine.flushes_light());
+    engine
+        .apply_batch(0, &batch_events(&stream, &decoded, 0))
+        .unwrap();
+    engine.start_flush_of(FlushScope::Aggregates).unwrap();
+    engine.finish_flush().unwrap();
+    assert_eq!(engine.counters().flushes, 1);
+    assert_eq!(
+        engine.store().contents.positions.get(&0),
+        Some(&(stream.len() as u64))
+    );
 }

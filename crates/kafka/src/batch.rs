@@ -5,8 +5,10 @@
 //!
 //! While a flush is written in the background, the messages it covers are
 //! *sealed*: they stay (a failed write applies them again) but no longer
-//! count toward the next flush's deadline and size; the flush's success
-//! releases them.
+//! count toward the next flush's deadline and size; a full flush's success
+//! releases them. A light flush's success (the aggregate rows only) *holds*
+//! them: they stay until a full flush covers them, still out of the next
+//! flush's deadline and size, and a failure makes them the next batch again.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -132,6 +134,9 @@ pub(crate) struct Buffers {
     /// When the oldest message not sealed was buffered.
     since: Option<Instant>,
     sealed: Option<Sealed>,
+    /// The leading messages covered by durable light flushes (none while a
+    /// flush is being written: it seals them too).
+    held: Option<Sealed>,
 }
 
 impl Buffers {
@@ -160,6 +165,17 @@ impl Buffers {
         self.sealed.map_or(0, |sealed| sealed.messages)
     }
 
+    /// Messages and bytes buffered, all of them: everything since the last
+    /// full flush.
+    pub(crate) fn totals(&self) -> (usize, usize) {
+        (self.messages, self.bytes)
+    }
+
+    /// Whether messages covered by light flushes wait for a full one.
+    pub(crate) fn holds(&self) -> bool {
+        self.held.is_some()
+    }
+
     /// Messages buffered but not yet handed to the engine, all partitions.
     pub(crate) fn unapplied(&self) -> usize {
         self.partitions
@@ -181,20 +197,27 @@ impl Buffers {
         max_messages: usize,
         max_bytes: usize,
     ) -> bool {
-        let sealed = self.sealed.map_or((0, 0), |s| (s.messages, s.bytes));
-        self.messages - sealed.0 >= max_messages.max(1)
-            || self.bytes - sealed.1 >= max_bytes
+        let covered = self
+            .sealed
+            .or(self.held)
+            .map_or((0, 0), |s| (s.messages, s.bytes));
+        self.messages - covered.0 >= max_messages.max(1)
+            || self.bytes - covered.1 >= max_bytes
             || self.deadline(interval).is_some_and(|at| now >= at)
     }
 
-    /// Seals every buffered message: a flush covering them is being
-    /// written. Messages buffered from now on make up the next flush.
+    /// Seals every buffered message (held ones included): a flush
+    /// covering them is being written. Messages buffered from now on make
+    /// up the next flush.
     pub(crate) fn seal(&mut self) {
         for buffer in self.partitions.values_mut() {
             buffer.sealed = buffer.len();
             buffer.sealed_bytes = buffer.arena.len();
         }
-        let earlier = self.sealed.and_then(|sealed| sealed.since);
+        let earlier = self
+            .sealed
+            .or(self.held.take())
+            .and_then(|sealed| sealed.since);
         self.sealed = Some(Sealed {
             messages: self.messages,
             bytes: self.bytes,
@@ -203,10 +226,19 @@ impl Buffers {
         self.since = None;
     }
 
-    /// Unseals: the flush being written failed or its outcome is unknown,
-    /// so its messages belong to the next flush again.
+    /// Holds the sealed messages: their light flush is durable, but only
+    /// a full flush makes them committable.
+    pub(crate) fn hold_sealed(&mut self) {
+        if let Some(sealed) = self.sealed.take() {
+            self.held = Some(sealed);
+        }
+    }
+
+    /// Unseals: the flush being written failed or its outcome is unknown
+    /// (or the engine that applied held messages is gone), so the sealed
+    /// and held messages belong to the next flush again.
     pub(crate) fn unseal(&mut self) {
-        let Some(sealed) = self.sealed.take() else {
+        let Some(sealed) = self.sealed.take().or(self.held.take()) else {
             return;
         };
         for buffer in self.partitions.values_mut() {
@@ -224,7 +256,7 @@ impl Buffers {
             .collect()
     }
 
-    /// Drops the sealed messages: their flush is durable.
+    /// Drops the sealed messages: their full flush is durable.
     pub(crate) fn release_sealed(&mut self) {
         let Some(sealed) = self.sealed.take() else {
             return;
@@ -264,9 +296,12 @@ impl Buffers {
             if let Some(buffer) = self.partitions.remove(partition) {
                 self.messages -= buffer.len();
                 self.bytes -= buffer.arena.len();
-                if let Some(sealed) = self.sealed.as_mut() {
-                    sealed.messages -= buffer.sealed;
-                    sealed.bytes -= buffer.sealed_bytes;
+                for covered in [self.sealed.as_mut(), self.held.as_mut()]
+                    .into_iter()
+                    .flatten()
+                {
+                    covered.messages -= buffer.sealed;
+                    covered.bytes -= buffer.sealed_bytes;
                 }
             }
         }
@@ -366,5 +401,56 @@ mod tests {
         );
         assert_eq!(buffers.deadline(interval), Some(later + interval));
         assert!(buffers.sealed_next_offsets().is_empty());
+    }
+
+    #[test]
+    fn held_messages_stay_until_a_full_flush_and_leave_the_next_batch() {
+        let start = Instant::now();
+        let later = start + Duration::from_millis(300);
+        let interval = Duration::from_millis(500);
+        let mut buffers = Buffers::default();
+        buffers.push(0, 1, None, b"first", start);
+        buffers.push(1, 5, None, b"second", start);
+        buffers.seal();
+        // The light flush is durable: its messages are held, not released.
+        buffers.hold_sealed();
+        assert!(buffers.holds());
+        assert_eq!(buffers.sealed_messages(), 0);
+        assert_eq!(buffers.totals(), (2, 11));
+        assert_eq!(buffers.deadline(interval), None);
+        assert!(!buffers.due(later + interval, interval, 2, 1 << 20));
+        buffers.push(0, 2, None, b"third", later);
+        assert!(!buffers.due(later, interval, 2, 1 << 20));
+        assert!(buffers.due(later + interval, interval, 2, 1 << 20));
+
+        // The next flush covers the held messages too; a full one's
+        // success releases all of them and gives their offsets.
+        buffers.seal();
+        assert!(!buffers.holds());
+        assert_eq!(buffers.sealed_messages(), 3);
+        assert_eq!(
+            buffers.sealed_next_offsets(),
+            BTreeMap::from([(0, 3), (1, 6)])
+        );
+        buffers.release_sealed();
+        assert_eq!(buffers.totals(), (0, 0));
+
+        // A failure after a light flush: the held messages are the next
+        // batch again, due from the oldest of them.
+        buffers.push(0, 3, None, b"fourth", start);
+        buffers.seal();
+        buffers.hold_sealed();
+        buffers.push(0, 4, None, b"fifth", later);
+        buffers.unseal();
+        assert!(!buffers.holds());
+        assert_eq!(buffers.deadline(interval), Some(start + interval));
+        assert!(buffers.due(later, interval, 2, 1 << 20));
+
+        // A revoked partition's held messages leave the totals.
+        buffers.seal();
+        buffers.hold_sealed();
+        buffers.remove(&[0]);
+        assert_eq!(buffers.totals(), (0, 0));
+        assert_eq!(buffers.held.map(|held| held.messages), Some(0));
     }
 }

@@ -36,6 +36,16 @@ pub struct KafkaConfig {
     /// written: one is written at a time (TOML key `flush_interval_ms`).
     #[serde(rename = "flush_interval_ms", with = "millis")]
     pub flush_interval: Duration,
+    /// While the consumer is live, flushes write the aggregate rows only
+    /// (light flushes: what the dashboards read, every `flush_interval`),
+    /// and a full flush (task and session states, the id index, the raw
+    /// event archive, the positions; then the offsets are committed)
+    /// comes at least this often, or once `max_batch_events` messages wait
+    /// since the last one. A crash replays up to this much more; 0 makes
+    /// every flush full. Catching up, every flush is full (TOML key
+    /// `full_flush_interval_ms`).
+    #[serde(rename = "full_flush_interval_ms", with = "millis")]
+    pub full_flush_interval: Duration,
     /// A flush starts early when this many messages wait.
     pub max_batch_events: usize,
     /// A flush starts early when the waiting messages hold this many bytes.
@@ -60,7 +70,8 @@ pub struct KafkaConfig {
 }
 
 impl Default for KafkaConfig {
-    /// The local services' broker and topics, 500 ms flushes, batches of at
+    /// The local services' broker and topics, 500 ms flushes (full ones
+    /// at least every 2 s), batches of at
     /// most 50,000 messages or 64 MiB, messages of at most 1 MiB.
     fn default() -> Self {
         KafkaConfig {
@@ -70,6 +81,7 @@ impl Default for KafkaConfig {
             group_id: "labelpulse-ingestor".to_string(),
             properties: BTreeMap::new(),
             flush_interval: Duration::from_millis(500),
+            full_flush_interval: Duration::from_secs(2),
             max_batch_events: 50_000,
             max_batch_bytes: 64 << 20,
             apply_ahead_events: 5_000,
@@ -162,6 +174,7 @@ mod tests {
             brokers = "k1:9092,k2:9092"
             group_id = "g"
             flush_interval_ms = 250
+            full_flush_interval_ms = 4000
             max_batch_events = 1000
             apply_ahead_events = 0
             [properties]
@@ -170,6 +183,7 @@ mod tests {
         "#;
         let config: KafkaConfig = toml::from_str(text).expect("valid table");
         assert_eq!(config.flush_interval, Duration::from_millis(250));
+        assert_eq!(config.full_flush_interval, Duration::from_secs(4));
         assert_eq!(config.max_batch_events, 1000);
         assert_eq!(config.apply_ahead_events, 0);
         assert_eq!(config.topic, "labelpulse.events");

@@ -30,8 +30,13 @@ pub mod names {
     pub const REPLAYED: &str = "labelpulse_ingestor_replayed_total";
     /// Messages sent to the dead-letter topic and acknowledged, by `reason`.
     pub const DEAD_LETTERS: &str = "labelpulse_dead_letter_total";
-    /// Flushes made durable.
+    /// Full flushes made durable: everything applied up to them, positions
+    /// included, so their offsets are committed.
     pub const FLUSHES: &str = "labelpulse_ingestor_flushes_total";
+    /// Light flushes made durable: the aggregate rows only, what the
+    /// dashboards read; the rest waits for the next full flush
+    /// (`full_flush_interval_ms`).
+    pub const LIGHT_FLUSHES: &str = "labelpulse_ingestor_light_flushes_total";
     /// Attempts to make a batch durable that failed (store reads or writes,
     /// dead-letter acknowledgements); retried with backoff.
     pub const FLUSH_FAILURES: &str = "labelpulse_ingestor_flush_failures_total";
@@ -96,6 +101,7 @@ pub struct IngestMetrics {
     pub(crate) replayed: IntCounter,
     pub(crate) dead_letters: IntCounterVec,
     pub(crate) flushes: IntCounter,
+    pub(crate) light_flushes: IntCounter,
     pub(crate) flush_failures: IntCounter,
     pub(crate) flush_seconds: Histogram,
     pub(crate) last_flush: Gauge,
@@ -134,8 +140,10 @@ pub struct IngestStats {
     pub replayed: u64,
     /// Dead letters acknowledged, all reasons.
     pub dead_lettered: u64,
-    /// Durable flushes.
+    /// Durable full flushes.
     pub flushes: u64,
+    /// Durable light flushes (aggregate rows only).
+    pub light_flushes: u64,
     /// Failed attempts to make a batch durable.
     pub flush_failures: u64,
     /// Successful commits.
@@ -165,7 +173,14 @@ impl IngestMetrics {
             names::REPLAYED,
             "Messages skipped because the store's durable position already covers them.",
         )?;
-        let flushes = counter(names::FLUSHES, "Flushes made durable in the store.")?;
+        let flushes = counter(
+            names::FLUSHES,
+            "Full flushes made durable in the store (their offsets are committed).",
+        )?;
+        let light_flushes = counter(
+            names::LIGHT_FLUSHES,
+            "Light flushes made durable: the aggregate rows only; the rest waits for the next full flush.",
+        )?;
         let flush_failures = counter(
             names::FLUSH_FAILURES,
             "Attempts to make a batch durable that failed: store reads or writes, dead-letter acks (retried with backoff).",
@@ -269,6 +284,7 @@ impl IngestMetrics {
             replayed,
             dead_letters,
             flushes,
+            light_flushes,
             flush_failures,
             flush_seconds,
             last_flush,
@@ -347,6 +363,7 @@ impl IngestMetrics {
             replayed: self.replayed.get(),
             dead_lettered,
             flushes: self.flushes.get(),
+            light_flushes: self.light_flushes.get(),
             flush_failures: self.flush_failures.get(),
             commits: self.commits.get(),
             commit_failures: self.commit_failures.get(),

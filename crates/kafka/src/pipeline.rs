@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use labelpulse_engine::{BatchEvent, Engine, EngineError, EngineSettings, Store};
+use labelpulse_engine::{BatchEvent, Engine, EngineError, EngineSettings, FlushScope, Store};
 use rdkafka::consumer::{Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::{debug, info, warn};
@@ -80,6 +80,7 @@ struct Retry {
 #[derive(Debug, Clone)]
 pub(crate) struct Limits {
     pub(crate) flush_interval: Duration,
+    pub(crate) full_flush_interval: Duration,
     pub(crate) max_batch_events: usize,
     pub(crate) max_batch_bytes: usize,
     pub(crate) apply_ahead_events: usize,
@@ -91,6 +92,7 @@ impl Limits {
     pub(crate) fn new(config: &KafkaConfig) -> Self {
         Limits {
             flush_interval: config.flush_interval,
+            full_flush_interval: config.full_flush_interval,
             max_batch_events: config.max_batch_events,
             max_batch_bytes: config.max_batch_bytes,
             apply_ahead_events: config.apply_ahead_events,
@@ -148,6 +150,10 @@ pub(crate) struct Pipeline<S: Store> {
     newest_message_ms: Option<i64>,
     /// When the flush being written (covering the sealed messages) started.
     in_flight: Option<Instant>,
+    /// What the flush being written writes.
+    in_flight_scope: FlushScope,
+    /// When the last full flush made durable started (or the pipeline).
+    last_full: Instant,
 }
 
 /// Sets the cache-size gauge from the engine.
@@ -207,6 +213,8 @@ impl<S: Store> Pipeline<S> {
             flushes: 0,
             newest_message_ms: None,
             in_flight: None,
+            in_flight_scope: FlushScope::Full,
+            last_full: Instant::now(),
         }
     }
 
@@ -270,12 +278,14 @@ impl<S: Store> Pipeline<S> {
         }
         let due = match self.retry {
             Some(retry) => now >= retry.at,
-            None => self.buffers.due(
-                now,
-                self.limits.flush_interval,
-                self.limits.max_batch_events,
-                self.limits.max_batch_bytes,
-            ),
+            None => {
+                self.buffers.due(
+                    now,
+                    self.limits.flush_interval,
+                    self.limits.max_batch_events,
+                    self.limits.max_batch_bytes,
+                ) || (self.buffers.holds() && self.in_flight.is_none() && self.full_flush_due(now))
+            }
         };
         if self.commits.take_failure() {
             // Send the durable offsets again: what was sent is not committed.
@@ -329,6 +339,34 @@ impl<S: Store> Pipeline<S> {
             Err(other) => {
                 self.halted = Some(Halt::Fatal(IngestError::Engine(other.to_string())));
             }
+        }
+    }
+
+    /// Whether the last full flush is `full_flush_interval` old.
+    fn full_flush_due(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.last_full) >= self.limits.full_flush_interval
+    }
+
+    /// What the next flush writes. Light ([`FlushScope::Aggregates`]: the
+    /// aggregate rows, what the dashboards read) while the consumer is
+    /// live, the last full flush is younger than `full_flush_interval` and
+    /// the messages since it fit in one batch; full otherwise, and always
+    /// for a retry or a drain (`wait`), or over a store without flush marks.
+    /// Catching up, every flush is full: its batch is large anyway, and its
+    /// offsets are committed at once.
+    fn next_scope(&self, wait: bool, now: Instant) -> FlushScope {
+        let (messages, bytes) = self.buffers.totals();
+        let light = !wait
+            && !self.limits.full_flush_interval.is_zero()
+            && self.engine.as_ref().is_some_and(Engine::flushes_light)
+            && messages < self.limits.max_batch_events
+            && bytes < self.limits.max_batch_bytes
+            && !self.full_flush_due(now)
+            && self.live();
+        if light {
+            FlushScope::Aggregates
+        } else {
+            FlushScope::Full
         }
     }
 
@@ -429,11 +467,12 @@ impl<S: Store> Pipeline<S> {
         if let Some(Cycle::Retry(why)) = self.complete_in_flight(consumer, true)? {
             return Ok(Cycle::Retry(why));
         }
+        let started = Instant::now();
+        let scope = self.next_scope(wait, started);
         let Some(engine) = self.engine.as_mut() else {
             return Ok(Cycle::Retry("no engine".to_string()));
         };
-        let started = Instant::now();
-        if let Err(error) = engine.start_flush() {
+        if let Err(error) = engine.start_flush_of(scope) {
             // The engine may have marked rows written: rebuild it and apply
             // the buffers again (fenced by version).
             self.discard_engine();
@@ -441,6 +480,7 @@ impl<S: Store> Pipeline<S> {
         }
         self.buffers.seal();
         self.in_flight = Some(started);
+        self.in_flight_scope = scope;
         let running = self.engine.as_mut().is_some_and(Engine::flush_running);
         if running && !wait {
             return Ok(Cycle::Started);
@@ -482,6 +522,19 @@ impl<S: Store> Pipeline<S> {
         observe_cache(&self.metrics, engine);
         self.in_flight = None;
         let flush_seconds = started.elapsed().as_secs_f64();
+        if self.in_flight_scope == FlushScope::Aggregates {
+            // The aggregate rows are durable; the messages wait for a full
+            // flush to be committed (and their dead letters with them).
+            if self.buffers.sealed_messages() > 0 {
+                self.metrics.flush_seconds.observe(flush_seconds);
+                self.metrics.light_flushes.inc();
+                if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
+                    self.metrics.last_flush.set(now.as_secs_f64());
+                }
+            }
+            self.buffers.hold_sealed();
+            return Ok(Some(Cycle::Durable));
+        }
         if let Err(error) = self.dead_letters.wait_all() {
             // Durable, but not committable yet: the next flush covers these
             // messages again (its rows are absolute, so that changes nothing).
@@ -496,6 +549,7 @@ impl<S: Store> Pipeline<S> {
             }
             self.durable.extend(self.buffers.sealed_next_offsets());
             self.buffers.release_sealed();
+            self.last_full = started;
             self.flushes += 1;
             if self.crash_after_flushes == Some(self.flushes) {
                 warn!(
@@ -525,22 +579,24 @@ impl<S: Store> Pipeline<S> {
             dead_letters: &mut self.dead_letters,
             metrics: &self.metrics,
         };
-        let mut decoded = Vec::new();
-        for (partition, buffer) in self.buffers.iter() {
-            if buffer.applied >= buffer.len() {
-                continue;
-            }
-            let engine_partition = partition as u32;
-            let position = engine
-                .positions()
-                .get(&engine_partition)
-                .copied()
-                .unwrap_or(0);
-            decoded.push((
-                engine_partition,
-                admission.admit(partition, buffer, position),
-            ));
-        }
+        let positions = engine.positions();
+        let pending: Vec<_> = self
+            .buffers
+            .iter()
+            .filter(|(_, buffer)| buffer.applied < buffer.len())
+            .map(|(partition, buffer)| {
+                let position = u32::try_from(partition)
+                    .ok()
+                    .and_then(|partition| positions.get(&partition).copied())
+                    .unwrap_or(0);
+                (partition, buffer, position)
+            })
+            .collect();
+        let decoded: Vec<(u32, _)> = admission
+            .admit(&pending)
+            .into_iter()
+            .map(|(partition, events)| (partition as u32, events))
+            .collect();
         let batches: Vec<(u32, Vec<BatchEvent<'_>>)> = decoded
             .iter()
             .map(|(partition, events)| {

@@ -12,7 +12,7 @@ use labelpulse_core::participant::AgreementScope;
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::{AnnotationState, ReviewState, TaskState};
 use labelpulse_engine::entity::{IndexKind, MemberState, SessionState};
-use labelpulse_engine::{Flush, Versioned};
+use labelpulse_engine::{Flush, FlushScope, Versioned};
 
 pub fn v<T>(version: u64, value: T) -> Versioned<T> {
     Versioned { version, value }
@@ -245,6 +245,7 @@ pub fn full_flush() -> Flush {
         }],
     };
     Flush {
+        scope: FlushScope::Full,
         aggregates,
         projects: vec![
             ("p".into(), v(20, config.clone())),

@@ -9,7 +9,7 @@ use crate::cache::Cached;
 use crate::intern::Interner;
 use crate::known_keys::task_hash;
 use crate::map::HashMap;
-use crate::store::{Flush, Store, Versioned};
+use crate::store::{Flush, FlushScope, Store, Versioned};
 
 /// Whether finishing a started flush may drop clean cache entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ impl<S: Store> Engine<S> {
     /// partitions into calls: entries prefetched for a later partition of
     /// the call stay.
     pub(super) fn write_keeping_cache(&mut self) -> Result<usize, S> {
-        let Some(flush) = self.next_flush(Eviction::Defer)? else {
+        let Some(flush) = self.next_flush(Eviction::Defer, FlushScope::Full)? else {
             return Ok(0);
         };
         if let Err(error) = self.store.write(&flush) {
@@ -49,7 +49,7 @@ impl<S: Store> Engine<S> {
             self.archive = flush.archive;
             return Err(EngineError::Store(error));
         }
-        self.mark_clean();
+        self.mark_clean(FlushScope::Full);
         self.counters.flushes += 1;
         Ok(flush.rows())
     }
@@ -65,15 +65,46 @@ impl<S: Store> Engine<S> {
     /// knows which rows are durable: drop it and replay from the store's
     /// positions (versions fence what the store already holds).
     pub fn start_flush(&mut self) -> Result<usize, S> {
-        let Some(flush) = self.next_flush(Eviction::IfFull)? else {
+        self.start_flush_of(FlushScope::Full)
+    }
+
+    /// [`Engine::start_flush`] of `scope`: a light flush
+    /// ([`FlushScope::Aggregates`]) writes the aggregate rows changed since
+    /// the last flush, what the dashboards read, and leaves the rest
+    /// (entities, index, archive, positions) to the next full one. Over a
+    /// store without marks ([`Engine::flushes_light`] is false) every
+    /// flush is full.
+    pub fn start_flush_of(&mut self, scope: FlushScope) -> Result<usize, S> {
+        let scope = if self.flushes_light() {
+            scope
+        } else {
+            FlushScope::Full
+        };
+        let Some(flush) = self.next_flush(Eviction::IfFull, scope)? else {
             return Ok(0);
         };
         let rows = flush.rows();
         self.store.start_write(flush).map_err(EngineError::Store)?;
-        self.mark_clean();
-        self.counters.flushes += 1;
+        self.mark_clean(scope);
+        match scope {
+            FlushScope::Full => self.counters.flushes += 1,
+            FlushScope::Aggregates => self.counters.light_flushes += 1,
+        }
         self.in_flight = true;
         Ok(rows)
+    }
+
+    /// Whether light flushes ([`FlushScope::Aggregates`]) are possible:
+    /// the store keeps flush marks, so a replay can cut its batches where
+    /// they ended.
+    pub fn flushes_light(&self) -> bool {
+        self.keeps_marks
+    }
+
+    /// Whether events applied since the last full flush wait for one (a
+    /// light flush leaves them waiting).
+    pub fn awaits_full_flush(&self) -> bool {
+        self.pending || !self.touched.is_empty() || !self.new_index.is_empty()
     }
 
     /// Whether a started flush is still being written.
@@ -105,31 +136,45 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    /// What the next flush writes, once a started one is finished: `None`
-    /// when nothing was applied since the last; otherwise the batch's
-    /// waiting changes are added and the flush takes the archive.
-    fn next_flush(&mut self, eviction: Eviction) -> Result<Option<Flush>, S> {
+    /// What the next flush of `scope` writes, once a started one is
+    /// finished: `None` when nothing was applied since the last flush (a
+    /// full one: since the last full flush); otherwise the batch's waiting
+    /// changes are added and a full flush takes the archive.
+    fn next_flush(&mut self, eviction: Eviction, scope: FlushScope) -> Result<Option<Flush>, S> {
         self.finish_started(eviction)?;
-        if !self.pending && self.new_index.is_empty() {
+        let nothing = match scope {
+            FlushScope::Full => !self.awaits_full_flush(),
+            FlushScope::Aggregates => !self.pending,
+        };
+        if nothing {
             return Ok(None);
         }
         self.settle()?;
-        let mut flush = self.collect();
-        flush.archive = std::mem::take(&mut self.archive);
+        let mut flush = self.collect(scope);
+        if scope == FlushScope::Full {
+            flush.archive = std::mem::take(&mut self.archive);
+        }
         Ok(Some(flush))
     }
 
-    /// The dirty rows and the positions, as a [`Flush`] in the caches'
-    /// order (the stores sort what they write, off this thread when they
-    /// write in the background); the archive is the caller's.
-    pub(super) fn collect(&mut self) -> Flush {
+    /// The dirty rows (of a light flush: the aggregate rows) and the
+    /// positions of the partitions applied to since the last full flush, as
+    /// a [`Flush`] of `scope` in the caches' order (the stores sort what
+    /// they write, off this thread when they write in the background); the
+    /// archive is the caller's.
+    pub(super) fn collect(&mut self, scope: FlushScope) -> Flush {
         fn dirty<K: Clone, T: Clone>(map: &HashMap<K, Cached<T>>) -> Vec<(K, Versioned<T>)> {
             map.iter()
                 .filter(|(_, cached)| cached.dirty)
                 .map(|(key, cached)| (key.clone(), cached.value.clone()))
                 .collect()
         }
-        let index = self.new_index.clone();
+        let full = scope == FlushScope::Full;
+        let index = if full {
+            self.new_index.clone()
+        } else {
+            Vec::new()
+        };
         // A row is written at the position its partition's events reached:
         // it holds every event up to there and none after, whether it
         // took them one at a time or as batches' net changes. A row the
@@ -169,26 +214,33 @@ impl<S: Store> Engine<S> {
                 (key.to_key(interner), row)
             })
             .collect();
-        let tasks = dirty(&self.tasks);
+        let tasks = if full { dirty(&self.tasks) } else { Vec::new() };
         // The known-task invariant: every task a flush writes is known.
         for ((project, task), _) in &tasks {
             self.known_tasks.add(project, task_hash(task));
         }
-        Flush {
+        let entities = |flush: &mut Flush| {
+            flush.members = dirty(&self.members);
+            flush.sessions = dirty(&self.sessions);
+            flush.projects = dirty(&self.projects);
+        };
+        let mut flush = Flush {
+            scope,
             aggregates,
-            members: dirty(&self.members),
-            sessions: dirty(&self.sessions),
             index,
             tasks,
-            projects: dirty(&self.projects),
-            archive: Vec::new(),
-            positions: self
-                .positions
-                .iter()
-                .filter(|(partition, _)| self.touched.contains(partition))
-                .map(|(partition, sequence)| (*partition, *sequence))
-                .collect(),
+            ..Flush::default()
+        };
+        if full {
+            entities(&mut flush);
         }
+        flush.positions = self
+            .positions
+            .iter()
+            .filter(|(partition, _)| self.touched.contains(partition))
+            .map(|(partition, sequence)| (*partition, *sequence))
+            .collect();
+        flush
     }
 
     /// Entries held in the cache.
@@ -261,13 +313,18 @@ impl<S: Store> Engine<S> {
         self.interner = new;
     }
 
-    pub(super) fn mark_clean(&mut self) {
+    /// Marks what a flush of `scope` took as written.
+    pub(super) fn mark_clean(&mut self, scope: FlushScope) {
         fn clean<K, T>(map: &mut HashMap<K, Cached<T>>) {
             for cached in map.values_mut() {
                 cached.dirty = false;
             }
         }
         clean(&mut self.aggregates);
+        self.pending = false;
+        if scope == FlushScope::Aggregates {
+            return;
+        }
         clean(&mut self.projects);
         clean(&mut self.members);
         clean(&mut self.sessions);
@@ -275,6 +332,5 @@ impl<S: Store> Engine<S> {
         self.new_index.clear();
         self.archive.clear();
         self.touched.clear();
-        self.pending = false;
     }
 }

@@ -156,8 +156,10 @@ pub struct EngineCounters {
     pub fenced: u64,
     /// Events whose entity could not be resolved.
     pub unresolved: u64,
-    /// Flushes written.
+    /// Full flushes written.
     pub flushes: u64,
+    /// Light flushes written ([`crate::FlushScope::Aggregates`]).
+    pub light_flushes: u64,
     /// Times the cache was emptied for exceeding its capacity.
     pub evictions: u64,
 }
