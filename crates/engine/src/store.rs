@@ -109,13 +109,15 @@ pub enum FlushScope {
     /// (the Kafka ingestor commits their offsets).
     #[default]
     Full,
-    /// The aggregate rows changed since the last flush, and the flush's
-    /// mark: what the dashboards read, written often. Entities, the index,
+    /// The aggregate rows and the members changed since the last flush,
+    /// and the flush's mark: what the dashboards read, written often.
+    /// Tasks, sessions, projects, the index,
     /// the archive and the positions wait for the next full flush, so a
     /// replay after a crash starts at the last full flush; it cuts its
     /// batches at the light flushes' marks, and their rows' versions fence
     /// what they already hold. Such a flush is exactly what a full flush
-    /// that failed after its aggregate rows leaves in the store, which the
+    /// that failed after its aggregate rows and members (the second phase)
+    /// leaves in the store, which the
     /// proof of [`WRITE_PHASES`] covers. Only over a store that keeps marks
     /// ([`Store::flush_marks`]).
     Aggregates,
@@ -123,9 +125,13 @@ pub enum FlushScope {
 
 impl FlushScope {
     /// Whether a flush of this scope writes `table`: a full flush every
-    /// one, a light one its mark and its aggregate rows.
+    /// one, a light one its mark, its aggregate rows and its members.
     pub fn writes(self, table: FlushTable) -> bool {
-        self == FlushScope::Full || matches!(table, FlushTable::Marks | FlushTable::Aggregates)
+        self == FlushScope::Full
+            || matches!(
+                table,
+                FlushTable::Marks | FlushTable::Aggregates | FlushTable::Members
+            )
     }
 }
 
@@ -133,7 +139,7 @@ impl FlushScope {
 /// list in no particular order, keys unique (see [`by_key`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Flush {
-    /// Full, or the aggregate rows only (the other lists are then empty,
+    /// Full, or the aggregate rows and members only (the other lists are then empty,
     /// and the positions are the flush's mark, not written as positions).
     pub scope: FlushScope,
     /// Aggregate rows.

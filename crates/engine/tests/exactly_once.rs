@@ -679,7 +679,7 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
-    /// Light flushes (the aggregate rows only) between full ones, in the
+    /// Light flushes (the aggregate rows and members only) between full ones, in the
     /// background, a small cache, failures at any row of any flush: the
     /// same store as one clean pass. Over a store without marks every
     /// flush is full.
@@ -1546,7 +1546,7 @@ proptest! {
     }
 }
 
-/// What a light flush writes: the aggregate rows and its mark, nothing
+/// What a light flush writes: its mark, the aggregate rows and members, nothing
 /// else; the next full flush writes the rest, positions last. Without
 /// this, the light-flush property test above would pass with every flush
 /// full.
@@ -1581,6 +1581,7 @@ fn a_light_flush_writes_the_aggregate_rows_and_its_mark_only() {
     let store = engine.store();
     assert!(!store.contents.aggregates.is_empty());
     assert!(store.contents.tasks.is_empty());
+    assert!(store.contents.sessions.is_empty());
     assert!(store.contents.index.is_empty());
     assert!(store.contents.archive.is_empty());
     assert!(store.contents.projects.is_empty());

@@ -6,7 +6,7 @@
 //! While a flush is written in the background, the messages it covers are
 //! *sealed*: they stay (a failed write applies them again) but no longer
 //! count toward the next flush's deadline and size; a full flush's success
-//! releases them. A light flush's success (the aggregate rows only) *holds*
+//! releases them. A light flush's success (the aggregate rows and members only) *holds*
 //! them: they stay until a full flush covers them, still out of the next
 //! flush's deadline and size, and a failure makes them the next batch again.
 

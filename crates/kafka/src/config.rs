@@ -36,10 +36,11 @@ pub struct KafkaConfig {
     /// written: one is written at a time (TOML key `flush_interval_ms`).
     #[serde(rename = "flush_interval_ms", with = "millis")]
     pub flush_interval: Duration,
-    /// While the consumer is live, flushes write the aggregate rows only
-    /// (light flushes: what the dashboards read, every `flush_interval`),
-    /// and a full flush (task and session states, the id index, the raw
-    /// event archive, the positions; then the offsets are committed)
+    /// While the consumer is live, flushes write the aggregate rows and
+    /// members only (light flushes: what the dashboards read, every
+    /// `flush_interval`), and a full flush (task and session states,
+    /// projects, the id index, the raw event archive, the positions; then
+    /// the offsets are committed)
     /// comes at least this often, or once `max_batch_events` messages wait
     /// since the last one. A crash replays up to this much more; 0 makes
     /// every flush full. Catching up, every flush is full (TOML key

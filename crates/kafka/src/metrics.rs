@@ -33,7 +33,7 @@ pub mod names {
     /// Full flushes made durable: everything applied up to them, positions
     /// included, so their offsets are committed.
     pub const FLUSHES: &str = "labelpulse_ingestor_flushes_total";
-    /// Light flushes made durable: the aggregate rows only, what the
+    /// Light flushes made durable: the aggregate rows and members, what the
     /// dashboards read; the rest waits for the next full flush
     /// (`full_flush_interval_ms`).
     pub const LIGHT_FLUSHES: &str = "labelpulse_ingestor_light_flushes_total";
@@ -142,7 +142,7 @@ pub struct IngestStats {
     pub dead_lettered: u64,
     /// Durable full flushes.
     pub flushes: u64,
-    /// Durable light flushes (aggregate rows only).
+    /// Durable light flushes (aggregate rows and members).
     pub light_flushes: u64,
     /// Failed attempts to make a batch durable.
     pub flush_failures: u64,
@@ -179,7 +179,7 @@ impl IngestMetrics {
         )?;
         let light_flushes = counter(
             names::LIGHT_FLUSHES,
-            "Light flushes made durable: the aggregate rows only; the rest waits for the next full flush.",
+            "Light flushes made durable: the aggregate rows and members; the rest waits for the next full flush.",
         )?;
         let flush_failures = counter(
             names::FLUSH_FAILURES,

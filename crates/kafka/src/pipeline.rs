@@ -284,7 +284,7 @@ impl<S: Store> Pipeline<S> {
                     self.limits.flush_interval,
                     self.limits.max_batch_events,
                     self.limits.max_batch_bytes,
-                ) || (self.buffers.holds() && self.in_flight.is_none() && self.full_flush_due(now))
+                ) || self.held_due(now)
             }
         };
         if self.commits.take_failure() {
@@ -340,6 +340,16 @@ impl<S: Store> Pipeline<S> {
                 self.halted = Some(Halt::Fatal(IngestError::Engine(other.to_string())));
             }
         }
+    }
+
+    /// Whether messages held by light flushes are due for a full flush
+    /// although no new message is: the last full flush is
+    /// `full_flush_interval` old, or the producers went quiet (their
+    /// offsets are then committed at once).
+    fn held_due(&self, now: Instant) -> bool {
+        self.buffers.holds()
+            && self.in_flight.is_none()
+            && (self.full_flush_due(now) || !self.live())
     }
 
     /// Whether the last full flush is `full_flush_interval` old.

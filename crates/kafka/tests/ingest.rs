@@ -606,6 +606,68 @@ fn live_messages_are_applied_ahead_of_the_flush() {
     assert_same(&exit.store.inner.contents, &expected);
 }
 
+/// While live, flushes are light: the aggregate rows are durable but no
+/// position and no offset is, the messages stay held. Killed then, the
+/// next ingestor replays everything from the last commit (none) through
+/// the rows the light flushes wrote, and ends with the clean run's store.
+#[test]
+fn light_flushes_commit_nothing_and_a_crash_after_them_replays_to_the_clean_run() {
+    let (topic, dlq, group) = (fresh("events"), fresh("dlq"), fresh("group"));
+    let _topic = create_topic(&topic, PARTITIONS);
+    let _dlq = create_topic(&dlq, 1);
+    let mut config = config(&topic, &dlq, &group);
+    // Live for 6 s after the last message (twice the flush interval), so
+    // no full flush comes before the kill; none by age for a minute.
+    config.flush_interval = Duration::from_secs(3);
+    config.full_flush_interval = Duration::from_secs(60);
+    config.max_batch_events = 1_000_000;
+    config.apply_ahead_events = 0;
+    let events = sim_events(6_000, 29);
+    let mut store = MemoryStore::with_background_writes(2);
+    store.marks = Some(Default::default());
+    let first = group_member(&config, store);
+    wait_until(Duration::from_secs(60), "partitions assigned", || {
+        first.progress().assigned.len() == PARTITIONS as usize
+    });
+    let deliveries = produce(&config, &events);
+    wait_until(Duration::from_secs(30), "a light flush", || {
+        first.metrics().snapshot().light_flushes >= 1
+    });
+    let killed = first.kill().expect("killed");
+    assert!(killed.crashed);
+    let committed: i64 = group_committed(&group, &topic, PARTITIONS).values().sum();
+    assert_eq!(committed, 0, "nothing committed after light flushes");
+    let contents = &killed.store.contents;
+    assert!(
+        !contents.aggregates.is_empty(),
+        "the light flush wrote rows"
+    );
+    assert!(contents.positions.is_empty(), "no position is durable");
+    assert!(contents.tasks.is_empty() && contents.archive.is_empty());
+    assert!(killed
+        .store
+        .marks
+        .as_ref()
+        .is_some_and(|marks| !marks.is_empty()));
+
+    let second = group_member(&config, killed.store);
+    let ends = ends(&deliveries, &[]);
+    wait_committed(&group, &topic, PARTITIONS, &ends, Duration::from_secs(120));
+    let restarted = second.metrics().snapshot();
+    let exit = second.shutdown().expect("shutdown");
+    assert!(
+        restarted.flushes >= 1,
+        "a full flush committed: {restarted:?}"
+    );
+    assert_eq!(
+        restarted.consumed,
+        events.len() as u64,
+        "everything read again"
+    );
+    let expected = reference(&placed(&events, &deliveries));
+    assert_same(&exit.store.contents, &expected);
+}
+
 /// A group member over `store`, with metrics of its own.
 fn group_member<S: Store + Send + 'static>(config: &KafkaConfig, store: S) -> IngestorHandle<S> {
     Ingestor::new(

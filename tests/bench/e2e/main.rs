@@ -69,6 +69,10 @@ struct Args {
     /// The ingestor's `flush_interval_ms` (default: the product's, 500).
     #[arg(long)]
     flush_interval_ms: Option<u64>,
+    /// The ingestor's `full_flush_interval_ms` (default: the product's,
+    /// 2000; 0 makes every flush full).
+    #[arg(long)]
+    full_flush_interval_ms: Option<u64>,
     /// The ingestor's `apply_ahead_events` (default: the product's).
     #[arg(long)]
     apply_ahead_events: Option<usize>,
@@ -105,6 +109,7 @@ struct Report {
     ingestor_peak_rss_mib: Option<f64>,
     cache_capacity: Option<usize>,
     flush_interval_ms: Option<u64>,
+    full_flush_interval_ms: Option<u64>,
     apply_ahead_events: Option<usize>,
     max_batch_events: Option<usize>,
     rest_seconds: u64,
@@ -373,6 +378,7 @@ async fn measure(
         ingestor_peak_rss_mib,
         cache_capacity: args.cache_capacity,
         flush_interval_ms: args.flush_interval_ms,
+        full_flush_interval_ms: args.full_flush_interval_ms,
         apply_ahead_events: args.apply_ahead_events,
         max_batch_events: args.max_batch_events,
         rest_seconds: args.rest_seconds,
@@ -588,13 +594,14 @@ fn write_config(dir: &Path, names: &Names, args: &Args) -> anyhow::Result<PathBu
     }
     let cache = setting("cache_capacity", args.cache_capacity);
     let interval = setting("flush_interval_ms", args.flush_interval_ms);
+    let full = setting("full_flush_interval_ms", args.full_flush_interval_ms);
     let ahead = setting("apply_ahead_events", args.apply_ahead_events);
     let batch = setting("max_batch_events", args.max_batch_events);
     std::fs::write(
         &path,
         format!(
             "{cache}\n[clickhouse]\ndatabase = \"{}\"\n\n[kafka]\nbrokers = \"{BROKERS}\"\n\
-             topic = \"{}\"\ndlq_topic = \"{}\"\ngroup_id = \"{}\"\n{interval}{ahead}{batch}",
+             topic = \"{}\"\ndlq_topic = \"{}\"\ngroup_id = \"{}\"\n{interval}{full}{ahead}{batch}",
             names.database, names.topic, names.dlq, names.group
         ),
     )?;

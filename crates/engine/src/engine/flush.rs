@@ -69,9 +69,10 @@ impl<S: Store> Engine<S> {
     }
 
     /// [`Engine::start_flush`] of `scope`: a light flush
-    /// ([`FlushScope::Aggregates`]) writes the aggregate rows changed since
-    /// the last flush, what the dashboards read, and leaves the rest
-    /// (entities, index, archive, positions) to the next full one. Over a
+    /// ([`FlushScope::Aggregates`]) writes the aggregate rows and members
+    /// changed since the last flush, what the dashboards read, and leaves
+    /// the rest (tasks, sessions, projects, index, archive, positions) to
+    /// the next full one. Over a
     /// store without marks ([`Engine::flushes_light`] is false) every
     /// flush is full.
     pub fn start_flush_of(&mut self, scope: FlushScope) -> Result<usize, S> {
@@ -157,7 +158,7 @@ impl<S: Store> Engine<S> {
         Ok(Some(flush))
     }
 
-    /// The dirty rows (of a light flush: the aggregate rows) and the
+    /// The dirty rows (of a light flush: the aggregate rows and members) and the
     /// positions of the partitions applied to since the last full flush, as
     /// a [`Flush`] of `scope` in the caches' order (the stores sort what
     /// they write, off this thread when they write in the background); the
@@ -220,13 +221,13 @@ impl<S: Store> Engine<S> {
             self.known_tasks.add(project, task_hash(task));
         }
         let entities = |flush: &mut Flush| {
-            flush.members = dirty(&self.members);
             flush.sessions = dirty(&self.sessions);
             flush.projects = dirty(&self.projects);
         };
         let mut flush = Flush {
             scope,
             aggregates,
+            members: dirty(&self.members),
             index,
             tasks,
             ..Flush::default()
@@ -321,12 +322,12 @@ impl<S: Store> Engine<S> {
             }
         }
         clean(&mut self.aggregates);
+        clean(&mut self.members);
         self.pending = false;
         if scope == FlushScope::Aggregates {
             return;
         }
         clean(&mut self.projects);
-        clean(&mut self.members);
         clean(&mut self.sessions);
         clean(&mut self.tasks);
         self.new_index.clear();
