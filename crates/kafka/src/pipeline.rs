@@ -589,24 +589,22 @@ impl<S: Store> Pipeline<S> {
             dead_letters: &mut self.dead_letters,
             metrics: &self.metrics,
         };
-        let positions = engine.positions();
-        let pending: Vec<_> = self
-            .buffers
-            .iter()
-            .filter(|(_, buffer)| buffer.applied < buffer.len())
-            .map(|(partition, buffer)| {
-                let position = u32::try_from(partition)
-                    .ok()
-                    .and_then(|partition| positions.get(&partition).copied())
-                    .unwrap_or(0);
-                (partition, buffer, position)
-            })
-            .collect();
-        let decoded: Vec<(u32, _)> = admission
-            .admit(&pending)
-            .into_iter()
-            .map(|(partition, events)| (partition as u32, events))
-            .collect();
+        let mut decoded = Vec::new();
+        for (partition, buffer) in self.buffers.iter() {
+            if buffer.applied >= buffer.len() {
+                continue;
+            }
+            let engine_partition = partition as u32;
+            let position = engine
+                .positions()
+                .get(&engine_partition)
+                .copied()
+                .unwrap_or(0);
+            decoded.push((
+                engine_partition,
+                admission.admit(partition, buffer, position),
+            ));
+        }
         let batches: Vec<(u32, Vec<BatchEvent<'_>>)> = decoded
             .iter()
             .map(|(partition, events)| {

@@ -17,6 +17,9 @@ pub struct IngestorScrape {
     pub flush_count: f64,
     /// Sum of the flush durations, seconds.
     pub flush_sum: f64,
+    /// Light flushes (the aggregate rows and members only), counted in
+    /// the histogram too.
+    pub light_flushes: u64,
 }
 
 /// Fetches and parses `GET {base}/metrics`.
@@ -41,6 +44,9 @@ fn read(parsed: &Scrape) -> IngestorScrape {
                 out.committed += v.max(0.0) as u64;
             }
             ("labelpulse_ingestor_consumed_total", Value::Counter(v)) => out.consumed = *v as u64,
+            ("labelpulse_ingestor_light_flushes_total", Value::Counter(v)) => {
+                out.light_flushes = *v as u64;
+            }
             ("labelpulse_ingestor_flush_duration_seconds", Value::Histogram(buckets)) => {
                 out.flush_buckets = buckets
                     .iter()
@@ -64,8 +70,10 @@ fn read(parsed: &Scrape) -> IngestorScrape {
 /// Flush durations between two scrapes of one ingestor.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct FlushLatency {
-    /// Flushes in the interval.
+    /// Flushes in the interval, light ones included.
     pub flushes: u64,
+    /// Of those, light flushes (the aggregate rows and members only).
+    pub light_flushes: u64,
     /// Mean duration, seconds (`null` without flushes).
     pub mean_seconds: Option<f64>,
     /// Median, interpolated inside its histogram bucket as Prometheus'
@@ -94,6 +102,7 @@ impl FlushLatency {
         let mean = (flushes > 0.0).then(|| (after.flush_sum - before.flush_sum) / flushes);
         FlushLatency {
             flushes: flushes.max(0.0) as u64,
+            light_flushes: after.light_flushes.saturating_sub(before.light_flushes),
             mean_seconds: mean,
             p50_seconds: histogram_quantile(0.5, &buckets),
             p99_seconds: histogram_quantile(0.99, &buckets),
