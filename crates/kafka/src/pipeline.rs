@@ -9,8 +9,12 @@
 //! flushes in order), and so do retries and drains, which run their flush
 //! to the end.
 //!
-//! Invariant: an offset is committed only after the flush that covers it is
-//! durable in the store and every dead letter at or before it was
+//! While live, most flushes are light (the aggregate rows and members:
+//! [`FlushScope::Aggregates`]); their messages stay held until a full flush
+//! covers them, at least every `full_flush_interval`.
+//!
+//! Invariant: an offset is committed only after the full flush that covers
+//! it is durable in the store and every dead letter at or before it was
 //! acknowledged. Messages stay buffered until then, so a failing store
 //! (flush or reads) pauses consumption and retries with the same data, and
 //! an engine rebuilt from the store applies them again; versions fence what
@@ -358,7 +362,7 @@ impl<S: Store> Pipeline<S> {
     }
 
     /// What the next flush writes. Light ([`FlushScope::Aggregates`]: the
-    /// aggregate rows, what the dashboards read) while the consumer is
+    /// aggregate rows and members, what the dashboards read) while the consumer is
     /// live, the last full flush is younger than `full_flush_interval` and
     /// the messages since it fit in one batch; full otherwise, and always
     /// for a retry or a drain (`wait`), or over a store without flush marks.
@@ -533,8 +537,8 @@ impl<S: Store> Pipeline<S> {
         self.in_flight = None;
         let flush_seconds = started.elapsed().as_secs_f64();
         if self.in_flight_scope == FlushScope::Aggregates {
-            // The aggregate rows are durable; the messages wait for a full
-            // flush to be committed (and their dead letters with them).
+            // The aggregate rows and members are durable; the messages wait
+            // for a full flush to be committed (their dead letters too).
             if self.buffers.sealed_messages() > 0 {
                 self.metrics.flush_seconds.observe(flush_seconds);
                 self.metrics.light_flushes.inc();
