@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
     assert_same, converge, create_topic, durable_messages, embedded_reference, free_port,
-    metric_sum, ready, root, run, services, wait_for_metric, Process,
+    metric_sum, ready, root, services, simulate_to_kafka, wait_for_metric, Process,
 };
 
 /// One outage at a time: each test stops a service the other needs.
@@ -112,24 +112,7 @@ async fn outage(service: &str, seed: &str, signals: &[Signal]) {
     let group = format!("e2e-outage-{service}-{tag}");
     let database = format!("lp_outage_{service}_{tag}");
     create_topic(&topic, 8);
-    let produce = |skip: u64, count: u64| {
-        run(&[
-            "simulate",
-            "--seed",
-            seed,
-            "--skip",
-            &skip.to_string(),
-            "--events",
-            &count.to_string(),
-            "--batch",
-            "5000",
-            "--kafka",
-            "127.0.0.1:9092",
-            "--kafka-topic",
-            &topic,
-        ]);
-    };
-    produce(0, preload);
+    simulate_to_kafka(seed, 0, preload, &topic);
     let metrics_addr = format!("127.0.0.1:{}", free_port());
     let metrics_base = format!("http://{metrics_addr}");
     let args = [
@@ -166,7 +149,7 @@ async fn outage(service: &str, seed: &str, signals: &[Signal]) {
     let outage = Duration::from_secs(20);
     let down_since = std::time::Instant::now();
     if preload < total {
-        produce(preload, total - preload);
+        simulate_to_kafka(seed, preload, total - preload, &topic);
     }
     let mut missing = Vec::new();
     for (signal, before) in signals.iter().zip(before) {

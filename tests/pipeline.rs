@@ -8,8 +8,8 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    assert_same, converge, create_topic, embedded_reference, free_port, ready, run, services,
-    Process,
+    assert_same, converge, create_topic, embedded_reference, free_port, ready, services,
+    simulate_to_kafka, Process,
 };
 
 const EVENTS: &str = "200000";
@@ -40,19 +40,7 @@ async fn pipeline_equals_embedded_after_five_kills_of_the_ingestor() {
     let expected = embedded_reference(&client, dir.path(), SEED, EVENTS).await;
 
     // The pipeline: produce, then ingest with kills.
-    run(&[
-        "simulate",
-        "--seed",
-        SEED,
-        "--events",
-        EVENTS,
-        "--batch",
-        "5000",
-        "--kafka",
-        "127.0.0.1:9092",
-        "--kafka-topic",
-        &topic,
-    ]);
+    simulate_to_kafka(SEED, 0, EVENTS.parse().unwrap(), &topic);
     let pipeline_args = [
         "--kafka-brokers",
         "127.0.0.1:9092",

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
     assert_same, converge, create_topic, embedded_reference, free_port, ready, run, services,
-    snapshot, Process,
+    simulate_to_kafka, snapshot, Process,
 };
 
 fn tag(name: &str) -> String {
@@ -79,19 +79,7 @@ impl Pipeline {
         create_topic(&topic, 8);
         create_topic(&dlq, 1);
         let config = config_file(dir, &topic, &dlq, &group, &database, max_message_bytes);
-        run(&[
-            "simulate",
-            "--seed",
-            seed,
-            "--events",
-            events,
-            "--batch",
-            "5000",
-            "--kafka",
-            kafka_io::BROKERS,
-            "--kafka-topic",
-            &topic,
-        ]);
+        simulate_to_kafka(seed, 0, events.parse().unwrap(), &topic);
         Pipeline {
             topic,
             dlq,

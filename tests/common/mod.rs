@@ -134,6 +134,28 @@ pub fn run(args: &[&str]) {
     );
 }
 
+/// Produces `count` events of the simulator's stream for `seed`, after
+/// its first `skip`, to `topic` on the local broker (acknowledged batches
+/// of 5,000). Producing a stream in parts with `skip` gives the same
+/// events as producing it at once.
+pub fn simulate_to_kafka(seed: &str, skip: u64, count: u64, topic: &str) {
+    run(&[
+        "simulate",
+        "--seed",
+        seed,
+        "--skip",
+        &skip.to_string(),
+        "--events",
+        &count.to_string(),
+        "--batch",
+        "5000",
+        "--kafka",
+        "127.0.0.1:9092",
+        "--kafka-topic",
+        topic,
+    ]);
+}
+
 /// Creates a topic with `partitions` partitions on the local broker.
 pub fn create_topic(topic: &str, partitions: u32) {
     let status = Command::new("bash")

@@ -39,8 +39,8 @@ use crate::tables::{
 /// A flush as table rows, ready to insert.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EncodedFlush {
-    /// Full, or light: then only the mark and the aggregate rows are
-    /// written ([`Flush::writes`]).
+    /// Full, or light: then only the mark, the aggregate rows and the
+    /// members are written ([`Flush::writes`]).
     pub scope: FlushScope,
     /// Aggregate rows by table.
     pub aggregates: AggregateRows,

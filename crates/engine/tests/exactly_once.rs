@@ -358,6 +358,26 @@ fn versions_within_positions(contents: &MemoryContents) -> bool {
     contents.aggregates.values().all(|row| row.version <= last)
 }
 
+/// Whether a store written with batches, crashes, background or light
+/// flushes holds what one clean pass holds: the same aggregate values, no
+/// row version past its partition's position, and the same tasks,
+/// sessions, projects, members, index, archive and positions.
+fn same_as_clean(
+    clean: &MemoryContents,
+    other: &MemoryContents,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    prop_assert_eq!(rows(clean), rows(other));
+    prop_assert!(versions_within_positions(other));
+    prop_assert_eq!(&clean.tasks, &other.tasks);
+    prop_assert_eq!(&clean.sessions, &other.sessions);
+    prop_assert_eq!(&clean.projects, &other.projects);
+    prop_assert_eq!(&clean.members, &other.members);
+    prop_assert_eq!(&clean.index, &other.index);
+    prop_assert_eq!(&clean.archive, &other.archive);
+    prop_assert_eq!(&clean.positions, &other.positions);
+    Ok(())
+}
+
 /// Aggregate values without versions and without all-zero rows.
 fn values(
     contents: &MemoryContents,
@@ -631,14 +651,7 @@ proptest! {
         let clean = run_clean(&stream, flush_every);
         let (crashed, _) =
             run_with_crashes(&stream, &batches, capacity, &failures, StoreSetup { listed, write_order, atomic, marks });
-        prop_assert_eq!(rows(&clean), rows(&crashed));
-        prop_assert!(versions_within_positions(&crashed));
-        prop_assert_eq!(&clean.tasks, &crashed.tasks);
-        prop_assert_eq!(&clean.sessions, &crashed.sessions);
-        prop_assert_eq!(&clean.projects, &crashed.projects);
-        prop_assert_eq!(&clean.index, &crashed.index);
-        prop_assert_eq!(&clean.archive, &crashed.archive);
-        prop_assert_eq!(&clean.positions, &crashed.positions);
+        same_as_clean(&clean, &crashed)?;
     }
 }
 
@@ -665,14 +678,7 @@ proptest! {
         let order = StoreSetup { listed, write_order, atomic, marks };
         let (background, _) =
             run_with_background_flushes(&stream, &batches, capacity, &failures, &finish_now, order);
-        prop_assert_eq!(rows(&clean), rows(&background));
-        prop_assert!(versions_within_positions(&background));
-        prop_assert_eq!(&clean.tasks, &background.tasks);
-        prop_assert_eq!(&clean.sessions, &background.sessions);
-        prop_assert_eq!(&clean.projects, &background.projects);
-        prop_assert_eq!(&clean.index, &background.index);
-        prop_assert_eq!(&clean.archive, &background.archive);
-        prop_assert_eq!(&clean.positions, &background.positions);
+        same_as_clean(&clean, &background)?;
     }
 }
 
@@ -702,15 +708,7 @@ proptest! {
         let (lit, _) = run_with_light_flushes(
             &stream, &batches, capacity, &failures, (&light, &finish_now), setup,
         );
-        prop_assert_eq!(rows(&clean), rows(&lit));
-        prop_assert!(versions_within_positions(&lit));
-        prop_assert_eq!(&clean.tasks, &lit.tasks);
-        prop_assert_eq!(&clean.sessions, &lit.sessions);
-        prop_assert_eq!(&clean.projects, &lit.projects);
-        prop_assert_eq!(&clean.members, &lit.members);
-        prop_assert_eq!(&clean.index, &lit.index);
-        prop_assert_eq!(&clean.archive, &lit.archive);
-        prop_assert_eq!(&clean.positions, &lit.positions);
+        same_as_clean(&clean, &lit)?;
     }
 }
 

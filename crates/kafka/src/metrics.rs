@@ -6,6 +6,8 @@
 //! `kind` is `assign` or `revoke`; `code` is a librdkafka error code's
 //! name (a fixed set) or `other`.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use prometheus::{
     Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry,
@@ -155,6 +157,16 @@ pub struct IngestStats {
 }
 
 impl IngestMetrics {
+    /// Records a flush made durable: its kind's counter (`flushes` or
+    /// `light_flushes`), its duration, and now as the last flush's time.
+    pub(crate) fn flush_done(&self, kind: &IntCounter, seconds: f64) {
+        kind.inc();
+        self.flush_seconds.observe(seconds);
+        if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
+            self.last_flush.set(now.as_secs_f64());
+        }
+    }
+
     /// The metrics, registered in `registry` (the binary serves it on
     /// `/metrics`). Fails when a name is already registered there.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {

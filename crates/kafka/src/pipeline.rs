@@ -540,11 +540,8 @@ impl<S: Store> Pipeline<S> {
             // The aggregate rows and members are durable; the messages wait
             // for a full flush to be committed (their dead letters too).
             if self.buffers.sealed_messages() > 0 {
-                self.metrics.flush_seconds.observe(flush_seconds);
-                self.metrics.light_flushes.inc();
-                if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
-                    self.metrics.last_flush.set(now.as_secs_f64());
-                }
+                self.metrics
+                    .flush_done(&self.metrics.light_flushes, flush_seconds);
             }
             self.buffers.hold_sealed();
             return Ok(Some(Cycle::Durable));
@@ -556,11 +553,8 @@ impl<S: Store> Pipeline<S> {
             return Ok(Some(Cycle::Retry(error.to_string())));
         }
         if self.buffers.sealed_messages() > 0 {
-            self.metrics.flush_seconds.observe(flush_seconds);
-            self.metrics.flushes.inc();
-            if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
-                self.metrics.last_flush.set(now.as_secs_f64());
-            }
+            self.metrics
+                .flush_done(&self.metrics.flushes, flush_seconds);
             self.durable.extend(self.buffers.sealed_next_offsets());
             self.buffers.release_sealed();
             self.last_full = started;

@@ -170,12 +170,6 @@ impl<S: Store> Engine<S> {
                 .map(|(key, cached)| (key.clone(), cached.value.clone()))
                 .collect()
         }
-        let full = scope == FlushScope::Full;
-        let index = if full {
-            self.new_index.clone()
-        } else {
-            Vec::new()
-        };
         // A row is written at the position its partition's events reached:
         // it holds every event up to there and none after, whether it
         // took them one at a time or as batches' net changes. A row the
@@ -215,32 +209,28 @@ impl<S: Store> Engine<S> {
                 (key.to_key(interner), row)
             })
             .collect();
-        let tasks = if full { dirty(&self.tasks) } else { Vec::new() };
-        // The known-task invariant: every task a flush writes is known.
-        for ((project, task), _) in &tasks {
-            self.known_tasks.add(project, task_hash(task));
-        }
-        let entities = |flush: &mut Flush| {
-            flush.sessions = dirty(&self.sessions);
-            flush.projects = dirty(&self.projects);
-        };
         let mut flush = Flush {
             scope,
             aggregates,
             members: dirty(&self.members),
-            index,
-            tasks,
+            positions: self
+                .positions
+                .iter()
+                .filter(|(partition, _)| self.touched.contains(partition))
+                .map(|(partition, sequence)| (*partition, *sequence))
+                .collect(),
             ..Flush::default()
         };
-        if full {
-            entities(&mut flush);
+        if scope == FlushScope::Full {
+            flush.index = self.new_index.clone();
+            flush.tasks = dirty(&self.tasks);
+            flush.sessions = dirty(&self.sessions);
+            flush.projects = dirty(&self.projects);
+            // The known-task invariant: every task a flush writes is known.
+            for ((project, task), _) in &flush.tasks {
+                self.known_tasks.add(project, task_hash(task));
+            }
         }
-        flush.positions = self
-            .positions
-            .iter()
-            .filter(|(partition, _)| self.touched.contains(partition))
-            .map(|(partition, sequence)| (*partition, *sequence))
-            .collect();
         flush
     }
 
