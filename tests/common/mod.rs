@@ -289,7 +289,8 @@ pub async fn ready(client: &reqwest::Client, base: &str, process: &mut Process) 
     panic!("{} did not become ready", process.name);
 }
 
-/// What the dashboards say, route by route: every project's dashboard in
+/// What the dashboards say, route by route: the project list and the
+/// service index, every project's dashboard in
 /// several ranges, zones and granularities, its members (JSON and CSV), its
 /// agreement (scopes, dimensions, a label), and every member's performance.
 pub async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<(String, String)> {
@@ -306,7 +307,10 @@ pub async fn snapshot(client: &reqwest::Client, base: &str) -> Vec<(String, Stri
         );
         (path, response.text().await.expect("body"))
     };
-    let mut out = vec![get("/api/v1/projects".to_string()).await];
+    let mut out = vec![
+        get("/api/v1/projects".to_string()).await,
+        get("/".to_string()).await,
+    ];
     let projects: Value = serde_json::from_str(&out[0].1).expect("projects JSON");
     let ranges = [
         "from=2026-01-01&to=2026-03-01&tz=UTC",

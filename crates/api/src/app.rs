@@ -134,6 +134,8 @@ impl Verb {
 /// Which handler a route runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
+    /// The service index: links and the project list.
+    Index,
     /// The project list.
     Projects,
     /// The Project dashboard.
@@ -182,6 +184,7 @@ const fn route(verb: Verb, path: &'static str, endpoint: Endpoint) -> RouteSpec 
 /// Every route the service serves: [`app`] registers exactly these, and the
 /// OpenAPI test checks `openapi.json` describes exactly these.
 pub const ROUTES: &[RouteSpec] = &[
+    route(Verb::Get, "/", Endpoint::Index),
     route(Verb::Get, "/api/v1/projects", Endpoint::Projects),
     route(
         Verb::Get,
@@ -223,6 +226,7 @@ pub const ROUTES: &[RouteSpec] = &[
 fn method_router<R: ReadStore, W: EventSink>(spec: &RouteSpec) -> MethodRouter<AppState<R, W>> {
     let filter = spec.verb.filter();
     match spec.endpoint {
+        Endpoint::Index => on(filter, routes::index::index::<R, W>),
         Endpoint::Projects => on(filter, routes::projects::list::<R, W>),
         Endpoint::ProjectDashboard => on(filter, routes::projects::dashboard::<R, W>),
         Endpoint::ProjectAgreement => on(filter, routes::agreement::agreement::<R, W>),
@@ -299,6 +303,6 @@ mod tests {
         );
         let endpoints: HashSet<String> =
             ROUTES.iter().map(|r| format!("{:?}", r.endpoint)).collect();
-        assert_eq!(endpoints.len(), 12);
+        assert_eq!(endpoints.len(), 13);
     }
 }

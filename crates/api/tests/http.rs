@@ -39,6 +39,41 @@ async fn healthz_readyz_and_the_project_list() {
 }
 
 #[tokio::test]
+async fn the_index_lists_the_projects_and_every_link_answers() {
+    let server = Embedded::with_dataset().await;
+    let index = server.get_json("/", 200).await;
+    assert_eq!(index["service"], "labelpulse");
+    assert_eq!(index["version"], env!("CARGO_PKG_VERSION"));
+    // The same projects and counts as the project list, plus links.
+    let list = server.get_json("/api/v1/projects", 200).await;
+    let projects = index["projects"].as_array().expect("projects array");
+    assert_eq!(projects.len(), 2);
+    for (indexed, listed) in projects.iter().zip(list["projects"].as_array().unwrap()) {
+        let mut without_links = indexed.clone();
+        without_links.as_object_mut().unwrap().remove("links");
+        assert_eq!(&without_links, listed);
+    }
+    assert_eq!(
+        projects[0]["links"]["dashboard"],
+        "/api/v1/projects/p1/dashboard"
+    );
+    // Every link the index gives answers 200.
+    for (name, link) in index["links"].as_object().unwrap() {
+        if name != "events" {
+            let status = server.get(link.as_str().unwrap()).await.status();
+            assert_eq!(status, 200, "{name}: {link}");
+        }
+    }
+    for project in projects {
+        for (name, link) in project["links"].as_object().unwrap() {
+            let status = server.get(link.as_str().unwrap()).await.status();
+            assert_eq!(status, 200, "{name}: {link}");
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn project_dashboard_over_the_default_and_explicit_ranges() {
     let server = Embedded::with_dataset().await;
     // Default: 30 local days ending at the fixed clock's now, daily buckets.

@@ -309,6 +309,7 @@ async fn real_answers_validate_against_the_document() {
     let valid = task("p1", "t7");
     let annotated = annotation("p1", "a7", "t7", "m2", "dog", 1.0, "2026-03-03T10:00:00Z");
     let cases = vec![
+        get("/", "/", 200),
         get("/api/v1/projects", "/api/v1/projects", 200),
         get(dashboard, "/api/v1/projects/p1/dashboard", 200),
         get(dashboard, "/api/v1/projects/p1/dashboard?from=2026-03-01&to=2026-03-03&tz=Asia/Kolkata&granularity=hour", 200),
@@ -376,6 +377,7 @@ async fn real_answers_validate_against_the_document() {
     )
     .await;
     let cases = vec![
+        get("/", "/", 503),
         get("/api/v1/projects", "/api/v1/projects", 503),
         get(dashboard, "/api/v1/projects/p1/dashboard", 503),
         get(members, "/api/v1/projects/p1/members", 503),

@@ -23,6 +23,7 @@ pub async fn run(config: DemoConfig) -> anyhow::Result<()> {
     let server = EmbeddedServer::start(&config.server).await?;
     let url = server.url()?;
     println!("LabelPulse demo is up: {url}");
+    println!("  index:      {url}/ (every project, its counts and the links of its dashboards)");
     println!("  projects:   {url}/api/v1/projects");
     println!("  dashboard:  {url}/api/v1/projects/<id>/dashboard?tz=UTC&granularity=hour");
     println!("  members:    {url}/api/v1/projects/<id>/members");

@@ -1,7 +1,8 @@
 //! The README's first command, `labelpulse demo`, as a newcomer runs it:
-//! it prints its URL, answers the API, lists the simulated projects, shows
-//! a project's dashboard, and its numbers change while the simulated team
-//! works. (How fast it answers is measured, not asserted here: README's
+//! it prints its URL, and that URL itself (the service index) lists the
+//! simulated projects with their counts and links to their dashboards; a
+//! project's dashboard shows its work, and the numbers at the URL change
+//! while the simulated team works. (How fast it answers is measured, not asserted here: README's
 //! Performance section.)
 
 use std::io::{BufRead, BufReader};
@@ -27,13 +28,10 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// Sum of `annotations_submitted` over the project list, with the list.
+/// Sum of `annotations_submitted` over the projects of the index at the
+/// printed URL, with the list.
 async fn projects(client: &reqwest::Client, base: &str) -> Option<(i64, Vec<Value>)> {
-    let response = client
-        .get(format!("{base}/api/v1/projects"))
-        .send()
-        .await
-        .ok()?;
+    let response = client.get(format!("{base}/")).send().await.ok()?;
     let body: Value = response.json().await.ok()?;
     let list = body["projects"].as_array()?.clone();
     let submitted = list
@@ -88,11 +86,11 @@ async fn the_demo_serves_changing_numbers_at_the_url_it_prints() {
         .iter()
         .max_by_key(|p| p["annotations_submitted"].as_i64())
         .expect("a project");
-    let id = busiest["id"].as_str().expect("a project id");
+    let link = busiest["links"]["dashboard"]
+        .as_str()
+        .expect("the index links the dashboard");
     let dashboard: Value = client
-        .get(format!(
-            "{base}/api/v1/projects/{id}/dashboard?granularity=hour"
-        ))
+        .get(format!("{base}{link}?granularity=hour"))
         .send()
         .await
         .expect("dashboard")

@@ -6,6 +6,7 @@
 
 pub mod agreement;
 pub mod health;
+pub mod index;
 pub mod ingest;
 pub mod members;
 pub mod metrics;

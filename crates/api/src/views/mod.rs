@@ -4,6 +4,7 @@
 
 pub mod agreement;
 pub mod detection;
+pub mod index;
 pub mod members;
 pub mod outliers;
 pub mod performance;
