@@ -127,10 +127,17 @@ impl<S: Store> Engine<S> {
         batches: &[(u32, &[BatchEvent<'_>])],
     ) -> Result<(), S> {
         let mut projects: Vec<&str> = Vec::new();
+        // Events of one project come in runs (a project has one partition):
+        // each run is looked up once.
+        let mut previous: Option<&str> = None;
         for item in batches.iter().flat_map(|(_, events)| events.iter()) {
             let Some(project) = item.event.envelope.project_id.as_deref() else {
                 continue;
             };
+            if previous == Some(project) {
+                continue;
+            }
+            previous = Some(project);
             let listed =
                 self.absent.horizons.has(project) && self.absent.cells.has_listing(project);
             if !listed && !projects.contains(&project) {
