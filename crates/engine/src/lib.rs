@@ -6,6 +6,7 @@
 //! crash anywhere in a flush, replaying from the store's positions yields the
 //! same store contents as one clean pass (DESIGN.md §4).
 
+mod aggregate_cache;
 mod cache;
 mod deferred;
 pub mod engine;

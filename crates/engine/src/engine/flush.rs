@@ -181,34 +181,31 @@ impl<S: Store> Engine<S> {
         let positions = &self.positions;
         let interner = &self.interner;
         let absent = &mut self.absent;
-        let aggregates: Vec<(AggKey, Versioned<AggRow>)> = self
-            .aggregates
-            .iter_mut()
-            .filter(|(_, cached)| {
-                cached.dirty && !(cached.loaded == 0 && cached.value.value.is_empty())
-            })
-            .map(|(key, cached)| {
-                let version = positions
-                    .get(&cached.partition)
-                    .copied()
-                    .unwrap_or(cached.value.version);
-                cached.loaded = version;
-                // The horizon invariant: every hour row a flush writes is
-                // at or before its project's horizon.
-                if let Some(hour) = key.hour() {
-                    absent.horizons.raise(interner.name(key.project()), hour);
-                }
-                // The known-cell invariant: every cell a flush writes is known.
-                if let Some(hash) = key.cell_hash(interner) {
-                    absent.cells.add(interner.name(key.project()), hash);
-                }
-                let row = Versioned {
-                    version,
-                    value: cached.value.value.clone(),
-                };
-                (key.to_key(interner), row)
-            })
-            .collect();
+        let mut aggregates: Vec<(AggKey, Versioned<AggRow>)> = Vec::new();
+        self.aggregates.for_each_changed(|key, cached| {
+            if cached.loaded == 0 && cached.value.value.is_empty() {
+                return;
+            }
+            let version = positions
+                .get(&cached.partition)
+                .copied()
+                .unwrap_or(cached.value.version);
+            cached.loaded = version;
+            // The horizon invariant: every hour row a flush writes is
+            // at or before its project's horizon.
+            if let Some(hour) = key.hour() {
+                absent.horizons.raise(interner.name(key.project()), hour);
+            }
+            // The known-cell invariant: every cell a flush writes is known.
+            if let Some(hash) = key.cell_hash(interner) {
+                absent.cells.add(interner.name(key.project()), hash);
+            }
+            let row = Versioned {
+                version,
+                value: cached.value.value.clone(),
+            };
+            aggregates.push((key.to_key(interner), row));
+        });
         let mut flush = Flush {
             scope,
             aggregates,
@@ -282,7 +279,7 @@ impl<S: Store> Engine<S> {
         keep_dirty(&mut self.tasks);
         keep_dirty(&mut self.sessions);
         keep_dirty(&mut self.members);
-        keep_dirty(&mut self.aggregates);
+        self.aggregates.keep_dirty();
         self.compact_keys();
         self.index.clear();
         self.index.extend(self.new_index.iter().cloned());
@@ -295,11 +292,7 @@ impl<S: Store> Engine<S> {
     pub(super) fn compact_keys(&mut self) {
         let old = std::mem::take(&mut self.interner);
         let mut new = Interner::default();
-        self.aggregates = self
-            .aggregates
-            .drain()
-            .map(|(key, row)| (key.moved(&old, &mut new), row))
-            .collect();
+        self.aggregates.move_keys(&old, &mut new);
         self.deferred.move_keys(&old, &mut new);
         self.interner = new;
     }
@@ -311,7 +304,7 @@ impl<S: Store> Engine<S> {
                 cached.dirty = false;
             }
         }
-        clean(&mut self.aggregates);
+        self.aggregates.mark_clean();
         clean(&mut self.members);
         self.pending = false;
         if scope == FlushScope::Aggregates {

@@ -27,7 +27,8 @@ mod reads;
 mod rows;
 mod settle;
 
-use rows::{add_diff, add_task_change, AbsentRows, AggregateMap, ChangeParts, GroupKeys, RowSink};
+use crate::aggregate_cache::AggregateCache;
+use rows::{add_diff, add_task_change, AbsentRows, ChangeParts, GroupKeys, RowSink};
 
 use crate::map::{HashMap, StrPair};
 
@@ -172,7 +173,7 @@ pub struct Engine<S: Store> {
     sessions: HashMap<SessionKey, Cached<SessionState>>,
     projects: HashMap<String, Cached<ProjectConfig>>,
     members: HashMap<String, Cached<MemberState>>,
-    aggregates: AggregateMap,
+    aggregates: AggregateCache,
     /// The strings of the keys of `aggregates` and `deferred`.
     interner: Interner,
     deferred: DeferredRows,
@@ -235,7 +236,7 @@ impl<S: Store> Engine<S> {
             sessions: HashMap::default(),
             projects: HashMap::default(),
             members: HashMap::default(),
-            aggregates: AggregateMap::default(),
+            aggregates: AggregateCache::default(),
             interner: Interner::default(),
             deferred: DeferredRows::default(),
             index: HashMap::default(),
@@ -642,10 +643,11 @@ impl<S: Store> Engine<S> {
         );
         let op = DeferredOp::Activity(at_ms);
         let span = Span::one(self.applying, sequence);
-        match self.aggregates.get_mut(&key) {
+        let (aggregates, mut changed) = self.aggregates.split();
+        match aggregates.get_mut(&key) {
             Some(row) => {
                 if row.admission(span) == Admission::Add && op.apply(&mut row.value.value) {
-                    row.raise(span);
+                    changed.raise(key, row, span);
                 }
             }
             None => self.deferred.push(key, span, op),

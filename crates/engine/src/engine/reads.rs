@@ -178,7 +178,7 @@ impl<S: Store> Engine<S> {
             let stored = stored
                 .iter()
                 .filter_map(|key| Some((key.project(), stored_cell_hash(key)?)));
-            let cached = aggregates.keys().filter_map(|key| {
+            let cached = aggregates.rows().keys().filter_map(|key| {
                 let hash = key.cell_hash(interner)?;
                 Some((interner.name(key.project()), hash))
             });
@@ -209,7 +209,7 @@ impl<S: Store> Engine<S> {
         };
         let mut latest: HashMap<&str, Option<Hour>> =
             projects.iter().map(|p| (p.as_str(), None)).collect();
-        let cached = self.aggregates.keys().filter_map(|key| {
+        let cached = self.aggregates.rows().keys().filter_map(|key| {
             let hour = key.hour()?;
             Some((self.interner.name(key.project()), hour))
         });

@@ -6,34 +6,30 @@
 //! rules out, is cached as new instead.
 
 use hashbrown::hash_map::Entry as MapEntry;
-use labelpulse_core::aggregate::{participant_total, AggRow};
+use labelpulse_core::aggregate::participant_total;
 use labelpulse_core::agreement::PairMemo;
 use labelpulse_core::contribution::{change_contributions, diff_grouped, Contribution, Detached};
 use labelpulse_core::project::ProjectConfig;
 use labelpulse_core::task::TaskState;
 use labelpulse_core::time::Hour;
 
+use crate::aggregate_cache::AggregateCache;
 use crate::cache::{Admission, Cached, Span};
 use crate::deferred::{DeferredOp, DeferredRows};
 use crate::hour_horizons::{self, HourHorizons};
 use crate::intern::{Interner, Sym, Symbols};
 use crate::known_keys::KnownKeys;
-use crate::map::HashMap;
 use crate::map::HashSet;
 use crate::row_key::RowKey;
 use crate::scratch::Scratch;
 use crate::store::Versioned;
-
-/// Cached aggregate rows, by interned key ([`RowKey`]): a lookup hashes
-/// and compares integers, and a hit allocates nothing.
-pub(crate) type AggregateMap = HashMap<RowKey, Cached<AggRow>>;
 
 /// Where the signed contributions of one event (or of one task's events in
 /// a batch) in one project are added: the cached rows, the queue of the
 /// rows not cached yet, and a pass of the key interner over the strings of
 /// the contributions (all borrowed for `'k`).
 pub(super) struct RowSink<'e, 'k> {
-    aggregates: &'e mut AggregateMap,
+    aggregates: &'e mut AggregateCache,
     deferred: &'e mut DeferredRows,
     symbols: Symbols<'e, 'k>,
     /// The project's symbol.
@@ -50,7 +46,7 @@ pub(super) struct RowSink<'e, 'k> {
 
 /// The row caches a [`RowSink`] writes to.
 pub(super) type Rows<'e> = (
-    &'e mut AggregateMap,
+    &'e mut AggregateCache,
     &'e mut DeferredRows,
     &'e mut Interner,
     &'e mut Vec<Span>,
@@ -145,7 +141,8 @@ impl AbsentRows {
 /// queues them when the row is not cached yet (one lookup for all of them).
 /// A row the store cannot hold ([`absent`]) is cached as new.
 fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>, i64)]) {
-    let (aggregates, deferred, span) = (&mut *sink.aggregates, &mut *sink.deferred, sink.span);
+    let (deferred, span) = (&mut *sink.deferred, sink.span);
+    let (aggregates, mut changed) = sink.aggregates.split();
     let row = match aggregates.entry(key) {
         MapEntry::Occupied(row) => row.into_mut(),
         MapEntry::Vacant(vacant)
@@ -179,7 +176,7 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
                     None => row.value.value.apply(contribution, *sign),
                 }
             }
-            row.raise(span);
+            changed.raise(key, row, span);
         }
         Admission::Skip => {}
         Admission::Split => sink.straddled.push(span),
