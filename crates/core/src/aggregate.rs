@@ -969,6 +969,15 @@ impl AggRow {
             _ => {}
         }
     }
+
+    /// Adds `amount` to a cell row's count: what [`participant_total`]
+    /// says a pair adds to a participant-totals cell, signed. Any other
+    /// row kind is left as it is.
+    pub fn add_to_cell(&mut self, amount: i64) {
+        if let AggRow::Cell(row) = self {
+            row.count += amount;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1027,6 +1036,17 @@ mod tests {
         assert_eq!(participant_total(score, &pair), Some(7));
         assert_eq!(participant_total(tasks, &pair), Some(1));
         assert_eq!(participant_total(CellKind::Confusion, &pair), None);
+    }
+
+    #[test]
+    fn add_to_cell_adds_to_a_cells_count_only() {
+        let mut cell = AggRow::Cell(CellRow { count: 5 });
+        cell.add_to_cell(7);
+        cell.add_to_cell(-2);
+        assert_eq!(cell, AggRow::Cell(CellRow { count: 10 }));
+        let mut pair = AggRow::Pair(PairRow::default());
+        pair.add_to_cell(3);
+        assert_eq!(pair, AggRow::Pair(PairRow::default()));
     }
 
     #[test]

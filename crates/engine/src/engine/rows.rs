@@ -169,10 +169,7 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
         Admission::Add => {
             for (contribution, sign) in changes {
                 match total_on(key, contribution) {
-                    Some(amount) => row
-                        .value
-                        .value
-                        .apply(&Detached::Cell(amount).attach(), *sign),
+                    Some(amount) => row.value.value.add_to_cell(sign * amount),
                     None => row.value.value.apply(contribution, *sign),
                 }
             }
