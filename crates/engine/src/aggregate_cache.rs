@@ -60,6 +60,11 @@ impl AggregateCache {
         self.rows.len()
     }
 
+    /// Rows changed since the last flush.
+    pub(crate) fn changed_len(&self) -> usize {
+        self.changed.len()
+    }
+
     /// Caches `row` under `key` (a row read from the store, with the
     /// changes that waited for it); a dirty row is listed unless the row it
     /// replaces was.

@@ -181,7 +181,8 @@ impl<S: Store> Engine<S> {
         let positions = &self.positions;
         let interner = &self.interner;
         let absent = &mut self.absent;
-        let mut aggregates: Vec<(AggKey, Versioned<AggRow>)> = Vec::new();
+        let mut aggregates: Vec<(AggKey, Versioned<AggRow>)> =
+            Vec::with_capacity(self.aggregates.changed_len());
         self.aggregates.for_each_changed(|key, cached| {
             if cached.loaded == 0 && cached.value.value.is_empty() {
                 return;
