@@ -74,6 +74,27 @@ async fn the_index_lists_the_projects_and_every_link_answers() {
 }
 
 #[tokio::test]
+async fn the_index_links_a_project_whose_id_has_reserved_characters() {
+    let server = Embedded::start(labelpulse_api::app::DEFAULT_MAX_INGEST_BYTES).await;
+    let id = "team a/b?#%";
+    let (status, body) = server.ingest(&[task(id, "t1")]).await;
+    assert_eq!(status, 200, "{body}");
+    let index = server.get_json("/", 200).await;
+    let project = &index["projects"][0];
+    assert_eq!(project["id"], id);
+    let dashboard = project["links"]["dashboard"].as_str().expect("a link");
+    assert_eq!(
+        dashboard,
+        "/api/v1/projects/team%20a%2Fb%3F%23%25/dashboard"
+    );
+    // The link reaches that project, not another route.
+    let answer = server.get_json(dashboard, 200).await;
+    assert_eq!(answer["project_id"], id);
+    assert_eq!(answer["tasks"]["total"], 1);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn project_dashboard_over_the_default_and_explicit_ranges() {
     let server = Embedded::with_dataset().await;
     // Default: 30 local days ending at the fixed clock's now, daily buckets.
