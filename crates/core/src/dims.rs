@@ -251,16 +251,15 @@ impl Dims {
                     texts: Vec::new(),
                 });
             }
-            entry.labels.extend(labels.iter().cloned());
             entry.occurrences.extend(labels);
             if entry.number.is_none() {
                 entry.number = value.numeric();
             }
         }
         for value in &mut values {
-            value.labels.sort_unstable();
-            value.labels.dedup();
             value.occurrences.sort_unstable();
+            // The selected labels are the occurrences' distinct values.
+            value.labels = distinct(&value.occurrences);
             value.paths.sort_unstable();
             value.paths.dedup();
         }
@@ -275,6 +274,17 @@ impl Dims {
             .ok()
             .map(|index| &self.values[index])
     }
+}
+
+/// The distinct values of a sorted list, in order (each cloned once).
+fn distinct(sorted: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for value in sorted {
+        if out.last() != Some(value) {
+            out.push(value.clone());
+        }
+    }
+    out
 }
 
 fn has_geometry(value: &ResultValue) -> bool {
