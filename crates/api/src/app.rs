@@ -223,6 +223,15 @@ pub const ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/api/v1/openapi.json", Endpoint::OpenApi),
 ];
 
+/// The path template [`ROUTES`] serves `endpoint` at (`""` for an
+/// endpoint it does not serve; the router's tests check every one is).
+pub fn path_of(endpoint: Endpoint) -> &'static str {
+    ROUTES
+        .iter()
+        .find(|route| route.endpoint == endpoint)
+        .map_or("", |route| route.path)
+}
+
 fn method_router<R: ReadStore, W: EventSink>(spec: &RouteSpec) -> MethodRouter<AppState<R, W>> {
     let filter = spec.verb.filter();
     match spec.endpoint {

@@ -851,6 +851,7 @@ proptest! {
         prop_assert_eq!(&apart.tasks, &together.tasks);
         prop_assert_eq!(&apart.sessions, &together.sessions);
         prop_assert_eq!(&apart.projects, &together.projects);
+        prop_assert_eq!(&apart.members, &together.members);
         prop_assert_eq!(&apart.index, &together.index);
         prop_assert_eq!(&apart.archive, &together.archive);
         prop_assert_eq!(&apart.positions, &together.positions);

@@ -8,6 +8,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Serialize;
 
 use super::projects::{project_list, ProjectListItem};
+use crate::app::{path_of, Endpoint};
 
 /// Bytes escaped in a path segment (RFC 3986: everything but unreserved
 /// characters and sub-delimiters stays readable; `/`, `?`, `#`, `%` and
@@ -60,15 +61,17 @@ pub struct ServiceLinks {
     pub readyz: &'static str,
 }
 
-/// The service-wide links.
-pub const SERVICE_LINKS: ServiceLinks = ServiceLinks {
-    projects: "/api/v1/projects",
-    openapi: "/api/v1/openapi.json",
-    events: "/api/v1/events",
-    metrics: "/metrics",
-    healthz: "/healthz",
-    readyz: "/readyz",
-};
+/// The service-wide links, from the route table.
+pub fn service_links() -> ServiceLinks {
+    ServiceLinks {
+        projects: path_of(Endpoint::Projects),
+        openapi: path_of(Endpoint::OpenApi),
+        events: path_of(Endpoint::Events),
+        metrics: path_of(Endpoint::Metrics),
+        healthz: path_of(Endpoint::Healthz),
+        readyz: path_of(Endpoint::Readyz),
+    }
+}
 
 /// One project of the index: its list entry and its dashboards' links.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -95,14 +98,16 @@ pub struct ProjectLinks {
 }
 
 impl ProjectLinks {
-    /// The links of project `id`.
+    /// The links of project `id`: the route table's templates with the id
+    /// escaped as one path segment.
     pub fn of(id: &str) -> ProjectLinks {
-        let base = format!("/api/v1/projects/{}", utf8_percent_encode(id, PATH_SEGMENT));
+        let escaped = utf8_percent_encode(id, PATH_SEGMENT).to_string();
+        let link = |endpoint| path_of(endpoint).replace("{id}", &escaped);
         ProjectLinks {
-            dashboard: format!("{base}/dashboard"),
-            members: format!("{base}/members"),
-            members_csv: format!("{base}/members.csv"),
-            agreement: format!("{base}/agreement"),
+            dashboard: link(Endpoint::ProjectDashboard),
+            members: link(Endpoint::ProjectMembers),
+            members_csv: link(Endpoint::ProjectMembersCsv),
+            agreement: link(Endpoint::ProjectAgreement),
         }
     }
 }
@@ -112,7 +117,7 @@ pub fn service_index(projects: &[ProjectRecord]) -> ServiceIndex {
     ServiceIndex {
         service: "labelpulse",
         version: env!("CARGO_PKG_VERSION"),
-        links: SERVICE_LINKS,
+        links: service_links(),
         projects: project_list(projects)
             .into_iter()
             .map(|project| IndexedProject {
@@ -153,7 +158,13 @@ mod tests {
     fn an_empty_store_has_links_and_no_projects() {
         let index = service_index(&[]);
         assert_eq!(index.service, "labelpulse");
-        assert_eq!(index.links, SERVICE_LINKS);
+        assert_eq!(index.links.projects, "/api/v1/projects");
+        assert_eq!(index.links.openapi, "/api/v1/openapi.json");
+        assert_eq!(index.links.events, "/api/v1/events");
+        assert_eq!(
+            (index.links.metrics, index.links.healthz, index.links.readyz),
+            ("/metrics", "/healthz", "/readyz")
+        );
         assert!(index.projects.is_empty());
     }
 }
