@@ -20,7 +20,10 @@
 //! applies the first `n` of the EVENTS in batches of 50,000 before the
 //! measured part (outside [`run`] and the timing), so the rest is applied
 //! over a cache that already holds their rows: the live steady state of a
-//! long-running ingestor.
+//! long-running ingestor. `APPLY_LOOP_DISCARD=1` makes the store drop what
+//! it is given (`MemoryStore::discarding`): the engine's work alone,
+//! without the memory store's copies (the digest is then of an empty
+//! store).
 
 #[path = "../benches/support/stream.rs"]
 mod stream;
@@ -81,7 +84,11 @@ fn warm_up(
     warm: usize,
     atomic: bool,
 ) -> Engine<MemoryStore> {
-    let store = MemoryStore::with_atomic_writes(atomic);
+    let store = if std::env::var_os("APPLY_LOOP_DISCARD").is_some() {
+        MemoryStore::discarding(atomic)
+    } else {
+        MemoryStore::with_atomic_writes(atomic)
+    };
     let mut engine = Engine::new(store, EngineSettings::default()).expect("memory store");
     apply_in_batches(&mut engine, lines, &decoded[..warm], 0, 50_000);
     engine
