@@ -38,9 +38,21 @@ pub(super) struct RowSink<'e, 'k> {
     span: Span,
     /// Rows found holding part of the span (see [`EngineError::PartlyWritten`]).
     straddled: &'e mut Vec<Span>,
-    /// The project's hour horizon: its hour rows past it are new.
+    /// The project's name, to look up what rules its rows out.
+    project_name: &'k str,
+    /// What rules out rows of the project the store cannot hold.
+    absent: &'e AbsentRows,
+    /// The project's hour horizon and known-cell set, looked up on the
+    /// first row missing from the cache (most changes find all their rows
+    /// cached and need neither).
+    ruled_out: Option<RuledOut<'e>>,
+}
+
+/// A project's hour horizon (its hour rows past it are new) and its
+/// known-cell set, if it has one (cells not in it are new).
+#[derive(Clone, Copy)]
+struct RuledOut<'e> {
     horizon: Option<Hour>,
-    /// The project's known-cell set, if it has one: cells not in it are new.
     cells: Option<&'e HashSet<u64>>,
 }
 
@@ -67,8 +79,9 @@ impl<'e, 'k> RowSink<'e, 'k> {
             project: sym,
             span,
             straddled,
-            horizon: absent.horizons.of(project),
-            cells: absent.cells.set_of(project),
+            project_name: project,
+            absent,
+            ruled_out: None,
         }
     }
 
@@ -106,18 +119,26 @@ fn add_one<'k>(
 /// every flush under way: an hour row past its project's horizon
 /// ([`crate::hour_horizons`]), or a statistics cell not in its project's
 /// known-cell set ([`crate::known_keys`]).
-fn absent(
-    key: RowKey,
-    horizon: Option<Hour>,
-    cells: Option<&HashSet<u64>>,
-    interner: &Interner,
-) -> bool {
+fn absent(key: RowKey, ruled_out: RuledOut<'_>, interner: &Interner) -> bool {
     if let Some(hour) = key.hour() {
-        return hour_horizons::past(horizon, hour);
+        return hour_horizons::past(ruled_out.horizon, hour);
     }
-    cells.is_some_and(|cells| {
+    ruled_out.cells.is_some_and(|cells| {
         key.cell_hash(interner)
             .is_some_and(|hash| !cells.contains(&hash))
+    })
+}
+
+/// `project`'s horizon and known-cell set, looked up on first use and kept
+/// in `memo` (a sink's).
+fn ruled_out<'e>(
+    memo: &mut Option<RuledOut<'e>>,
+    absent: &'e AbsentRows,
+    project: &str,
+) -> RuledOut<'e> {
+    *memo.get_or_insert_with(|| RuledOut {
+        horizon: absent.horizons.of(project),
+        cells: absent.cells.set_of(project),
     })
 }
 
@@ -146,7 +167,11 @@ fn add_at(sink: &mut RowSink<'_, '_>, key: RowKey, changes: &[(&Contribution<'_>
     let row = match aggregates.entry(key) {
         MapEntry::Occupied(row) => row.into_mut(),
         MapEntry::Vacant(vacant)
-            if absent(key, sink.horizon, sink.cells, sink.symbols.interner()) =>
+            if absent(
+                key,
+                ruled_out(&mut sink.ruled_out, sink.absent, sink.project_name),
+                sink.symbols.interner(),
+            ) =>
         {
             vacant.insert(Cached::clean(Versioned {
                 version: 0,
