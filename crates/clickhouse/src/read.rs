@@ -5,7 +5,6 @@
 //! pre-aggregated tables: a dashboard's cost is the rows it returns. Hour
 //! ranges are half-open; an empty range sends no query.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use clickhouse::{RowOwned, RowRead};
@@ -258,36 +257,24 @@ impl ReadStore for ClickHouseReader {
             self.read::<ProjectsRow>("read projects", queries::ALL_PROJECTS, &[]),
             self.read::<ProjectTotalsRow>("read project totals", queries::ALL_TOTALS, &[]),
         );
-        let mut found: BTreeMap<String, (Option<ProjectConfig>, Option<TotalsRow>)> =
-            BTreeMap::new();
-        for row in configs? {
-            let (id, config) = row.decode()?;
-            found.entry(id).or_default().0 = Some(config.value);
-        }
-        for row in totals? {
-            let totals = row.totals();
-            found.entry(row.project).or_default().1 = Some(totals);
-        }
-        Ok(found
+        let configs = configs?
             .into_iter()
-            .map(|(id, (config, totals))| ProjectRecord {
-                id,
-                config: config.unwrap_or_default(),
-                totals: totals.unwrap_or_default(),
-            })
-            .collect())
+            .map(|row| row.decode().map(|(id, config)| (id, config.value)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let totals = totals?.into_iter().map(|row| {
+            let totals = row.totals();
+            (row.project, totals)
+        });
+        Ok(ProjectRecord::join(configs, totals))
     }
 
     async fn project(&self, project: &str) -> Result<Option<ProjectRecord>, ClickHouseError> {
         let (config, totals) = self.config_and_totals(project).await?;
-        if config.is_none() && totals.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(ProjectRecord {
-            id: project.to_string(),
-            config: config.unwrap_or_default(),
-            totals: totals.unwrap_or_default(),
-        }))
+        Ok(ProjectRecord::from_parts(
+            project.to_string(),
+            config,
+            totals,
+        ))
     }
 
     async fn project_hours(

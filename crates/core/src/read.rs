@@ -1,10 +1,11 @@
 //! The read side: what the query service needs from a store. Implemented
-//! by the embedded store and (later) ClickHouse; the API depends only on this.
+//! by the embedded store and ClickHouse; the API depends only on this.
 //!
 //! Every method returns stored aggregate rows; the math that turns rows into
 //! dashboard numbers (ratios, quantiles, time-zone buckets) happens in the
 //! query service, never in the store.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::ops::Range;
 
@@ -25,6 +26,46 @@ pub struct ProjectRecord {
     pub config: ProjectConfig,
     /// Snapshot counts.
     pub totals: TotalsRow,
+}
+
+impl ProjectRecord {
+    /// The project `id` from what a store holds of it: `None` when it has
+    /// neither settings nor totals (an unknown project), else defaults for
+    /// the missing part.
+    pub fn from_parts(
+        id: String,
+        config: Option<ProjectConfig>,
+        totals: Option<TotalsRow>,
+    ) -> Option<ProjectRecord> {
+        if config.is_none() && totals.is_none() {
+            return None;
+        }
+        Some(ProjectRecord {
+            id,
+            config: config.unwrap_or_default(),
+            totals: totals.unwrap_or_default(),
+        })
+    }
+
+    /// Every project that has settings or totals, sorted by id: the
+    /// store's settings rows and totals rows joined by project id.
+    pub fn join(
+        configs: impl IntoIterator<Item = (String, ProjectConfig)>,
+        totals: impl IntoIterator<Item = (String, TotalsRow)>,
+    ) -> Vec<ProjectRecord> {
+        let mut found: BTreeMap<String, (Option<ProjectConfig>, Option<TotalsRow>)> =
+            BTreeMap::new();
+        for (id, config) in configs {
+            found.entry(id).or_default().0 = Some(config);
+        }
+        for (id, row) in totals {
+            found.entry(id).or_default().1 = Some(row);
+        }
+        found
+            .into_iter()
+            .filter_map(|(id, (config, totals))| ProjectRecord::from_parts(id, config, totals))
+            .collect()
+    }
 }
 
 /// Where a sufficient-statistics cell is, within a project (the fields of
@@ -145,4 +186,66 @@ pub trait ReadStore: Send + Sync + 'static {
 
     /// True when the store can serve reads (for `/readyz`).
     fn ready(&self) -> impl Future<Output = bool> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(title: &str) -> ProjectConfig {
+        ProjectConfig {
+            title: title.to_string(),
+            ..ProjectConfig::default()
+        }
+    }
+
+    fn totals(submitted: i64) -> TotalsRow {
+        TotalsRow {
+            submitted,
+            ..TotalsRow::default()
+        }
+    }
+
+    #[test]
+    fn a_project_with_neither_settings_nor_totals_is_unknown() {
+        assert_eq!(ProjectRecord::from_parts("p".into(), None, None), None);
+        let only_totals = ProjectRecord::from_parts("p".into(), None, Some(totals(3)));
+        assert_eq!(
+            only_totals,
+            Some(ProjectRecord {
+                id: "p".into(),
+                config: ProjectConfig::default(),
+                totals: totals(3),
+            })
+        );
+    }
+
+    #[test]
+    fn settings_and_totals_join_by_project_sorted_by_id() {
+        let joined = ProjectRecord::join(
+            [
+                ("b".to_string(), config("B")),
+                ("a".to_string(), config("A")),
+            ],
+            [("c".to_string(), totals(7)), ("a".to_string(), totals(2))],
+        );
+        let expected = vec![
+            ProjectRecord {
+                id: "a".into(),
+                config: config("A"),
+                totals: totals(2),
+            },
+            ProjectRecord {
+                id: "b".into(),
+                config: config("B"),
+                totals: TotalsRow::default(),
+            },
+            ProjectRecord {
+                id: "c".into(),
+                config: ProjectConfig::default(),
+                totals: totals(7),
+            },
+        ];
+        assert_eq!(joined, expected);
+    }
 }

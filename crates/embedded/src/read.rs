@@ -276,28 +276,21 @@ impl Snapshot {
 
     /// Every project that has settings or totals, sorted by id.
     pub fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError> {
-        let mut found: BTreeMap<String, (Option<ProjectConfig>, Option<TotalsRow>)> =
-            BTreeMap::new();
+        let mut configs = Vec::new();
         let projects = self.txn.open_table(tables::PROJECTS)?;
         for entry in projects.iter()? {
             let (key, value) = entry?;
             let config: Versioned<ProjectConfig> = decode(names::PROJECTS, value.value())?;
-            found.entry(key.value().to_string()).or_default().0 = Some(config.value);
+            configs.push((key.value().to_string(), config.value));
         }
-        let totals = self.txn.open_table(tables::PROJECT_TOTALS)?;
-        for entry in totals.iter()? {
+        let mut totals = Vec::new();
+        let table = self.txn.open_table(tables::PROJECT_TOTALS)?;
+        for entry in table.iter()? {
             let (key, value) = entry?;
             let row: Versioned<TotalsRow> = decode(names::PROJECT_TOTALS, value.value())?;
-            found.entry(key.value().to_string()).or_default().1 = Some(row.value);
+            totals.push((key.value().to_string(), row.value));
         }
-        Ok(found
-            .into_iter()
-            .map(|(id, (config, totals))| ProjectRecord {
-                id,
-                config: config.unwrap_or_default(),
-                totals: totals.unwrap_or_default(),
-            })
-            .collect())
+        Ok(ProjectRecord::join(configs, totals))
     }
 
     /// One project, if it has settings or totals.
@@ -306,14 +299,11 @@ impl Snapshot {
             self.get(tables::PROJECTS, names::PROJECTS, project)?;
         let totals: Option<Versioned<TotalsRow>> =
             self.get(tables::PROJECT_TOTALS, names::PROJECT_TOTALS, project)?;
-        if config.is_none() && totals.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(ProjectRecord {
-            id: project.to_string(),
-            config: config.map(|c| c.value).unwrap_or_default(),
-            totals: totals.map(|t| t.value).unwrap_or_default(),
-        }))
+        Ok(ProjectRecord::from_parts(
+            project.to_string(),
+            config.map(|c| c.value),
+            totals.map(|t| t.value),
+        ))
     }
 
     /// The project's hour rows in `[hours.start, hours.end)`, sorted by hour.
