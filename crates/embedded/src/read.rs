@@ -83,6 +83,35 @@ impl Snapshot {
         }
     }
 
+    /// The rows of `table` from key `start` on while `within` holds for
+    /// their keys (a prefix scan: keys sort by project first), each value
+    /// decoded and turned into an item by `item`; `expected` rows are
+    /// allocated for up front.
+    fn scan<'k, K, T, X>(
+        &self,
+        (table, name): (BytesTable<K>, &'static str),
+        (start, expected): (K::SelfType<'k>, usize),
+        within: impl for<'a> Fn(&K::SelfType<'a>) -> bool,
+        mut item: impl for<'a> FnMut(K::SelfType<'a>, T) -> X,
+    ) -> Result<Vec<X>, StoreError>
+    where
+        K: redb::Key + 'static,
+        T: DeserializeOwned,
+    {
+        let table = self.txn.open_table(table)?;
+        let mut out = Vec::with_capacity(expected);
+        for entry in table.range(start..)? {
+            let (key, value) = entry?;
+            let key = key.value();
+            if !within(&key) {
+                break;
+            }
+            let row: Versioned<T> = decode(name, value.value())?;
+            out.push(item(key, row.value));
+        }
+        Ok(out)
+    }
+
     // ----- the engine's point reads (Store) -----
 
     /// A task's state.
@@ -315,15 +344,12 @@ impl Snapshot {
         if hours.start >= hours.end {
             return Ok(Vec::new());
         }
-        let table = self.txn.open_table(tables::PROJECT_HOUR)?;
-        let mut out = Vec::with_capacity(hours_hint(&hours));
-        for entry in table.range((project, hours.start)..(project, hours.end))? {
-            let (key, value) = entry?;
-            let (_, hour) = key.value();
-            let row: Versioned<HourRow> = decode(names::PROJECT_HOUR, value.value())?;
-            out.push((hour, row.value));
-        }
-        Ok(out)
+        self.scan(
+            (tables::PROJECT_HOUR, names::PROJECT_HOUR),
+            ((project, hours.start), hours_hint(&hours)),
+            |&(p, hour)| p == project && hour < hours.end,
+            |(_, hour), row: HourRow| (hour, row),
+        )
     }
 
     /// Every member's hour rows of the project in the range:
@@ -336,15 +362,12 @@ impl Snapshot {
         if hours.start >= hours.end {
             return Ok(Vec::new());
         }
-        let table = self.txn.open_table(tables::MEMBER_HOUR_BY_PROJECT)?;
-        let mut out = Vec::with_capacity(hours_hint(&hours));
-        for entry in table.range((project, hours.start, "")..(project, hours.end, ""))? {
-            let (key, value) = entry?;
-            let (_, hour, member) = key.value();
-            let row: Versioned<HourRow> = decode(names::MEMBER_HOUR, value.value())?;
-            out.push((member.to_string(), hour, row.value));
-        }
-        Ok(out)
+        self.scan(
+            (tables::MEMBER_HOUR_BY_PROJECT, names::MEMBER_HOUR),
+            ((project, hours.start, ""), hours_hint(&hours)),
+            |&(p, hour, _)| p == project && hour < hours.end,
+            |(_, hour, member), row: HourRow| (member.to_string(), hour, row),
+        )
     }
 
     /// One member's hour rows across projects: `(project, hour, row)`,
@@ -357,15 +380,12 @@ impl Snapshot {
         if hours.start >= hours.end {
             return Ok(Vec::new());
         }
-        let table = self.txn.open_table(tables::MEMBER_HOUR_BY_MEMBER)?;
-        let mut out = Vec::with_capacity(hours_hint(&hours));
-        for entry in table.range((member, hours.start, "")..(member, hours.end, ""))? {
-            let (key, value) = entry?;
-            let (_, hour, project) = key.value();
-            let row: Versioned<HourRow> = decode(names::MEMBER_HOUR, value.value())?;
-            out.push((project.to_string(), hour, row.value));
-        }
-        Ok(out)
+        self.scan(
+            (tables::MEMBER_HOUR_BY_MEMBER, names::MEMBER_HOUR),
+            ((member, hours.start, ""), hours_hint(&hours)),
+            |&(m, hour, _)| m == member && hour < hours.end,
+            |(_, hour, project), row: HourRow| (project.to_string(), hour, row),
+        )
     }
 
     /// Task-agreement rows of one dimension (`""` = overall) and scope, sorted by hour.
@@ -379,18 +399,13 @@ impl Snapshot {
         if hours.start >= hours.end {
             return Ok(Vec::new());
         }
-        let table = self.txn.open_table(tables::AGREEMENT_HOUR)?;
-        let mut out = Vec::with_capacity(hours_hint(&hours));
         let code = scope.code();
-        for entry in table
-            .range((project, code, dimension, hours.start)..(project, code, dimension, hours.end))?
-        {
-            let (key, value) = entry?;
-            let (_, _, _, hour) = key.value();
-            let row: Versioned<AgreementRow> = decode(names::AGREEMENT_HOUR, value.value())?;
-            out.push((hour, row.value));
-        }
-        Ok(out)
+        self.scan(
+            (tables::AGREEMENT_HOUR, names::AGREEMENT_HOUR),
+            ((project, code, dimension, hours.start), hours_hint(&hours)),
+            |&(p, c, d, hour)| p == project && c == code && d == dimension && hour < hours.end,
+            |(_, _, _, hour), row: AgreementRow| (hour, row),
+        )
     }
 
     /// Every task-agreement row of a scope: `(dimension, hour, row)`, sorted.
@@ -399,19 +414,13 @@ impl Snapshot {
         project: &str,
         scope: AgreementScope,
     ) -> Result<Vec<(String, Hour, AgreementRow)>, StoreError> {
-        let table = self.txn.open_table(tables::AGREEMENT_HOUR)?;
         let code = scope.code();
-        let mut out = Vec::new();
-        for entry in table.range((project, code, "", Hour::MIN)..)? {
-            let (key, value) = entry?;
-            let (p, c, dimension, hour) = key.value();
-            if p != project || c != code {
-                break;
-            }
-            let row: Versioned<AgreementRow> = decode(names::AGREEMENT_HOUR, value.value())?;
-            out.push((dimension.to_string(), hour, row.value));
-        }
-        Ok(out)
+        self.scan(
+            (tables::AGREEMENT_HOUR, names::AGREEMENT_HOUR),
+            ((project, code, "", Hour::MIN), 0),
+            |&(p, c, _, _)| p == project && c == code,
+            |(_, _, dimension, hour), row: AgreementRow| (dimension.to_string(), hour, row),
+        )
     }
 
     /// The project's non-zero sufficient-statistics cells of the given
@@ -473,18 +482,12 @@ impl Snapshot {
 
     /// Label occurrences of the project: `(dimension, label, row)`, sorted.
     pub fn labels(&self, project: &str) -> Result<Vec<(String, String, LabelRow)>, StoreError> {
-        let table = self.txn.open_table(tables::LABELS)?;
-        let mut out = Vec::new();
-        for entry in table.range((project, "", "")..)? {
-            let (key, value) = entry?;
-            let (p, dimension, label) = key.value();
-            if p != project {
-                break;
-            }
-            let row: Versioned<LabelRow> = decode(names::LABELS, value.value())?;
-            out.push((dimension.to_string(), label.to_string(), row.value));
-        }
-        Ok(out)
+        self.scan(
+            (tables::LABELS, names::LABELS),
+            ((project, "", ""), 0),
+            |&(p, _, _)| p == project,
+            |(_, dimension, label), row: LabelRow| (dimension.to_string(), label.to_string(), row),
+        )
     }
 
     /// Pair rows of one dimension: `(a, b, row)`, sorted.
@@ -493,18 +496,12 @@ impl Snapshot {
         project: &str,
         dimension: &str,
     ) -> Result<Vec<(String, String, PairRow)>, StoreError> {
-        let table = self.txn.open_table(tables::PAIRS)?;
-        let mut out = Vec::new();
-        for entry in table.range((project, dimension, "", "")..)? {
-            let (key, value) = entry?;
-            let (p, d, a, b) = key.value();
-            if p != project || d != dimension {
-                break;
-            }
-            let row: Versioned<PairRow> = decode(names::PAIRS, value.value())?;
-            out.push((a.to_string(), b.to_string(), row.value));
-        }
-        Ok(out)
+        self.scan(
+            (tables::PAIRS, names::PAIRS),
+            ((project, dimension, "", ""), 0),
+            |&(p, d, _, _)| p == project && d == dimension,
+            |(_, _, a, b), row: PairRow| (a.to_string(), b.to_string(), row),
+        )
     }
 
     /// The pair rows of one dimension between participants of `among`
@@ -543,18 +540,12 @@ impl Snapshot {
 
     /// Last activity of every member in the project, sorted by member.
     pub fn activity(&self, project: &str) -> Result<Vec<(String, ActivityRow)>, StoreError> {
-        let table = self.txn.open_table(tables::MEMBER_ACTIVITY)?;
-        let mut out = Vec::new();
-        for entry in table.range((project, "")..)? {
-            let (key, value) = entry?;
-            let (p, member) = key.value();
-            if p != project {
-                break;
-            }
-            let row: Versioned<ActivityRow> = decode(names::MEMBER_ACTIVITY, value.value())?;
-            out.push((member.to_string(), row.value));
-        }
-        Ok(out)
+        self.scan(
+            (tables::MEMBER_ACTIVITY, names::MEMBER_ACTIVITY),
+            ((project, ""), 0),
+            |&(p, _)| p == project,
+            |(_, member), row: ActivityRow| (member.to_string(), row),
+        )
     }
 
     /// A member, if ever upserted.
