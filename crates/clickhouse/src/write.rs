@@ -267,4 +267,18 @@ mod tests {
         assert_eq!(borrowed.archive.len(), flush.archive.len());
         assert_eq!(EncodedFlush::encode_owned(flush).unwrap(), borrowed);
     }
+
+    #[test]
+    fn an_encoded_flush_counts_every_row_of_every_table() {
+        let flush = labelpulse_testkit::fixtures::full_flush();
+        let cells = flush
+            .aggregates
+            .iter()
+            .filter(|(key, _)| matches!(key, labelpulse_core::aggregate::AggKey::Cell { .. }))
+            .count();
+        assert!(cells > 0, "the fixture has statistics cells");
+        let encoded = EncodedFlush::encode(&flush).unwrap();
+        assert_eq!(encoded.aggregates.len(), flush.aggregates.len());
+        assert_eq!(encoded.rows(), flush.rows() + flush.positions.len());
+    }
 }

@@ -177,6 +177,7 @@ impl AggregateRows {
             + self.labels.len()
             + self.pairs.len()
             + self.agreement_hour.len()
+            + self.cells.len()
     }
 
     /// True when there is no row.
