@@ -61,7 +61,8 @@ impl ChangedTasks {
             self.slots.drain().map(|(key, slot)| (slot, key)).collect();
         keys.sort_unstable_by_key(|(slot, _)| *slot);
         keys.into_iter()
-            .zip(std::mem::take(&mut self.changes))
+            // Drained, not taken: the list keeps its room for the next batch.
+            .zip(self.changes.drain(..))
             .map(|((_, key), (initial, span))| ChangedTask { key, initial, span })
             .collect()
     }

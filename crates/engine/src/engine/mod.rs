@@ -347,6 +347,9 @@ impl<S: Store> Engine<S> {
             self.know_absent_rows(batches)?;
         }
         let mut outcomes = Vec::with_capacity(total);
+        // Every event is archived: room for the batch at once, not by
+        // doubling (a flush takes the list, so it starts empty).
+        self.archive.reserve(total);
         for (partition, events) in batches {
             for item in *events {
                 outcomes.push(self.apply_item(*partition, item)?);
