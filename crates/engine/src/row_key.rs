@@ -273,6 +273,16 @@ impl RowKey {
         RowKey::intern_ref(&key.as_ref(), interner)
     }
 
+    /// The key of a member's last-activity row, looked up on its own (one
+    /// per annotation, review and heartbeat: two plain interner lookups,
+    /// no memo pass).
+    pub(crate) fn member_activity(project: &str, member: &str, interner: &mut Interner) -> RowKey {
+        RowKey::MemberActivity {
+            project: interner.intern_project(project),
+            member: interner.intern(member),
+        }
+    }
+
     /// The key of a borrowed [`AggKeyRef`], looked up on its own.
     pub(crate) fn intern_ref(key: &AggKeyRef<'_>, interner: &mut Interner) -> RowKey {
         let project = interner.intern_project(key.project());

@@ -32,7 +32,6 @@ use rows::{add_diff, add_task_change, AbsentRows, ChangeParts, GroupKeys, RowSin
 
 use crate::map::{HashMap, StrPair};
 
-use labelpulse_core::aggregate::AggKeyRef;
 use labelpulse_core::agreement::PairMemo;
 use labelpulse_core::contribution::{diff, task_contributions_memo, Contribution, Counter};
 use labelpulse_core::event::{EventBody, SessionKind};
@@ -640,10 +639,7 @@ impl<S: Store> Engine<S> {
         if outcome != Outcome::Applied {
             return Ok(outcome);
         }
-        let key = RowKey::intern_ref(
-            &AggKeyRef::MemberActivity { project, member },
-            &mut self.interner,
-        );
+        let key = RowKey::member_activity(project, member, &mut self.interner);
         let op = DeferredOp::Activity(at_ms);
         let span = Span::one(self.applying, sequence);
         let (aggregates, mut changed) = self.aggregates.split();
