@@ -215,4 +215,5 @@ async fn outage(service: &str, seed: &str, signals: &[Signal]) {
         );
     }
     common::drop_database(&client, &database).await;
+    common::delete_topics(&[&topic]);
 }

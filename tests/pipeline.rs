@@ -93,4 +93,5 @@ async fn pipeline_equals_embedded_after_five_kills_of_the_ingestor() {
     .await;
     assert_eq!(permanent, Some(0.0), "serve's permanently failed requests");
     common::drop_database(&client, &database).await;
+    common::delete_topics(&[&topic]);
 }

@@ -234,6 +234,7 @@ async fn bad_input_lands_in_the_dead_letter_topic_and_changes_no_number() {
     assert_same(&expected, &snapshot(&client, &base).await);
     ingest.kill9();
     common::drop_database(&client, &database).await;
+    common::delete_topics(&[&topic, &dlq]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,7 +249,10 @@ async fn a_second_ingestor_joins_and_the_first_leaves_mid_stream() {
     let expected = embedded_reference(&client, dir.path(), seed, events).await;
 
     let Pipeline {
-        database, config, ..
+        topic,
+        dlq,
+        database,
+        config,
     } = Pipeline::prepare(dir.path(), "scale", seed, events, 1_048_576);
 
     let mut first = Process::start(
@@ -282,4 +286,5 @@ async fn a_second_ingestor_joins_and_the_first_leaves_mid_stream() {
     .await;
     assert_same(&expected, &actual);
     common::drop_database(&client, &database).await;
+    common::delete_topics(&[&topic, &dlq]);
 }

@@ -180,6 +180,29 @@ pub fn create_topic(topic: &str, partitions: u32) {
     assert!(status.success(), "creating topic {topic} failed");
 }
 
+/// Deletes topics from the local broker (cleanup, as [`drop_database`]:
+/// a passing test leaves nothing behind; a failing one keeps its topics
+/// for a look). Best effort: a failure here fails no test.
+pub fn delete_topics(topics: &[&str]) {
+    for topic in topics {
+        let _ = Command::new("bash")
+            .arg(root().join("deploy/local/services"))
+            .args([
+                "kafka-tool",
+                "org.apache.kafka.tools.TopicCommand",
+                "--bootstrap-server",
+                "127.0.0.1:9092",
+                "--delete",
+                "--if-exists",
+                "--topic",
+                topic,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// Drops a ClickHouse database (cleanup).
 pub async fn drop_database(client: &reqwest::Client, database: &str) {
     let _ = client
