@@ -156,27 +156,39 @@ pub fn simulate_to_kafka(seed: &str, skip: u64, count: u64, topic: &str) {
     ]);
 }
 
-/// Creates a topic with `partitions` partitions on the local broker.
-pub fn create_topic(topic: &str, partitions: u32) {
-    let status = Command::new("bash")
+/// Kafka's topic tool against the local broker, through
+/// `deploy/local/services kafka-tool`, with `args` after the broker
+/// address; its standard output is dropped.
+fn topic_tool(args: &[&str]) -> Command {
+    let mut command = Command::new("bash");
+    command
         .arg(root().join("deploy/local/services"))
         .args([
             "kafka-tool",
             "org.apache.kafka.tools.TopicCommand",
             "--bootstrap-server",
             "127.0.0.1:9092",
-            "--create",
-            "--if-not-exists",
-            "--topic",
-            topic,
-            "--partitions",
-            &partitions.to_string(),
-            "--replication-factor",
-            "1",
         ])
-        .stdout(Stdio::null())
-        .status()
-        .expect("kafka-tool");
+        .args(args)
+        .stdout(Stdio::null());
+    command
+}
+
+/// Creates a topic with `partitions` partitions on the local broker.
+pub fn create_topic(topic: &str, partitions: u32) {
+    let partitions = partitions.to_string();
+    let status = topic_tool(&[
+        "--create",
+        "--if-not-exists",
+        "--topic",
+        topic,
+        "--partitions",
+        &partitions,
+        "--replication-factor",
+        "1",
+    ])
+    .status()
+    .expect("kafka-tool");
     assert!(status.success(), "creating topic {topic} failed");
 }
 
@@ -185,19 +197,7 @@ pub fn create_topic(topic: &str, partitions: u32) {
 /// for a look). Best effort: a failure here fails no test.
 pub fn delete_topics(topics: &[&str]) {
     for topic in topics {
-        let _ = Command::new("bash")
-            .arg(root().join("deploy/local/services"))
-            .args([
-                "kafka-tool",
-                "org.apache.kafka.tools.TopicCommand",
-                "--bootstrap-server",
-                "127.0.0.1:9092",
-                "--delete",
-                "--if-exists",
-                "--topic",
-                topic,
-            ])
-            .stdout(Stdio::null())
+        let _ = topic_tool(&["--delete", "--if-exists", "--topic", topic])
             .stderr(Stdio::null())
             .status();
     }

@@ -90,8 +90,11 @@ pub struct MemoryStore {
     /// time the engine alone (event -> state + the flush's aggregate
     /// deltas, `apply/batches_10k_atomic_deltas`) without this fake's
     /// copies into its maps. The engine reads back only rows it no longer
-    /// caches, so over a cache that evicts nothing it does the same work
-    /// as over a store that keeps them.
+    /// caches, and a project's tasks when its settings change, so over a
+    /// cache that evicts nothing and a stream that sets each project once,
+    /// before its tasks, it does the same work as over a store that keeps
+    /// them (the property test
+    /// `a_store_that_drops_its_rows_gets_the_same_reads_and_flushes`).
     pub discards_rows: bool,
     /// Reads answered so far (every method that reads rows, positions,
     /// listings or marks): how tests compare the engine's store traffic.

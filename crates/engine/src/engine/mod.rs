@@ -347,7 +347,7 @@ impl<S: Store> Engine<S> {
         }
         let mut outcomes = Vec::with_capacity(total);
         // Every event is archived: room for the batch at once, not by
-        // doubling (a flush takes the list, so it starts empty).
+        // doubling event by event (a flush takes the list and its room).
         self.archive.reserve(total);
         for (partition, events) in batches {
             for item in *events {
